@@ -1,0 +1,5 @@
+"""portablekit: systemd Portable Services, modelled faithfully and made visible."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
