@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Record what the real ``systemd-analyze security`` says about the sample units.
+
+Runs the ``systemd-analyze`` of each oracle root (Debian bookworm = systemd 252, trixie = 257,
+forky = 262) inside a private mount namespace: the root is bind-mounted read-only, a tmpfs is
+mounted on its ``/tmp`` and a fresh ``/proc``; the cases are copied into that tmpfs. Nothing is
+written into the roots. Needs root, ``unshare`` and ``chroot``.
+
+For every case of the matrix (sample unit × profile × image kind) it writes
+``tests/golden/security/<version>/<case>/``:
+
+``case.json``    the inputs: unit name, profile, image kind, argv, exit codes
+``input/``       the files systemd-analyze read: the unit, ``<unit>.d/*.conf``, a custom profile
+``table.txt``    stdout of ``systemd-analyze security --offline=true [--profile=P] UNIT``
+                 (TERM=xterm, LANG=C.UTF-8, stdout a pipe: no colours, emoji smileys)
+``short.json``   stdout of the same with ``--json=short``
+``checks.tsv``   ``json_field<TAB>weight<TAB>badness<TAB>range`` per check, from the JSON output of
+                 ``SYSTEMD_ANALYZE_DEBUG=1`` (which adds those columns); ``-`` for not applicable
+``stderr.txt``   stderr of the table run (parser warnings), only when not empty
+
+and per version ``VERSION.txt`` (``systemd-analyze --version``), ``configuration-items.txt``
+(``systemd --dump-configuration-items``: every setting that version knows), ``syscall-filter.txt``
+(``systemd-analyze syscall-filter``) and ``syscall-resolve.tsv`` (every name of that listing
+with the number libseccomp of that root resolves it to on x86-64; negative = not a syscall of
+this architecture).
+
+Usage::
+
+    sudo python3 tests/golden/security/record.py [--versions 252,257,262] [--oracle-home DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+UNITS = REPO / "tests" / "data" / "units"
+SUITES = {252: "bookworm", 257: "trixie", 262: "forky"}
+BUILTIN = ("default", "nonetwork", "strict", "trusted")
+IMAGES = ("none", "directory", "raw")
+NA = 18446744073709551615  # UINT64_MAX: how systemd-analyze marks "not applicable"
+
+
+def portable_dropin(version: int, image: str, kind: str) -> str:
+    """The 20-portable.conf portabled writes for an image under /var/lib/portables (recorded
+    in the oracle's goldens; os-release of the image: ID=debian VERSION_ID=12)."""
+    name = image + (".raw" if kind == "raw" else "")
+    path = f"/var/lib/portables/{name}"
+    root = f"RootImage={path}" if kind == "raw" else f"RootDirectory={path}"
+    lines = [f"# Drop-in created for image '{path}', do not edit.", "", "[Service]", root]
+    lines.append(f"Environment=PORTABLE={name}")
+    if version < 257:
+        lines.append("BindReadOnlyPaths=/etc/os-release:/run/host/os-release")
+    lines.append(f"LogExtraFields=PORTABLE={name}")
+    if version >= 262 and kind == "raw":
+        lines.append("RootImagePolicy=root=squashfs:=absent")
+    if version >= 257:
+        lines.append("LogExtraFields=PORTABLE_NAME_AND_VERSION=debian_12")
+    return "\n".join(lines) + "\n"
+
+
+def sample_units() -> list[Path]:
+    return sorted(p for p in UNITS.glob("*.service") if p.is_file())
+
+
+def probe_units() -> list[Path]:
+    """Small units that each pin a few rules (implied settings, tristates, merges, bad values)."""
+    return sorted((UNITS / "probes").glob("*.service"))
+
+
+def matrix() -> list[dict[str, object]]:
+    """Every case: (unit, profile, image, placement)."""
+    cases: list[dict[str, object]] = []
+    for unit in sample_units():
+        cases.append({"unit": unit, "profile": None, "image": "none"})
+        for profile in BUILTIN:
+            for image in IMAGES:
+                cases.append({"unit": unit, "profile": profile, "image": image})
+        cases.append({"unit": unit, "profile": "custom", "image": "directory"})
+        if (UNITS / (unit.name + ".d")).is_dir():
+            # portabled links the profile as 10-profile.conf; systemd-analyze --profile adds it
+            # as "profile.conf", which sorts after local drop-ins like 50-local.conf. Record the
+            # attached layout too, with the profile as an explicit drop-in and no --profile.
+            for profile in BUILTIN:
+                cases.append(
+                    {"unit": unit, "profile": profile, "image": "directory", "as": "dropin"}
+                )
+    for unit in probe_units():
+        for profile, image in ((None, "none"), ("default", "directory"), ("trusted", "raw")):
+            cases.append({"unit": unit, "profile": profile, "image": image, "probe": True})
+    for case in cases:
+        unit = case["unit"]
+        assert isinstance(unit, Path)
+        stem = unit.name.removesuffix(".service").replace("@", "_at")
+        name = f"{stem}--{case['profile'] or 'none'}--{case['image']}"
+        if case.get("probe"):
+            name = "probe-" + name
+        if case.get("as") == "dropin":
+            name += "--dropin"
+        case["name"] = name
+    return cases
+
+
+def prepare(work: Path, version: int, cases: list[dict[str, object]]) -> str:
+    """Lay out the inputs under ``work`` and return the driver script run inside the root."""
+    script = ["set -u", "cd /"]
+    env = "env -i TERM=xterm LANG=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+    for case in cases:
+        path = case["unit"]
+        assert isinstance(path, Path)
+        unit = path.name
+        cdir = work / "cases" / str(case["name"])
+        inp = cdir / "input"
+        inp.mkdir(parents=True)
+        shutil.copy(path, inp / unit)
+        local = path.parent / (unit + ".d")
+        dropins = inp / (unit + ".d")
+        if local.is_dir():
+            shutil.copytree(local, dropins)
+        image = str(case["image"])
+        if image != "none":
+            dropins.mkdir(exist_ok=True)
+            stem = unit.removesuffix(".service").rstrip("@")
+            (dropins / "20-portable.conf").write_text(portable_dropin(version, stem, image))
+        profile = case["profile"]
+        args = ["systemd-analyze", "security", "--offline=true"]
+        if profile == "custom":
+            shutil.copy(UNITS / "profiles" / "custom" / "service.conf", inp / "profile.conf")
+            args.append(f"--profile=/tmp/w/cases/{case['name']}/input/profile.conf")
+        elif profile is not None and case.get("as") == "dropin":
+            src = REPO / "portablekit" / "data" / "profiles" / str(version) / str(profile)
+            shutil.copy(src / "service.conf", dropins / "10-profile.conf")
+        elif profile is not None:
+            args.append(f"--profile={profile}")
+        args.append(unit)
+        case["argv"] = args
+        out = f"/tmp/w/out/{case['name']}"
+        cmd = " ".join(args)
+        script += [
+            f"mkdir -p {out}",
+            f"cd /tmp/w/cases/{case['name']}/input",
+            f"{env} {cmd} >{out}/table.txt 2>{out}/stderr.txt; echo $? >{out}/table.rc",
+            f"{env} {cmd} --json=short >{out}/short.json 2>/dev/null; echo $? >{out}/short.rc",
+            f"{env} SYSTEMD_ANALYZE_DEBUG=1 {cmd} --json=short >{out}/debug.json 2>/dev/null",
+        ]
+    script += [
+        "cd /tmp/w",
+        f"{env} systemd-analyze --version >/tmp/w/out/VERSION.txt",
+        f"{env} systemd-analyze syscall-filter >/tmp/w/out/syscall-filter.txt 2>/dev/null",
+        f"{env} /lib/systemd/systemd --dump-configuration-items >/tmp/w/out/configuration-items.txt",
+        "python3 /tmp/w/resolve.py </tmp/w/out/syscall-filter.txt >/tmp/w/out/syscall-resolve.tsv",
+    ]
+    (work / "resolve.py").write_text(RESOLVE)
+    return "\n".join(script) + "\n"
+
+
+RESOLVE = """\
+import ctypes, sys
+lib = ctypes.CDLL("libseccomp.so.2")
+lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+names = []
+for line in sys.stdin:
+    word = line.strip().lstrip("#").strip()
+    if word and not word.startswith("@") and " " not in word and word not in names:
+        names.append(word)
+for name in sorted(names):
+    print(f"{name}\\t{lib.seccomp_syscall_resolve_name(name.encode())}")
+"""
+
+
+def run_in_root(root: Path, work: Path, script: str) -> None:
+    (work / "run.sh").write_text(script)
+    (work / "out").mkdir()
+    inner = (
+        'set -e; m="$2/.mnt"; mkdir "$m"; mount --bind "$1" "$m"; '
+        'mount -o remount,bind,ro "$m"; mount -t tmpfs tmpfs "$m/tmp"; '
+        'mount -t proc proc "$m/proc"; mkdir "$m/tmp/w"; mount --bind "$2" "$m/tmp/w"; '
+        'cd / && exec chroot "$m" /bin/bash /tmp/w/run.sh'
+    )
+    subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "--fork", "bash", "-c", inner,
+         "bash", str(root), str(work)],
+        check=True,
+    )
+
+
+def checks_tsv(debug_json: str) -> str:
+    rows = json.loads(debug_json)
+    out = []
+    for row in rows:
+        badness = "-" if row["badness"] == NA else str(row["badness"])
+        out.append(f"{row['json_field']}\t{row['weight']}\t{badness}\t{row['range']}")
+    return "\n".join(out) + "\n"
+
+
+def collect(work: Path, dest: Path, cases: list[dict[str, object]]) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    out = work / "out"
+    for name in ("VERSION.txt", "syscall-filter.txt", "syscall-resolve.tsv", "configuration-items.txt"):
+        shutil.copy(out / name, dest / name)
+    for case in cases:
+        name = str(case["name"])
+        src = out / name
+        cdir = dest / name
+        shutil.copytree(work / "cases" / name / "input", cdir / "input")
+        shutil.copy(src / "table.txt", cdir / "table.txt")
+        shutil.copy(src / "short.json", cdir / "short.json")
+        err = (src / "stderr.txt").read_text()
+        if err:
+            (cdir / "stderr.txt").write_text(err)
+        debug = (src / "debug.json").read_text()
+        if debug.strip():
+            (cdir / "checks.tsv").write_text(checks_tsv(debug))
+        unit = case["unit"]
+        assert isinstance(unit, Path)
+        info = {
+            "unit": unit.name,
+            "profile": case["profile"],
+            "image": case["image"],
+            "profile_as": "dropin" if case.get("as") == "dropin" else "option",
+            "argv": case["argv"],
+            "rc": int((src / "table.rc").read_text()),
+            "json_rc": int((src / "short.rc").read_text()),
+        }
+        (cdir / "case.json").write_text(json.dumps(info, indent=1) + "\n")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--versions", default="252,257,262")
+    parser.add_argument(
+        "--oracle-home", default=os.environ.get("ORACLE_HOME", "/var/tmp/portable-oracle")
+    )
+    args = parser.parse_args(argv)
+    for version in (int(v) for v in args.versions.split(",")):
+        root = Path(args.oracle_home) / f"root-{SUITES[version]}"
+        cases = matrix()
+        with tempfile.TemporaryDirectory(prefix="pk-record-") as tmp:
+            work = Path(tmp)
+            run_in_root(root, work, prepare(work, version, cases))
+            collect(work, HERE / str(version), cases)
+        print(f"{version}: {len(cases)} cases recorded", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
