@@ -201,6 +201,12 @@ class PortabledError(PortableKitError):
         name = _errno.errorcode.get(err, str(err))
         return cls(os.strerror(err), dbus_error=f"System.Error.{name}", errno=err, detail=detail)
 
+    @classmethod
+    def errno_message(cls, err: int, message: str) -> PortabledError:
+        """An errno error that systemd sends with a message of its own."""
+        name = _errno.errorcode.get(err, str(err))
+        return cls(message, dbus_error=f"System.Error.{name}", errno=err)
+
 
 class UsageError(PortableKitError):
     """A refusal portablectl makes itself (bad option, bad prefix, ...): ``message`` as printed."""

@@ -125,6 +125,11 @@ class ImageSource(ABC):
     def read_bytes(self, path: PurePosixPath, offset: int = 0, size: int = -1) -> bytes:
         """``size`` bytes (all when negative) of the regular file ``path`` from ``offset``."""
 
+    def getxattr(self, path: PurePosixPath, name: str) -> bytes | None:
+        """An extended attribute of ``path`` (not following a final link); ``None`` if unset or
+        not supported by the source."""
+        return None
+
     # -- derived operations ---------------------------------------------------------------------
 
     def _err(self, err: int, path: PurePosixPath | str) -> ImagePathError:
@@ -340,6 +345,21 @@ class DirectorySource(ImageSource):
                 raise self._err(errno.EINVAL, path)
             f.seek(offset)
             return f.read() if size < 0 else f.read(size)
+
+    def getxattr(self, path: PurePosixPath, name: str) -> bytes | None:
+        fd, base = self._parent_fd(path)
+        try:
+            ffd = os.open(base, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        try:
+            return os.getxattr(ffd, name)
+        except OSError:
+            return None
+        finally:
+            os.close(ffd)
 
     def host_path(self, path: str | PurePosixPath) -> Path:
         """The host path of ``path`` after resolving it inside the tree."""

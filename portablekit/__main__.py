@@ -1,0 +1,7 @@
+"""``python -m portablekit``: the same as the ``portablekit`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,293 @@
+"""os-release and extension-release files, parsed with systemd's env-file rules.
+
+systemd reads both with the state machine of ``src/basic/env-file.c``: ``KEY=value`` lines,
+single and double quotes (also concatenated: ``A="x"'y'``), backslash escapes, line continuation,
+comments starting with ``#`` or ``;`` at the start of a logical line, no variable expansion.
+One difference between versions: up to systemd 253 a comment ending in a backslash swallows the
+next line.
+
+Two views of the same file, as systemd has them:
+
+* keyed lookup (``parse_env_file``, used for os-release): an assignment without a value *unsets*
+  the key; :meth:`EnvFile.get` answers it.
+* pair list (``load_env_file_pairs``, used for extension-release): an empty value stays ``""``;
+  :meth:`EnvFile.pairs` and :meth:`EnvFile.pair` answer it.
+
+>>> f = EnvFile.parse('NAME="Debian GNU/Linux"\\nID=debian\\nVERSION_ID=\\n')
+>>> f.get("ID"), f.get("VERSION_ID"), f.pair("VERSION_ID")
+('debian', None, '')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .errors import EnvFileError
+
+__all__ = ["EnvFile", "name_and_version", "parse_env"]
+
+_WS = " \t\n\r"
+_NL = "\n\r"
+_DQ_ESCAPABLE = '"\\`$'
+
+#: The largest os-release / extension-release file portablekit agrees to read (bytes).
+MAX_ENV_FILE = 1024 * 1024
+
+
+def parse_env(
+    data: bytes | str, *, origin: str = "<string>", version: int = 257
+) -> tuple[tuple[str, str | None], ...]:
+    """Run systemd's env-file state machine over ``data``.
+
+    Returns ``(key, value)`` in file order; ``value`` is ``None`` when nothing was assigned
+    (``A=``, ``A=""``). Processing stops at the first NUL byte, as in C. Invalid UTF-8 in an
+    emitted key or value fails the whole parse with :class:`~portablekit.errors.EnvFileError`
+    naming the line.
+    """
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raw = raw[:nul]
+    text = raw.decode("utf-8", "surrogateescape")
+    comment_swallows_next_line = version < 254
+
+    out: list[tuple[str, str | None]] = []
+    state = "PRE_KEY"
+    key: list[str] = []
+    value: list[str] = []
+    value_set = False
+    last_ws = -1  # index in value after which only unescaped whitespace was appended
+    line = 1
+    key_line = 1
+
+    def emit() -> None:
+        k = "".join(key).rstrip(_WS)
+        v: str | None = "".join(value) if value_set else None
+        for what in (k, v or ""):
+            try:
+                what.encode("utf-8")
+            except UnicodeEncodeError:
+                raise EnvFileError(
+                    "invalid UTF-8 in key or value", origin=origin, line=key_line,
+                    text=_line_text(text, key_line),
+                ) from None
+        out.append((k, v))
+
+    for c in text:
+        if state == "PRE_KEY":
+            if c in "#;":
+                state = "COMMENT"
+            elif c in _WS:
+                pass
+            else:
+                key = [c]
+                key_line = line
+                state = "KEY"
+        elif state == "KEY":
+            if c in _NL:
+                state = "PRE_KEY"  # a line without "=" is dropped
+            elif c == "=":
+                state = "PRE_VALUE"
+                value = []
+                value_set = False
+                last_ws = -1
+            else:
+                key.append(c)
+        elif state == "PRE_VALUE":
+            if c in _NL:
+                emit()
+                state = "PRE_KEY"
+            elif c == "'":
+                state = "SQUOTE"
+            elif c == '"':
+                state = "DQUOTE"
+            elif c == "\\":
+                state = "VALUE_ESC"
+            elif c in " \t":
+                pass
+            else:
+                value.append(c)
+                value_set = True
+                last_ws = -1
+                state = "VALUE"
+        elif state == "VALUE":
+            if c in _NL:
+                if last_ws >= 0:
+                    del value[last_ws:]
+                emit()
+                state = "PRE_KEY"
+            elif c == "\\":
+                state = "VALUE_ESC"
+                last_ws = -1
+            else:
+                value.append(c)
+                value_set = True
+                if c in _WS:
+                    if last_ws < 0:
+                        last_ws = len(value) - 1
+                else:
+                    last_ws = -1
+        elif state == "VALUE_ESC":
+            state = "VALUE"
+            if c in _NL:
+                pass  # line continuation
+            else:
+                value.append(c)
+                value_set = True
+                last_ws = -1
+        elif state == "SQUOTE":
+            if c == "'":
+                state = "PRE_VALUE"
+            else:
+                value.append(c)
+                value_set = True
+        elif state == "DQUOTE":
+            if c == '"':
+                state = "PRE_VALUE"
+            elif c == "\\":
+                state = "DQUOTE_ESC"
+            else:
+                value.append(c)
+                value_set = True
+        elif state == "DQUOTE_ESC":
+            state = "DQUOTE"
+            if c in _DQ_ESCAPABLE:
+                value.append(c)
+                value_set = True
+            elif c == "\n":
+                pass
+            else:
+                value.append("\\")
+                value.append(c)
+                value_set = True
+        elif state == "COMMENT":
+            if c == "\\":
+                state = "COMMENT_ESC"
+            elif c in _NL:
+                state = "PRE_KEY"
+        elif state == "COMMENT_ESC":
+            if comment_swallows_next_line or c not in _NL:
+                state = "COMMENT"
+            else:
+                state = "PRE_KEY"
+        if c == "\n":
+            line += 1
+
+    if state in ("PRE_VALUE", "VALUE", "VALUE_ESC", "SQUOTE", "DQUOTE", "DQUOTE_ESC"):
+        if state == "VALUE" and last_ws >= 0:
+            del value[last_ws:]
+        emit()
+    return tuple(out)
+
+
+def _line_text(text: str, line: int) -> str:
+    lines = text.split("\n")
+    if 0 < line <= len(lines):
+        return lines[line - 1].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class EnvFile:
+    """A parsed os-release / extension-release file.
+
+    ``assignments`` keeps every assignment in file order (``None`` = nothing assigned);
+    ``raw`` the bytes it was parsed from (portablectl ``inspect --cat`` prints them).
+    """
+
+    assignments: tuple[tuple[str, str | None], ...] = ()
+    raw: bytes = b""
+    origin: str = "<string>"
+
+    @classmethod
+    def parse(cls, data: bytes | str, *, origin: str = "<string>", version: int = 257) -> EnvFile:
+        """Parse ``data`` (see :func:`parse_env`)."""
+        raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
+        return cls(parse_env(raw, origin=origin, version=version), raw, origin)
+
+    def get(self, key: str) -> str | None:
+        """Keyed lookup: the last assignment wins, and one without a value unsets the key."""
+        result: str | None = None
+        for k, v in self.assignments:
+            if k == key:
+                result = v
+        return result
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is present in the pair list (even with an empty value)."""
+        return any(k == key for k, _ in self.assignments)
+
+    def pair(self, key: str) -> str | None:
+        """Pair-list lookup: the last assignment wins and an empty value is ``""``."""
+        result: str | None = None
+        for k, v in self.assignments:
+            if k == key:
+                result = "" if v is None else v
+        return result
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """``load_env_file_pairs()``: (key, value) with empty values as ``""``, last one wins."""
+        seen: dict[str, str] = {}
+        for k, v in self.assignments:
+            seen.pop(k, None)
+            seen[k] = "" if v is None else v
+        return tuple(seen.items())
+
+    def as_dict(self) -> dict[str, str]:
+        """Keyed view: keys that are set, last assignment winning."""
+        out: dict[str, str] = {}
+        for k, v in self.assignments:
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = v
+        return out
+
+    def words(self, key: str) -> tuple[str, ...]:
+        """A multi-value field (``PORTABLE_PREFIXES``, ``SYSEXT_SCOPE``) split on whitespace."""
+        v = self.get(key)
+        return tuple(v.split()) if v else ()
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.as_dict().items())
+
+    def __str__(self) -> str:
+        """Canonical text: one ``KEY="value"`` line per set key, escapes as systemd writes them."""
+        lines = []
+        for k, v in self.as_dict().items():
+            esc = "".join("\\" + c if c in _DQ_ESCAPABLE else c for c in v)
+            lines.append(f'{k}="{esc}"')
+        return "".join(line + "\n" for line in lines)
+
+
+_ID_KEYS = {
+    "portable": ("IMAGE_ID", "ID"),
+    "sysext": ("SYSEXT_IMAGE_ID", "SYSEXT_ID"),
+    "confext": ("CONFEXT_IMAGE_ID", "CONFEXT_ID"),
+}
+_VERSION_KEYS = {
+    "portable": ("IMAGE_VERSION", "VERSION_ID", "BUILD_ID"),
+    "sysext": ("SYSEXT_IMAGE_VERSION", "SYSEXT_VERSION_ID", "SYSEXT_BUILD_ID"),
+    "confext": ("CONFEXT_IMAGE_VERSION", "CONFEXT_VERSION_ID", "CONFEXT_BUILD_ID"),
+}
+
+
+def name_and_version(release: EnvFile, cls: str, *, drop_control: bool = False) -> str | None:
+    """The ``*_NAME_AND_VERSION=`` log field of a release file (systemd 254+).
+
+    ``cls`` is ``portable`` (base os-release), ``sysext`` or ``confext``. The first *present* key
+    of each list counts, even with an empty value; ``None`` when neither list has one.
+    """
+    ident = next((release.pair(k) for k in _ID_KEYS[cls] if release.has(k)), None)
+    ver = next((release.pair(k) for k in _VERSION_KEYS[cls] if release.has(k)), None)
+    if drop_control:
+        if ident is not None and any(ord(c) < 0x20 or ord(c) == 0x7F for c in ident):
+            ident = None
+        if ver is not None and any(ord(c) < 0x20 or ord(c) == 0x7F for c in ver):
+            ver = None
+    if ident is None and ver is None:
+        return None
+    if ident is not None and ver is not None:
+        return f"{ident}_{ver}"
+    return ident if ident is not None else ver

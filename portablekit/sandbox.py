@@ -1,0 +1,394 @@
+"""The sandbox root: the only place portablekit creates, changes or removes files.
+
+A sandbox root is a directory that plays the host's ``/``. :meth:`SandboxRoot.init` lays out
+what Debian's base system has where portabled and the scenarios write (the built-in profiles,
+``/etc/os-release``, ``/var/lib/portables`` with mode 0700, ...), mirroring the oracle's base
+root for the chosen systemd version. :meth:`SandboxRoot.apply` carries out a
+:class:`~portablekit.plan.Plan`.
+
+Safety rules, enforced here:
+
+* every operation is confined to the root: parent directories are resolved inside the root,
+  the final component is never followed, so no link can lead a write outside;
+* files are written to a temporary name in the same directory and renamed into place;
+* a directory is only used as a sandbox if ``sandbox init`` made it (a marker file in
+  ``/run/portablekit``), so ``--root /`` can never change the real system.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import stat as _stat
+import tempfile
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from .errors import ImagePathError, SandboxError
+from .host import ACTIVE_UNITS, STATE_DIR, Host
+from .plan import Op, OpKind, Plan
+from .profiles import BUILTIN_PROFILES, builtin_profile
+from .versions import Systemd
+
+__all__ = ["MARKER", "SandboxRoot"]
+
+#: The file that makes a directory a portablekit sandbox.
+MARKER = STATE_DIR / "sandbox.json"
+
+
+def _data(*parts: str) -> str:
+    ref = resources.files("portablekit").joinpath("data", *parts)
+    return ref.read_text()
+
+
+class SandboxRoot:
+    """A directory playing the host's ``/`` for one systemd version."""
+
+    def __init__(self, path: str | os.PathLike[str], systemd: Systemd | None = None) -> None:
+        self.path = Path(path).absolute()
+        if not self.path.is_dir():
+            raise SandboxError(f"{self.path}: sandbox root does not exist or is not a directory")
+        if not os.access(self.path, os.R_OK | os.X_OK):
+            raise SandboxError(f"{self.path}: sandbox root is not readable")
+        meta = self._read_marker()
+        if systemd is None:
+            version = int(meta.get("systemd", 257)) if meta else 257
+            systemd = Systemd(version)
+        self.systemd = systemd
+
+    def __repr__(self) -> str:
+        return f"SandboxRoot({str(self.path)!r}, {self.systemd})"
+
+    # -- creation ------------------------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls, path: str | os.PathLike[str], systemd: Systemd | int = 257, *, exist_ok: bool = False
+    ) -> SandboxRoot:
+        """Create a fresh sandbox root at ``path`` (an empty or missing directory)."""
+        sd = systemd if isinstance(systemd, Systemd) else Systemd(systemd)
+        root = Path(path).absolute()
+        if root.exists():
+            if not root.is_dir():
+                raise SandboxError(f"{root}: exists and is not a directory")
+            if any(root.iterdir()) and not exist_ok:
+                raise SandboxError(f"{root}: directory is not empty; refusing to make it a sandbox")
+        else:
+            root.mkdir(parents=True)
+        os.chmod(root, 0o755)
+        for line in _data("host", str(sd.version), "base-root.txt").splitlines():
+            if not line or line.startswith("#"):
+                continue
+            _lay_base_entry(root, line, sd.version)
+        (root / "run" / "portablekit").mkdir(parents=True, exist_ok=True)
+        marker = root / "run" / "portablekit" / "sandbox.json"
+        marker.write_text(json.dumps({"systemd": sd.version, "portablekit": 1}) + "\n")
+        return cls(root, sd)
+
+    def _read_marker(self) -> dict[str, object] | None:
+        p = self.path / "run" / "portablekit" / "sandbox.json"
+        try:
+            data = json.loads(p.read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    @property
+    def is_sandbox(self) -> bool:
+        """Whether ``sandbox init`` created this root (writing is allowed only then)."""
+        return self._read_marker() is not None
+
+    def _require_sandbox(self) -> None:
+        if not self.is_sandbox:
+            raise SandboxError(
+                f"{self.path}: not a portablekit sandbox (no {MARKER}); refusing to write. "
+                "Create one with 'portablekit sandbox init DIR'."
+            )
+
+    @property
+    def host(self) -> Host:
+        """The read-only view planning works on."""
+        return Host(self.path, self.systemd)
+
+    # -- confinement ---------------------------------------------------------------------------
+
+    def _parent(self, path: PurePosixPath) -> Path:
+        """The machine path of ``path``'s parent, resolved inside the root."""
+        p = PurePosixPath("/", path)
+        if p == PurePosixPath("/"):
+            raise SandboxError("refusing to operate on the sandbox root itself")
+        try:
+            parent = self.host.fs.resolve(p.parent)
+        except ImagePathError as e:
+            raise SandboxError(f"{p.parent}: cannot be resolved inside the sandbox: {e.strerror}") from e
+        machine = self.path.joinpath(*parent.parts[1:])
+        # resolve() only returns link-free paths inside the root; double-check anyway
+        if os.path.commonpath([machine, self.path]) != str(self.path):
+            raise SandboxError(f"{path}: would leave the sandbox root")
+        return machine
+
+    def machine_path(self, path: str | PurePosixPath) -> Path:
+        """Where host path ``path`` lives on this machine (final component not followed)."""
+        p = PurePosixPath("/", path)
+        return self._parent(p) / p.name
+
+    # -- applying plans --------------------------------------------------------------------------
+
+    def apply(self, plan: Plan) -> None:
+        """Carry out every operation of ``plan``, in order.
+
+        A plan refused outright (error and no operations) changes nothing. Raises
+        :class:`~portablekit.errors.SandboxError` if the file system does not let an operation
+        happen (the operations before it stay done, as with portabled).
+        """
+        self._require_sandbox()
+        for op in plan.ops:
+            self._apply_op(op)
+
+    def _apply_op(self, op: Op) -> None:
+        target = self.machine_path(op.path)
+        parent = target.parent
+        try:
+            if op.kind is OpKind.MKDIR:
+                os.mkdir(target, op.mode)
+                os.chmod(target, op.mode)
+            elif op.kind is OpKind.WRITE:
+                assert op.data is not None
+                self._atomic_write(parent, target.name, op.data, op.mode, op.replace)
+            elif op.kind is OpKind.SYMLINK:
+                assert op.target is not None
+                if op.replace:
+                    tmp = parent / f".#{target.name}.{os.getpid()}.tmp"
+                    os.symlink(op.target, tmp)
+                    os.replace(tmp, target)
+                else:
+                    os.symlink(op.target, target)
+            elif op.kind is OpKind.COPY_FILE:
+                assert op.source is not None
+                src = self.host.real(op.source)
+                self._atomic_copy(src, parent, target.name)
+            elif op.kind is OpKind.COPY_TREE:
+                assert op.source is not None
+                src = self.host.real(op.source)
+                tmp = Path(tempfile.mkdtemp(prefix=f".#{target.name}.", dir=parent))
+                os.rmdir(tmp)
+                shutil.copytree(src, tmp, symlinks=True, copy_function=shutil.copy2)
+                os.rename(tmp, target)
+            elif op.kind is OpKind.UNLINK:
+                os.unlink(target)
+            elif op.kind is OpKind.RMDIR:
+                os.rmdir(target)
+            elif op.kind is OpKind.REMOVE_TREE:
+                if target.is_symlink() or not target.is_dir():
+                    os.unlink(target)
+                else:
+                    shutil.rmtree(target)
+        except OSError as e:
+            raise SandboxError(f"{op.path}: {op.kind} failed: {e.strerror}") from e
+
+    @staticmethod
+    def _atomic_write(parent: Path, name: str, data: bytes, mode: int, replace: bool) -> None:
+        if not replace and os.path.lexists(parent / name):
+            raise OSError(errno.EEXIST, os.strerror(errno.EEXIST))
+        fd, tmp = tempfile.mkstemp(prefix=f".#{name}.", dir=parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fchmod(f.fileno(), mode)
+                os.fsync(f.fileno())
+            os.replace(tmp, parent / name)
+        except BaseException:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @staticmethod
+    def _atomic_copy(src: Path, parent: Path, name: str) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=f".#{name}.", dir=parent)
+        try:
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+                shutil.copyfileobj(inp, out, 1 << 20)
+                out.flush()
+                os.fchmod(out.fileno(), _stat.S_IMODE(os.stat(src).st_mode))
+                os.fsync(out.fileno())
+            os.replace(tmp, parent / name)
+        except BaseException:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            raise
+
+    # -- laying trees (scenarios, samples) -------------------------------------------------------
+
+    def lay(self, tree: str | os.PathLike[str], at: str | PurePosixPath = "/") -> None:
+        """Copy a directory tree onto the root at host path ``at`` (merging directories).
+
+        Entries keep their type and link targets; modes keep their permission bits plus the
+        owner's write bit (copies of scenario trees often lost it), and ``/var/lib/portables``
+        stays 0700 as Debian creates it.
+        """
+        self._require_sandbox()
+        src_root = Path(tree)
+        if not src_root.is_dir():
+            raise SandboxError(f"{src_root}: not a directory")
+        base = PurePosixPath("/", at)
+        for dirpath, dirnames, filenames in os.walk(src_root):
+            rel = os.path.relpath(dirpath, src_root)
+            here = base if rel == "." else base / rel
+            keep = []
+            for name in sorted(dirnames) + sorted(filenames):
+                src = Path(dirpath) / name
+                dst_host = here / name
+                st = os.lstat(src)
+                dst = self.machine_path(dst_host)
+                if _stat.S_ISDIR(st.st_mode):
+                    mode = _stat.S_IMODE(st.st_mode) | 0o200
+                    if dst_host == PurePosixPath("/var/lib/portables"):
+                        mode = 0o700
+                    if os.path.lexists(dst) and not dst.is_dir():
+                        _remove(dst)
+                    if not os.path.lexists(dst):
+                        os.mkdir(dst)
+                    os.chmod(dst, mode)
+                    if name in dirnames:
+                        keep.append(name)
+                elif _stat.S_ISLNK(st.st_mode):
+                    if os.path.lexists(dst):
+                        _remove(dst)
+                    os.symlink(os.readlink(src), dst)
+                elif _stat.S_ISREG(st.st_mode):
+                    if os.path.lexists(dst):
+                        _remove(dst)
+                    shutil.copyfile(src, dst)
+                    os.chmod(dst, _stat.S_IMODE(st.st_mode) | 0o200)
+            dirnames[:] = [d for d in dirnames if d in keep]
+
+    def write_file(self, path: str | PurePosixPath, data: bytes | str, mode: int = 0o644) -> None:
+        """Write one file (creating parent directories 0755), atomically."""
+        self._require_sandbox()
+        p = PurePosixPath("/", path)
+        self._makedirs(p.parent)
+        payload = data.encode() if isinstance(data, str) else data
+        self._atomic_write(self._parent(p), p.name, payload, mode, True)
+
+    def _makedirs(self, p: PurePosixPath) -> None:
+        missing = []
+        for anc in (p, *p.parents):
+            if self.host.kind(anc) is not None:
+                break
+            missing.append(anc)
+        for d in reversed(missing):
+            os.mkdir(self.machine_path(d), 0o755)
+            os.chmod(self.machine_path(d), 0o755)
+
+    def remove(self, path: str | PurePosixPath) -> None:
+        """Remove one entry (a whole tree for a directory) inside the root."""
+        self._require_sandbox()
+        target = self.machine_path(path)
+        if os.path.lexists(target):
+            _remove(target)
+
+    # -- the simulated service manager ---------------------------------------------------------
+
+    def set_active_units(self, units: dict[str, str]) -> None:
+        """Replace what the service manager reports as running (``{unit: ActiveState}``)."""
+        text = "".join(f"{u} {s}\n" for u, s in sorted(units.items()))
+        self.write_file(ACTIVE_UNITS, text)
+
+    def start_units(self, units: Iterable[str]) -> None:
+        """``--now`` on attach: the units become ``active``."""
+        active = self.host.active_units()
+        for u in units:
+            active[u] = "active"
+        self.set_active_units(active)
+
+    def stop_units(self, units: Iterable[str]) -> None:
+        """``--now`` on detach: the units become inactive."""
+        active = self.host.active_units()
+        for u in units:
+            active.pop(u, None)
+        self.set_active_units(active)
+
+    def enable_units(self, paths: Sequence[PurePosixPath], wanted_by: dict[str, list[str]],
+                     runtime: bool) -> list[tuple[str, str]]:
+        """``--enable``: install symlinks in the attached directory's ``<target>.wants/``.
+
+        ``wanted_by`` maps a unit name to the targets of its ``[Install]`` section. Returns the
+        (link, target) pairs created.
+        """
+        created = []
+        for p in paths:
+            for target in wanted_by.get(p.name, []):
+                link = p.parent / f"{target}.wants" / p.name
+                if self.host.kind(link, follow=False) is not None:
+                    continue
+                self._makedirs(link.parent)
+                os.symlink(str(p), self.machine_path(link))
+                created.append((str(link), str(p)))
+        return created
+
+    def disable_units(self, names: Iterable[str], runtime: bool) -> list[str]:
+        """``--enable`` on detach: remove the install symlinks pointing to these units."""
+        from .host import attached_dir
+
+        removed = []
+        a = attached_dir(runtime)
+        wanted = set(names)
+        for sub in self.host.listdir(a):
+            if not sub.endswith((".wants", ".requires")):
+                continue
+            for entry in self.host.listdir(a / sub):
+                if entry in wanted:
+                    self.remove(a / sub / entry)
+                    removed.append(str(a / sub / entry))
+            if not self.host.listdir(a / sub):
+                os.rmdir(self.machine_path(a / sub))
+        return removed
+
+
+def _remove(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p)
+    else:
+        os.unlink(p)
+
+
+def _lay_base_entry(root: Path, line: str, version: int) -> None:
+    """Create one entry of the oracle's base-root listing (see ``data/host/*/base-root.txt``)."""
+    words = line.split(" ")
+    path = words[0]
+    kind = words[1]
+    if kind == "absent" or path == "/":
+        return
+    dst = root.joinpath(*PurePosixPath(path).parts[1:])
+    if kind == "dir":
+        mode = int(words[2], 8)
+        dst.mkdir(parents=True, exist_ok=True)
+        os.chmod(dst, mode)
+    elif kind == "symlink":
+        target = line.split(" -> ", 1)[1]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if not os.path.lexists(dst):
+            os.symlink(target, dst)
+    elif kind == "file":
+        mode = int(words[2], 8)
+        data = _base_file_content(path, version)
+        if data is None:
+            return  # contents we do not need (shell profiles of /root)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(data)
+        os.chmod(dst, mode)
+
+
+def _base_file_content(path: str, version: int) -> bytes | None:
+    p = PurePosixPath(path)
+    if p == PurePosixPath("/usr/lib/os-release"):
+        return _data("host", str(version), "os-release").encode()
+    if p.parent.parent == PurePosixPath("/usr/lib/systemd/portable/profile") and p.name == "service.conf":
+        name = p.parent.name
+        if name in BUILTIN_PROFILES:
+            return builtin_profile(name, version).encode()
+    return None

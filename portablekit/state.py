@@ -1,0 +1,103 @@
+"""Image states: what ``is-attached`` and ``list`` report.
+
+The state of an image is computed from the attached directories alone: units whose marker
+matches the image are *attached*; if one of them is enabled the image is *enabled*, if one is
+running it is *running*. The persistent directory is looked at first; only if it yields
+``detached`` the runtime directory is, and its answers get the ``-runtime`` suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .dropin import marker_matches
+from .host import Host
+from .plan import attached_units
+
+__all__ = ["ImageState", "UnitState", "image_state", "unit_states"]
+
+_NOT_ENABLED = frozenset({"static", "disabled", "linked", "linked-runtime"})
+
+
+class ImageState(StrEnum):
+    """The seven states portabled reports for an image."""
+
+    DETACHED = "detached"
+    ATTACHED = "attached"
+    ATTACHED_RUNTIME = "attached-runtime"
+    ENABLED = "enabled"
+    ENABLED_RUNTIME = "enabled-runtime"
+    RUNNING = "running"
+    RUNNING_RUNTIME = "running-runtime"
+
+    @property
+    def is_attached(self) -> bool:
+        """Anything but ``detached``."""
+        return self is not ImageState.DETACHED
+
+    @property
+    def runtime(self) -> bool:
+        """Whether the attachment is in ``/run`` (until the next reboot)."""
+        return self.value.endswith("-runtime")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitState:
+    """One attached unit and what the service manager says about it."""
+
+    unit: str
+    image: str
+    extensions: tuple[str, ...]
+    runtime: bool
+    unit_file_state: str
+    active_state: str
+
+    @property
+    def enabled(self) -> bool:
+        """Enabled in systemd's sense (any unit-file state but static/disabled/linked)."""
+        return self.unit_file_state not in _NOT_ENABLED
+
+    @property
+    def running(self) -> bool:
+        """Whether the service manager reports the unit active (or on its way)."""
+        from .host import ACTIVE_STATES
+
+        return self.active_state in ACTIVE_STATES
+
+
+def unit_states(host: Host) -> list[UnitState]:
+    """Every portable unit on the host (both attached directories) with its states."""
+    out = []
+    for runtime in (False, True):
+        for u in attached_units(host, runtime, for_detach=False):
+            out.append(
+                UnitState(
+                    u.name, u.base, u.extensions, runtime,
+                    host.unit_file_state(u.name), host.active_state(u.name),
+                )
+            )
+    return out
+
+
+def image_state(host: Host, image: str, extensions: Sequence[str] = ()) -> ImageState:
+    """``portable_get_state()`` for an image (name or path, as sent) and its extensions."""
+    query = [image, *extensions]
+    for runtime in (False, True):
+        attached = enabled = running = False
+        for u in attached_units(host, runtime, for_detach=False):
+            if not marker_matches(host, u.tokens, query, match_all=False):
+                continue
+            attached = True
+            if host.unit_file_state(u.name) not in _NOT_ENABLED:
+                enabled = True
+            if host.unit_is_active(u.name):
+                running = True
+        if running:
+            return ImageState.RUNNING_RUNTIME if runtime else ImageState.RUNNING
+        if enabled:
+            return ImageState.ENABLED_RUNTIME if runtime else ImageState.ENABLED
+        if attached:
+            return ImageState.ATTACHED_RUNTIME if runtime else ImageState.ATTACHED
+    return ImageState.DETACHED

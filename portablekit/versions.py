@@ -1,0 +1,227 @@
+"""The systemd versions portablekit reproduces, and what differs between them.
+
+Each behaviour that changed between systemd 252 (Debian 12), 257 (Debian 13) and 262 (Debian
+forky) is a property of :class:`Systemd`, so the rest of the code asks a question ("does this
+version strip the version from extension-release names?") instead of comparing numbers.
+
+Known upstream bugs are reproduced by default, because that is what real hosts do. Where one is
+plainly a bug, ``Systemd(v, fixed=True)`` turns the fix on; the property says which.
+
+>>> Systemd(257).bare_name_matches_everything, Systemd(257, fixed=True).bare_name_matches_everything
+(True, False)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_VERSION", "SUPPORTED_VERSIONS", "Systemd"]
+
+#: The systemd major versions whose behaviour is recorded and reproduced.
+SUPPORTED_VERSIONS = (252, 257, 262)
+#: The version used when none is given (Debian 13).
+DEFAULT_VERSION = 257
+
+#: Debian package version strings of the recordings (``portablectl --version``).
+PACKAGE_VERSIONS = {252: "252.39-1~deb12u2", 257: "257.13-1~deb13u1", 262: "262-1"}
+
+
+@dataclass(frozen=True, slots=True)
+class Systemd:
+    """One systemd version's portable-services behaviour.
+
+    ``fixed`` replaces the behaviours documented as upstream bugs by what was evidently
+    intended (off by default: the goldens record the bugs).
+    """
+
+    version: int = DEFAULT_VERSION
+    fixed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.version not in SUPPORTED_VERSIONS:
+            supported = ", ".join(map(str, SUPPORTED_VERSIONS))
+            raise ValueError(f"unsupported systemd version {self.version} (supported: {supported})")
+
+    def __str__(self) -> str:
+        return f"systemd {self.version}" + (" (fixed)" if self.fixed else "")
+
+    # -- drop-in text ------------------------------------------------------------------------
+
+    @property
+    def binds_host_os_release(self) -> bool:
+        """252: ``BindReadOnlyPaths=<host os-release>:/run/host/os-release`` in the drop-in."""
+        return self.version < 254
+
+    @property
+    def logs_name_and_version(self) -> bool:
+        """254+: ``LogExtraFields=PORTABLE_NAME_AND_VERSION=`` and the ``PORTABLE_ROOT*`` lines."""
+        return self.version >= 254
+
+    @property
+    def extension_blocks_for_all_units(self) -> bool:
+        """262: units from the base image get the extension lines too (before: only units
+        that came from an extension)."""
+        return self.version >= 260
+
+    @property
+    def pins_image_policy(self) -> bool:
+        """262: ``RootImagePolicy=`` / ``ExtensionImagePolicy=`` for raw images."""
+        return self.version >= 260
+
+    @property
+    def relax_decided_per_extension(self) -> bool:
+        """262: ``:x-systemd.relax-extension-release-check`` depends on each extension's type
+        (before: on the base image's type, a bug)."""
+        return self.version >= 260 or self.fixed
+
+    @property
+    def name_and_version_drops_control(self) -> bool:
+        """262: ``*_NAME_AND_VERSION`` values with control characters are dropped."""
+        return self.version >= 260
+
+    # -- images --------------------------------------------------------------------------------
+
+    @property
+    def vpick(self) -> bool:
+        """256+: ``NAME.v/`` directories and symlink-resolved image paths."""
+        return self.version >= 256
+
+    @property
+    def resolves_image_symlinks(self) -> bool:
+        """262: images found through a symlink are recorded under their real path."""
+        return self.version >= 260
+
+    @property
+    def trailing_slash_prefix(self) -> bool:
+        """253+: a trailing slash of the image argument is ignored when deriving the prefix."""
+        return self.version >= 253
+
+    @property
+    def skips_hidden_images(self) -> bool:
+        """Hidden entries of the search paths are images in 252 too; never skipped."""
+        return False
+
+    @property
+    def portable_scope(self) -> bool:
+        """262: ``PORTABLE_SCOPE=`` in os-release is checked."""
+        return self.version >= 260
+
+    @property
+    def copy_modes(self) -> tuple[str, ...]:
+        """Accepted ``--copy=`` values."""
+        return ("auto", "copy", "symlink", "mixed") if self.version >= 256 else (
+            "auto", "copy", "symlink")
+
+    @property
+    def has_clean(self) -> bool:
+        """256+: ``detach --clean``."""
+        return self.version >= 256
+
+    # -- extensions ----------------------------------------------------------------------------
+
+    @property
+    def confext(self) -> bool:
+        """255+: extensions with ``/etc/extension-release.d/`` (configuration extensions)."""
+        return self.version >= 255
+
+    @property
+    def extension_name_strips_version(self) -> bool:
+        """256+: ``extension-release.NAME`` may omit the ``_VERSION`` of the image name."""
+        return self.version >= 256
+
+    @property
+    def extension_id_like(self) -> bool:
+        """258+: an extension's ``ID`` may match a word of the base's ``ID_LIKE``."""
+        return self.version >= 258
+
+    @property
+    def missing_extension_release_is_enoent(self) -> bool:
+        """255+: a directory extension without release file fails with ``ENOENT`` instead of
+        "lacks extension-release data"."""
+        return self.version >= 255
+
+    @property
+    def raw_extension_refuses_os_release(self) -> bool:
+        """254+: a raw extension that has ``/usr/lib/os-release`` is not an extension."""
+        return self.version >= 254
+
+    @property
+    def force_accepts_any_extension_name(self) -> bool:
+        """262: ``--force`` accepts a directory extension's release file of another name."""
+        return self.version >= 260
+
+    @property
+    def inspect_extension_format(self) -> int:
+        """254+: ``Extension Compatibility OS:`` and ``Extension Image:`` in ``inspect``."""
+        return 254 if self.version >= 254 else 252
+
+    # -- detach / state ----------------------------------------------------------------------
+
+    @property
+    def marker_match(self) -> int:
+        """Which marker-matching algorithm ``is-attached``/``detach`` use: 252 or 256."""
+        return 256 if self.version >= 256 else 252
+
+    @property
+    def bare_name_matches_everything(self) -> bool:
+        """257: a bare image name (or a missing path) matches every attached image (a bug,
+        systemd#39058, fixed in 262)."""
+        return 256 <= self.version < 260 and not self.fixed
+
+    @property
+    def detach_removes_whatever_link(self) -> bool:
+        """256+: detach removes ``/etc/portables/NAME`` whatever it is (recursively), and
+        records the removal even when nothing was there."""
+        return self.version >= 256
+
+    @property
+    def detach_requires_same_extensions(self) -> bool:
+        """262: ``detach base`` without the extensions it was attached with finds nothing."""
+        return self.version >= 260
+
+    @property
+    def reattach_by_name_works(self) -> bool:
+        """262: ``reattach NAME`` works; 252/257 remove the image link and then fail."""
+        return self.version >= 260 or self.fixed
+
+    @property
+    def list_shows_extension_state(self) -> bool:
+        """256+: ``list`` shows extension images as attached when they are part of one."""
+        return self.version >= 256
+
+    @property
+    def instance_falls_back_to_template(self) -> bool:
+        """Up to 259: an instance counts as existing on the host when its template does."""
+        return self.version < 260
+
+    @property
+    def host_checks_lib_systemd(self) -> bool:
+        """252 (split /usr builds): ``/lib/systemd/system`` is part of the host unit path."""
+        return self.version < 255
+
+    # -- output --------------------------------------------------------------------------------
+
+    @property
+    def bytes_below_point(self) -> bool:
+        """252 prints sizes as ``4.0K``; later versions as ``4K``."""
+        return self.version < 256
+
+    @property
+    def singular_prefix_wording(self) -> bool:
+        """262: ``(Matching unit files with prefix 'a'.)`` for one explicit prefix."""
+        return self.version >= 260
+
+    @property
+    def failed_inspect_creates_locks(self) -> bool:
+        """262: a failing ``inspect`` leaves ``/run/systemd/nspawn/locks`` behind."""
+        return self.version >= 260
+
+    @property
+    def enqueues_jobs_at_once(self) -> bool:
+        """262: ``--now`` uses one ``EnqueueUnitJobMany`` call for all units."""
+        return self.version >= 260
+
+    @property
+    def package_version(self) -> str:
+        """The Debian package version of the recordings."""
+        return PACKAGE_VERSIONS[self.version]
