@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 
 from .errors import FileTooLargeError, ImagePathError, PortabledError
 from .host import Host
-from .image import Image, lookup_image, open_image
+from .image import Image, image_at_path, lookup_image, open_image
 from .names import (
     PORTABLE_UNIT_TYPES,
     extension_name,
@@ -422,6 +422,11 @@ def _host_reader(host: Host, image: Image) -> UnitReader | None:
     return read
 
 
+def _resolved(host: Host, img: Image) -> Image:
+    real = image_at_path(host, str(img.path), pick=True)
+    return Image(img.name if real.path == img.path else real.name, real.path, real.kind)
+
+
 def _extensions_part(extensions: Sequence[str]) -> str:
     return f"' or any of its extensions '{', '.join(extensions)}" if extensions else ""
 
@@ -446,6 +451,10 @@ def dissect(
     systemd = host.systemd
     img = image if isinstance(image, Image) else lookup_image(host, image)
     ext_images = [lookup_image(host, e) for e in extensions]
+    if attach and systemd.vpick:
+        # 256+ resolve the image's path (links, NAME.v) before attaching from it
+        img = _resolved(host, img)
+        ext_images = [_resolved(host, e) for e in ext_images]
     names = [e.name for e in ext_images]
     if len(set(names)) != len(names):
         raise PortabledError.from_errno(errno.EEXIST)

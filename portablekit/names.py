@@ -150,7 +150,8 @@ def derive_prefix(arg: str, version: int = 257) -> str:
     """The unit-name prefix portablectl derives from the image argument *as typed*.
 
     Last path component (252: ``basename()``, so a trailing slash gives the empty string; 253+:
-    trailing slashes ignored), cut at the first ``_``, else without ``.raw``. Raises
+    trailing slashes ignored; 256+: without a ``.v`` suffix), cut at the first ``_``, else
+    without ``.raw``. Raises
     :class:`~portablekit.errors.UsageError` with portablectl's message when the result is not
     made of ``[A-Za-z0-9.-]`` or is not a valid file name.
     """
@@ -158,6 +159,8 @@ def derive_prefix(arg: str, version: int = 257) -> str:
         last = arg.rstrip("/").rpartition("/")[2] if arg.strip("/") else ""
     else:
         last = arg.rpartition("/")[2]
+    if version >= 256 and last.endswith(".v"):
+        last = last[: -len(".v")]  # systemd.v(7) directories: NAME.v / NAME.raw.v
     if "_" in last:
         prefix = last[: last.index("_")]
     elif last.endswith(".raw"):

@@ -528,8 +528,13 @@ def plan_reattach(
     detach_changes = list(v.changes)
     v.changes.clear()
     view_host = _ViewHost(host, v)
+    # 252/257 attach from the path the name resolved to, which may be the image link the
+    # detach half just removed; 262 (and --fixed) use the image's real location
+    attach_from = img.path
+    if host.systemd.reattach_by_name_works:
+        attach_from = host.resolve(img.path)
     att = plan_attach(
-        view_host, str(img.path) if not host.systemd.reattach_by_name_works else image,
+        view_host, str(attach_from),
         matches=matches, extensions=extensions, profile=profile, runtime=runtime, copy=copy,
         force=force, reattach=True, view=v,
     )
@@ -560,6 +565,13 @@ class _ViewHost(Host):
 
     def exists(self, path: str | PurePosixPath, *, follow: bool = True) -> bool:
         return self.kind(path, follow=follow) is not None
+
+    def resolve(self, path: str | PurePosixPath, *, follow: bool = True) -> PurePosixPath:
+        p = PurePosixPath("/", path)
+        for anc in (p, *p.parents):
+            if anc in self._view.pending and self._view.pending[anc] is None:
+                return p  # removed by the plan: resolves to nothing
+        return super().resolve(path, follow=follow)
 
     def listdir(self, path: str | PurePosixPath) -> list[str]:
         return self._view.listdir(PurePosixPath("/", path))

@@ -175,8 +175,12 @@ def replay(
                 except ValueError as e:
                     raise ScenarioError(f"{sc / 'cmd'}: step {step.number}: {e}") from e
                 o, e2 = io.StringIO(), io.StringIO()
-                rc = run(argv, root=SandboxRoot(root_dir, sd), stdout=o, stderr=e2,
-                         cwd=PurePosixPath("/"))
+                try:
+                    rc = run(argv, root=SandboxRoot(root_dir, sd), stdout=o, stderr=e2,
+                             cwd=PurePosixPath("/"))
+                except Exception as exc:  # a bug must show as a difference, not end the replay
+                    rc = 70
+                    e2.write(f"portablekit: internal error: {type(exc).__name__}: {exc}\n")
                 so = o.getvalue().encode("utf-8", "surrogateescape")
                 se = e2.getvalue().encode("utf-8", "surrogateescape")
                 _write(d / "argv", "".join(a + "\n" for a in ["portablectl", *argv]))
