@@ -66,7 +66,9 @@ def _systemd(opts: dict[str, str | bool]) -> Systemd:
         return Systemd(version, fixed=bool(opts.get("fixed")))
     except ValueError:
         supported = "|".join(map(str, SUPPORTED_VERSIONS))
-        raise SystemExit(f"portablekit: --systemd must be one of {supported}, not '{raw}'") from None
+        raise SystemExit(
+            f"portablekit: --systemd must be one of {supported}, not '{raw}'"
+        ) from None
 
 
 def _cwd_in(root: Path) -> PurePosixPath:
@@ -125,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return extra_cli.dispatch(first, rest[1:], sd, opts.get("root"))
         root_arg = opts.get("root")
-        root_path = Path(str(root_arg)) if root_arg else Path(os.environ.get("PORTABLEKIT_ROOT", "/"))
+        root_path = (
+            Path(str(root_arg)) if root_arg else Path(os.environ.get("PORTABLEKIT_ROOT", "/"))
+        )
         if not root_arg and "PORTABLEKIT_ROOT" not in os.environ:
             print(
                 "portablekit: no sandbox root given; use --root DIR (or PORTABLEKIT_ROOT). "
@@ -137,8 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "fixed" in opts and "systemd" not in opts:
             sandbox.systemd = Systemd(sandbox.systemd.version, fixed=True)
         host = Host(sandbox.path, sandbox.systemd)
-        return run(rest, root=sandbox, host=host, stdout=sys.stdout, stderr=sys.stderr,
-                   cwd=_cwd_in(sandbox.path), prog="portablekit")
+        return run(
+            rest,
+            root=sandbox,
+            host=host,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            cwd=_cwd_in(sandbox.path),
+            prog="portablekit",
+        )
     except PortableKitError as e:
         print(f"portablekit: {e}", file=sys.stderr)
         return 1

@@ -249,7 +249,8 @@ def scan_units(
             continue
         seen_dirs.add(real)
         for entry in sorted(src.listdir(real)):
-            def skip(reason: SkipReason, entry: str = entry) -> None:
+
+            def skip(reason: SkipReason, entry: str = entry, d: PurePosixPath = d) -> None:
                 candidates.append(UnitCandidate(entry, d, layer, reason))
 
             if is_hidden_or_backup(entry):
@@ -329,7 +330,11 @@ def find_extension_release(
         exact = d / f"extension-release.{name}"
         try:
             data = src.read_file(exact, limit=MAX_ENV_FILE)
-            return EnvFile.parse(data, origin=f"{src.label}{exact}", version=systemd.version), cls, reported
+            return (
+                EnvFile.parse(data, origin=f"{src.label}{exact}", version=systemd.version),
+                cls,
+                reported,
+            )
         except FileTooLargeError:
             raise
         except ImagePathError as e:
@@ -353,7 +358,9 @@ def find_extension_release(
             ok = relaxed or (base is not None and rest == base)
             if not ok:
                 xattr = src.getxattr(p, "user.extension-release.strict")
-                ok = xattr is not None and xattr.decode("utf-8", "replace").strip().lower() in _FALSE
+                ok = (
+                    xattr is not None and xattr.decode("utf-8", "replace").strip().lower() in _FALSE
+                )
             if ok:
                 accepted.append(p)
         if len(accepted) > 1:
@@ -475,9 +482,7 @@ def dissect(
         if systemd.portable_scope:
             scope = os_release.get("PORTABLE_SCOPE")
             if scope is not None and scope not in ("system", "user", "any"):
-                raise PortabledError(
-                    f"Invalid PORTABLE_SCOPE value '{scope}' in image {img.path}."
-                )
+                raise PortabledError(f"Invalid PORTABLE_SCOPE value '{scope}' in image {img.path}.")
             if scope == "user":
                 raise PortabledError(
                     f"Image {img.path} portable scope 'user' incompatible with portabled "
@@ -509,7 +514,8 @@ def dissect(
         taken = taken | {u.name for u in eunits}
         if attach and not validate_extension(os_release, release, systemd, host_arch=host_arch):
             raise PortabledError.errno_message(
-                errno.ESTALE, f"Image {ext.path} extension-release metadata does not match the root's"
+                errno.ESTALE,
+                f"Image {ext.path} extension-release metadata does not match the root's",
             )
         layers.append(Layer(ext, esrc, release, cls, rpath, ename))
 
@@ -524,7 +530,8 @@ def dissect(
             raise PortabledError(
                 "Selected matches '" + "', '".join(matches) + "' are not compatible with portable "
                 f"service image '{img.path}{ext_part}', refusing. (Acceptable prefix matches are: "
-                + ", ".join(sorted(valid)) + ")"
+                + ", ".join(sorted(valid))
+                + ")"
             )
 
     if not units:

@@ -31,8 +31,8 @@ __all__ = [
     "is_hidden_or_backup",
     "prefix_match",
     "strip_raw_suffix",
-    "unit_name_kind",
     "unit_name_is_valid",
+    "unit_name_kind",
     "unit_type",
     "version_compare",
 ]
@@ -56,9 +56,12 @@ UNIT_TYPES = (
 PORTABLE_UNIT_TYPES = ("service", "socket", "target", "timer", "path")
 
 _BACKUP_SUFFIXES = frozenset(
-    "rpmnew rpmsave rpmorig dpkg-old dpkg-new dpkg-tmp dpkg-dist dpkg-bak dpkg-backup "
-    "dpkg-remove ucf-new ucf-old ucf-dist swp bak old new".split()
-)
+    {
+        "rpmnew", "rpmsave", "rpmorig", "dpkg-old", "dpkg-new", "dpkg-tmp", "dpkg-dist",
+        "dpkg-bak", "dpkg-backup", "dpkg-remove", "ucf-new", "ucf-old", "ucf-dist", "swp",
+        "bak", "old", "new",
+    }
+)  # fmt: skip
 _UNIT_CHARS = re.compile(r"[A-Za-z0-9:_.\-\\@]*\Z")
 
 
@@ -139,7 +142,7 @@ def template_of(name: str) -> str | None:
 
 
 def prefix_match(unit: str, prefix: str) -> bool:
-    """``prefix_match()``: ``unit`` starts with ``prefix`` followed by ``-``, ``.``, ``@`` or end."""
+    """``prefix_match()``: ``unit`` starts with ``prefix``, then ``-``, ``.``, ``@`` or the end."""
     if not unit.startswith(prefix):
         return False
     rest = unit[len(prefix) :]
@@ -221,7 +224,8 @@ def image_base_name(path: str) -> str | None:
 
 
 def escape_marker_path(path: str) -> str:
-    """Escape a path for the drop-in marker: bytes < 0x20, >= 0x7f, ``\\`` and ``:`` as ``\\xNN``."""
+    """Escape a path for the drop-in marker: bytes < 0x20 or >= 0x7f, ``\\`` and ``:`` as
+    ``\\xNN``."""
     out = []
     for b in path.encode("utf-8", "surrogateescape"):
         if b < 0x20 or b >= 0x7F or b in (0x5C, 0x3A):
@@ -236,7 +240,7 @@ def escape_marker_path(path: str) -> str:
 _VERSION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789~-^.")
 
 
-def _cmp(a: int | bool, b: int | bool) -> int:
+def _cmp(a: int | bool | str, b: int | bool | str) -> int:
     return (a > b) - (a < b)
 
 

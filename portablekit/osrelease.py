@@ -69,7 +69,9 @@ def parse_env(
                 what.encode("utf-8")
             except UnicodeEncodeError:
                 raise EnvFileError(
-                    "invalid UTF-8 in key or value", origin=origin, line=key_line,
+                    "invalid UTF-8 in key or value",
+                    origin=origin,
+                    line=key_line,
                     text=_line_text(text, key_line),
                 ) from None
         out.append((k, v))
@@ -167,10 +169,8 @@ def parse_env(
             elif c in _NL:
                 state = "PRE_KEY"
         elif state == "COMMENT_ESC":
-            if comment_swallows_next_line or c not in _NL:
-                state = "COMMENT"
-            else:
-                state = "PRE_KEY"
+            # up to 253 a backslash at the end of a comment swallows the next line
+            state = "COMMENT" if comment_swallows_next_line or c not in _NL else "PRE_KEY"
         if c == "\n":
             line += 1
 

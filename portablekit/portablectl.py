@@ -265,7 +265,9 @@ def _matches(ctx: _Ctx, arg: str, prefixes: Sequence[str], *, allow_all: bool) -
     if prefixes:
         if not ctx.opts.quiet:
             joined = "', '".join(prefixes)
-            word = "prefix" if len(prefixes) == 1 and systemd.singular_prefix_wording else "prefixes"
+            word = (
+                "prefix" if len(prefixes) == 1 and systemd.singular_prefix_wording else "prefixes"
+            )
             ctx.err.write(f"(Matching unit files with {word} '{joined}'.)\n")
         return list(prefixes)
     p = derive_prefix(arg, systemd.version)
@@ -306,8 +308,14 @@ def format_bytes(n: int | None, below_point: bool) -> str:
     """systemd's ``format_bytes()`` (IEC; one decimal in 252, none from 256 on)."""
     if n is None:
         return ""
-    factors = [("E", 1024**6), ("P", 1024**5), ("T", 1024**4), ("G", 1024**3), ("M", 1024**2),
-               ("K", 1024)]
+    factors = [
+        ("E", 1024**6),
+        ("P", 1024**5),
+        ("T", 1024**4),
+        ("G", 1024**3),
+        ("M", 1024**2),
+        ("K", 1024),
+    ]
     for i, (suffix, f) in enumerate(factors):
         if n >= f:
             if below_point:
@@ -340,15 +348,27 @@ def _verb_list(ctx: _Ctx) -> int:
     for img in images:
         st = image_stat(host, img)
         state = image_state(host, str(img.path))
-        rows.append([
-            img.name, str(img.kind), "yes" if st.read_only else "no",
-            _format_timestamp(st.crtime), _format_timestamp(st.mtime),
-            format_bytes(st.usage, ctx.systemd.bytes_below_point), str(state),
-        ])
-        data.append({
-            "name": img.name, "type": str(img.kind), "path": str(img.path),
-            "read_only": st.read_only, "usage": st.usage, "state": str(state),
-        })
+        rows.append(
+            [
+                img.name,
+                str(img.kind),
+                "yes" if st.read_only else "no",
+                _format_timestamp(st.crtime),
+                _format_timestamp(st.mtime),
+                format_bytes(st.usage, ctx.systemd.bytes_below_point),
+                str(state),
+            ]
+        )
+        data.append(
+            {
+                "name": img.name,
+                "type": str(img.kind),
+                "path": str(img.path),
+                "read_only": st.read_only,
+                "usage": st.usage,
+                "state": str(state),
+            }
+        )
     if ctx.opts.json:
         _json(ctx, data)
         return 0
@@ -383,9 +403,12 @@ def _inspect_text(ctx: _Ctx, d: Dissection, shown_path: str) -> str:
         return v if v else "n/a"
 
     out = [
-        "Image:", f"\t{shown_path}",
-        "Portable Service:", f"\t{na(base.release.get('PORTABLE_PRETTY_NAME'))}",
-        "Operating System:", f"\t{na(base.release.get('PRETTY_NAME'))}",
+        "Image:",
+        f"\t{shown_path}",
+        "Portable Service:",
+        f"\t{na(base.release.get('PORTABLE_PRETTY_NAME'))}",
+        "Operating System:",
+        f"\t{na(base.release.get('PRETTY_NAME'))}",
     ]
     for ext in d.extensions:
         r = ext.release
@@ -395,31 +418,62 @@ def _inspect_text(ctx: _Ctx, d: Dissection, shown_path: str) -> str:
         if systemd.inspect_extension_format >= 254:
             scope = r.get("SYSEXT_SCOPE") or r.get("CONFEXT_SCOPE")
             level = r.get("SYSEXT_LEVEL") or r.get("CONFEXT_LEVEL")
-            out += ["\tExtension Scope:", f"\t\t{na(scope)}",
-                    "\tExtension Compatibility Level:", f"\t\t{na(level)}",
-                    "\tExtension Compatibility OS:", f"\t\t{na(r.get('ID'))}",
-                    "\tExtension Compatibility OS Version:", f"\t\t{na(r.get('VERSION_ID'))}",
-                    "\tPortable Service:", f"\t\t{na(r.get('PORTABLE_PRETTY_NAME'))}",
-                    "\tPortable Prefixes:", f"\t\t{na(r.get('PORTABLE_PREFIXES'))}",
-                    "\tExtension Image:"]
+            out += [
+                "\tExtension Scope:",
+                f"\t\t{na(scope)}",
+                "\tExtension Compatibility Level:",
+                f"\t\t{na(level)}",
+                "\tExtension Compatibility OS:",
+                f"\t\t{na(r.get('ID'))}",
+                "\tExtension Compatibility OS Version:",
+                f"\t\t{na(r.get('VERSION_ID'))}",
+                "\tPortable Service:",
+                f"\t\t{na(r.get('PORTABLE_PRETTY_NAME'))}",
+                "\tPortable Prefixes:",
+                f"\t\t{na(r.get('PORTABLE_PREFIXES'))}",
+                "\tExtension Image:",
+            ]
             pretty = r.get("SYSEXT_PRETTY_NAME") or r.get("CONFEXT_PRETTY_NAME")
-            xid = next((r.get(k) for k in ("SYSEXT_ID", "SYSEXT_IMAGE_ID", "CONFEXT_ID",
-                                           "CONFEXT_IMAGE_ID") if r.get(k)), None)
-            xver = next((r.get(k) for k in ("SYSEXT_VERSION_ID", "SYSEXT_IMAGE_VERSION",
-                                            "SYSEXT_BUILD_ID", "CONFEXT_VERSION_ID",
-                                            "CONFEXT_IMAGE_VERSION", "CONFEXT_BUILD_ID")
-                         if r.get(k)), None)
+            xid = next(
+                (
+                    r.get(k)
+                    for k in ("SYSEXT_ID", "SYSEXT_IMAGE_ID", "CONFEXT_ID", "CONFEXT_IMAGE_ID")
+                    if r.get(k)
+                ),
+                None,
+            )
+            xver = next(
+                (
+                    r.get(k)
+                    for k in (
+                        "SYSEXT_VERSION_ID",
+                        "SYSEXT_IMAGE_VERSION",
+                        "SYSEXT_BUILD_ID",
+                        "CONFEXT_VERSION_ID",
+                        "CONFEXT_IMAGE_VERSION",
+                        "CONFEXT_BUILD_ID",
+                    )
+                    if r.get(k)
+                ),
+                None,
+            )
             if pretty:
                 out.append(f"\t\t{pretty} ({na(xid)} {na(xver)})")
             else:
                 out.append(f"\t\tID: {na(xid)} Version: {na(xver)}")
         else:
-            out += ["\tExtension Scope:", f"\t\t{na(r.get('SYSEXT_SCOPE'))}",
-                    "\tExtension Compatibility Level:", f"\t\t{na(r.get('SYSEXT_LEVEL'))}",
-                    "\tPortable Service:", f"\t\t{na(r.get('PORTABLE_PRETTY_NAME'))}",
-                    "\tPortable Prefixes:", f"\t\t{na(r.get('PORTABLE_PREFIXES'))}",
-                    "\tOperating System:",
-                    f"\t\t{na(r.get('PRETTY_NAME'))} ({na(r.get('ID'))} {na(r.get('VERSION_ID'))})"]
+            out += [
+                "\tExtension Scope:",
+                f"\t\t{na(r.get('SYSEXT_SCOPE'))}",
+                "\tExtension Compatibility Level:",
+                f"\t\t{na(r.get('SYSEXT_LEVEL'))}",
+                "\tPortable Service:",
+                f"\t\t{na(r.get('PORTABLE_PRETTY_NAME'))}",
+                "\tPortable Prefixes:",
+                f"\t\t{na(r.get('PORTABLE_PREFIXES'))}",
+                "\tOperating System:",
+                f"\t\t{na(r.get('PRETTY_NAME'))} ({na(r.get('ID'))} {na(r.get('VERSION_ID'))})",
+            ]
     if d.units:
         out.append("Unit files:")
         out += [f"\t{u.name}" for u in d.units]
@@ -432,12 +486,16 @@ def _verb_inspect(ctx: _Ctx) -> int:
     exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
     matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=True)
     try:
-        d = dissect(ctx.host, image, matches=matches, extensions=exts, attach=False,
-                    force=ctx.opts.force)
+        d = dissect(
+            ctx.host, image, matches=matches, extensions=exts, attach=False, force=ctx.opts.force
+        )
     except PortabledError as e:
-        if ctx.systemd.failed_inspect_creates_locks and e.message.startswith(
-            "Couldn't find any matching unit files"
-        ) and ctx.root is not None and ctx.root.is_sandbox:
+        if (
+            ctx.systemd.failed_inspect_creates_locks
+            and e.message.startswith("Couldn't find any matching unit files")
+            and ctx.root is not None
+            and ctx.root.is_sandbox
+        ):
             _nspawn_locks(ctx.root)
         ctx.err.write(f"Failed to inspect image metadata: {e.message}\n")
         return 1
@@ -448,16 +506,19 @@ def _verb_inspect(ctx: _Ctx) -> int:
         # quirk: --force without --extension asks the WithExtensions call, which lists no units
         d = Dissection(d.base, d.extensions, (), d.candidates, d.matches)
     if ctx.opts.json:
-        _json(ctx, {
-            "image": shown,
-            "os_release": d.base.release.as_dict() if d.base.release else {},
-            "extensions": [
-                {"path": str(e.image.path), "release": e.release.as_dict() if e.release else {}}
-                for e in d.extensions
-            ],
-            "units": [u.name for u in d.units],
-            "matches": list(d.matches),
-        })
+        _json(
+            ctx,
+            {
+                "image": shown,
+                "os_release": d.base.release.as_dict() if d.base.release else {},
+                "extensions": [
+                    {"path": str(e.image.path), "release": e.release.as_dict() if e.release else {}}
+                    for e in d.extensions
+                ],
+                "units": [u.name for u in d.units],
+                "matches": list(d.matches),
+            },
+        )
         return 0
     ctx.out.write(_inspect_text(ctx, d, shown))
     return 0
@@ -528,8 +589,14 @@ def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
     image = _norm_image(ctx, arg, True)
     exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
     matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=False)
-    kwargs = dict(matches=matches, extensions=exts, profile=ctx.opts.profile,
-                  runtime=ctx.opts.runtime, copy=CopyMode(ctx.opts.copy), force=ctx.opts.force)
+    kwargs = dict(
+        matches=matches,
+        extensions=exts,
+        profile=ctx.opts.profile,
+        runtime=ctx.opts.runtime,
+        copy=CopyMode(ctx.opts.copy),
+        force=ctx.opts.force,
+    )
     if reattach:
         plan = plan_reattach(ctx.host, image, **kwargs)  # type: ignore[arg-type]
     else:
@@ -559,15 +626,20 @@ def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
 
 
 def _print_plan(ctx: _Ctx, plan: Plan) -> None:
-    ctx.out.write(f"# dry run: {plan.verb} {plan.image} (nothing written)\n")
+    rows = [["OP", "PATH", "DETAIL"]]
     for op in plan.ops:
         d = op.to_dict()
-        extra = " ".join(f"{k}={v}" for k, v in d.items() if k not in ("op", "path"))
-        ctx.out.write(f"{op.kind:<12} {op.path}{(' ' + extra) if extra else ''}\n")
+        detail = " ".join(f"{k}={v}" for k, v in d.items() if k not in ("op", "path"))
+        rows.append([str(op.kind), str(op.path), detail])
+    ctx.out.write(f"Plan of {plan.verb} {plan.image} (dry run, nothing written):\n")
+    if len(rows) > 1:
+        ctx.out.write(_table(rows))
     if plan.error is not None:
-        ctx.out.write(f"# would fail: {plan.error.message}\n")
-    for c in plan.printed_changes():
-        ctx.err.write(str(c) + "\n")
+        ctx.out.write(f"It would fail: {plan.error.message}\n")
+    else:
+        ctx.out.write(
+            f"{len(plan.ops)} operations, {len(plan.printed_changes())} changes reported.\n"
+        )
 
 
 def _verb_detach(ctx: _Ctx) -> int:
@@ -583,8 +655,9 @@ def _verb_detach(ctx: _Ctx) -> int:
             to_stop = [u.name for u in d.units]
         except PortabledError as e:
             ctx.err.write(f"Failed to inspect image metadata: {e.message}\n")
-    plan = plan_detach(ctx.host, image, extensions=exts, runtime=ctx.opts.runtime,
-                       force=ctx.opts.force)
+    plan = plan_detach(
+        ctx.host, image, extensions=exts, runtime=ctx.opts.runtime, force=ctx.opts.force
+    )
     if ctx.opts.dry_run:
         if ctx.opts.json:
             _plan_output(ctx, plan)
@@ -651,8 +724,10 @@ def run(
         stdout.write(_HELP.format(prog=prog))
         return 0
     if opts.show_version:
-        stdout.write(f"systemd {systemd.version} ({systemd.package_version})\n"
-                     "portablekit simulation of portablectl\n")
+        stdout.write(
+            f"systemd {systemd.version} ({systemd.package_version})\n"
+            "portablekit simulation of portablectl\n"
+        )
         return 0
     if opts.profile == "help":
         if not opts.quiet:
@@ -665,8 +740,9 @@ def run(
         return 0
     if opts.host or opts.machine:
         if any(not image_name_is_valid(a) for a in opts.args[:1]):
-            stderr.write("Operations on images by path not supported when connecting to "
-                         "remote systems.\n")
+            stderr.write(
+                "Operations on images by path not supported when connecting to remote systems.\n"
+            )
             return 1
         stderr.write("portablekit simulates the local host only (--host/--machine).\n")
         return 1

@@ -15,6 +15,7 @@ import io
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ def read_steps(scenario: Path) -> list[Step]:
         raise ScenarioError(f"{cmd}: cannot read the scenario's steps: {e.strerror}") from e
     except UnicodeDecodeError as e:
         raise ScenarioError(f"{cmd}: not UTF-8 text") from e
-    steps = []
+    steps: list[Step] = []
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -82,8 +83,13 @@ def _run_build(scenario: Path, layer: Path) -> None:
     env.setdefault("LANG", "C.UTF-8")
     try:
         proc = subprocess.run(
-            ["bash", str(build), str(layer)], cwd=scenario, env=env, stdin=subprocess.DEVNULL,
-            capture_output=True, timeout=TIMEOUT, check=False,
+            ["bash", str(build), str(layer)],
+            cwd=scenario,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
         )
     except subprocess.TimeoutExpired as e:
         raise ScenarioError(f"{build}: did not finish within {TIMEOUT} s") from e
@@ -92,6 +98,72 @@ def _run_build(scenario: Path, layer: Path) -> None:
         raise ScenarioError(
             f"{build}: failed with exit code {proc.returncode}: " + " / ".join(tail)
         )
+
+
+_SCENARIO_FILES = frozenset(
+    {
+        "cmd",
+        "README",
+        "build",
+        "image-name",
+        "active-units",
+        "min-version",
+        "normalize-regex",
+        "oracle-only",
+        "compare-calls",
+        "no-fake-systemd1",
+        "user-scope",
+    }
+)
+
+
+def _is_lossy_copy(sc: Path) -> bool:
+    """A scenario copied in a way that lost symbolic links and modes (every entry read-only,
+    no link anywhere): its links became files holding the link target."""
+    for dirpath, dirnames, filenames in os.walk(sc):
+        for name in dirnames + filenames:
+            st = os.lstat(os.path.join(dirpath, name))
+            if stat.S_ISLNK(st.st_mode) or st.st_mode & 0o200:
+                return False
+    return True
+
+
+def _looks_like_lost_link(path: Path) -> bool:
+    # the scenario generator writes every regular file with a final newline; a link turned
+    # into a file holds just its target, without one
+    try:
+        if path.stat().st_size == 0 or path.stat().st_size > 4095:
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if b"\n" in data or b"\0" in data:
+        return False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return "/" in text or not any(c.isspace() for c in text)
+
+
+def _materialize(sc: Path, dest: Path) -> Path:
+    """Copy the scenario to ``dest`` (writable), restoring links a lossy copy lost."""
+    lossy = _is_lossy_copy(sc)
+    shutil.copytree(sc, dest, symlinks=True)
+    for dirpath, _dirnames, filenames in os.walk(dest):
+        os.chmod(dirpath, stat.S_IMODE(os.stat(dirpath).st_mode) | 0o200)
+        for name in filenames:
+            p = Path(dirpath) / name
+            if p.is_symlink():
+                continue
+            top_level = Path(dirpath) == dest
+            if lossy and not (top_level and name in _SCENARIO_FILES) and _looks_like_lost_link(p):
+                target = p.read_text(encoding="utf-8")
+                p.unlink()
+                os.symlink(target, p)
+            else:
+                os.chmod(p, stat.S_IMODE(os.stat(p).st_mode) | 0o200)
+    return dest
 
 
 def replay(
@@ -121,12 +193,15 @@ def replay(
 
     work = Path(tempfile.mkdtemp(prefix="portablekit-replay-", dir=workdir))
     try:
+        sc = _materialize(sc, work / "scenario")
         root_dir = work / "root"
         sandbox = SandboxRoot.init(root_dir, sd)
         if (sc / "root").is_dir():
             sandbox.lay(sc / "root")
         if (sc / "image").exists():
-            name = (sc / "image-name").read_text().strip() if (sc / "image-name").exists() else "image"
+            name = (
+                (sc / "image-name").read_text().strip() if (sc / "image-name").exists() else "image"
+            )
             layer = work / "image-layer"
             dest = layer / "var" / "lib" / "portables" / name
             dest.parent.mkdir(parents=True)
@@ -161,8 +236,12 @@ def replay(
             if step.is_shell:
                 try:
                     proc = subprocess.run(
-                        ["bash", "-u", "-c", step.line[1:]], cwd=root_dir, env=env,
-                        stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT,
+                        ["bash", "-u", "-c", step.line[1:]],
+                        cwd=root_dir,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        capture_output=True,
+                        timeout=TIMEOUT,
                         check=False,
                     )
                     rc, so, se = proc.returncode, proc.stdout, proc.stderr
@@ -176,8 +255,13 @@ def replay(
                     raise ScenarioError(f"{sc / 'cmd'}: step {step.number}: {e}") from e
                 o, e2 = io.StringIO(), io.StringIO()
                 try:
-                    rc = run(argv, root=SandboxRoot(root_dir, sd), stdout=o, stderr=e2,
-                             cwd=PurePosixPath("/"))
+                    rc = run(
+                        argv,
+                        root=SandboxRoot(root_dir, sd),
+                        stdout=o,
+                        stderr=e2,
+                        cwd=PurePosixPath("/"),
+                    )
                 except Exception as exc:  # a bug must show as a difference, not end the replay
                     rc = 70
                     e2.write(f"portablekit: internal error: {type(exc).__name__}: {exc}\n")

@@ -55,7 +55,8 @@ class SandboxRoot:
             raise SandboxError(f"{self.path}: sandbox root is not readable")
         meta = self._read_marker()
         if systemd is None:
-            version = int(meta.get("systemd", 257)) if meta else 257
+            raw = meta.get("systemd", 257) if meta else 257
+            version = raw if isinstance(raw, int) else 257
             systemd = Systemd(version)
         self.systemd = systemd
 
@@ -123,7 +124,9 @@ class SandboxRoot:
         try:
             parent = self.host.fs.resolve(p.parent)
         except ImagePathError as e:
-            raise SandboxError(f"{p.parent}: cannot be resolved inside the sandbox: {e.strerror}") from e
+            raise SandboxError(
+                f"{p.parent}: cannot be resolved inside the sandbox: {e.strerror}"
+            ) from e
         machine = self.path.joinpath(*parent.parts[1:])
         # resolve() only returns link-free paths inside the root; double-check anyway
         if os.path.commonpath([machine, self.path]) != str(self.path):
@@ -235,6 +238,7 @@ class SandboxRoot:
         if not src_root.is_dir():
             raise SandboxError(f"{src_root}: not a directory")
         base = PurePosixPath("/", at)
+        self._makedirs(base)
         for dirpath, dirnames, filenames in os.walk(src_root):
             rel = os.path.relpath(dirpath, src_root)
             here = base if rel == "." else base / rel
@@ -312,8 +316,9 @@ class SandboxRoot:
             active.pop(u, None)
         self.set_active_units(active)
 
-    def enable_units(self, paths: Sequence[PurePosixPath], wanted_by: dict[str, list[str]],
-                     runtime: bool) -> list[tuple[str, str]]:
+    def enable_units(
+        self, paths: Sequence[PurePosixPath], wanted_by: dict[str, list[str]], runtime: bool
+    ) -> list[tuple[str, str]]:
         """``--enable``: install symlinks in the attached directory's ``<target>.wants/``.
 
         ``wanted_by`` maps a unit name to the targets of its ``[Install]`` section. Returns the
@@ -387,7 +392,10 @@ def _base_file_content(path: str, version: int) -> bytes | None:
     p = PurePosixPath(path)
     if p == PurePosixPath("/usr/lib/os-release"):
         return _data("host", str(version), "os-release").encode()
-    if p.parent.parent == PurePosixPath("/usr/lib/systemd/portable/profile") and p.name == "service.conf":
+    if (
+        p.parent.parent == PurePosixPath("/usr/lib/systemd/portable/profile")
+        and p.name == "service.conf"
+    ):
         name = p.parent.name
         if name in BUILTIN_PROFILES:
             return builtin_profile(name, version).encode()

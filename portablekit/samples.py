@@ -1,0 +1,407 @@
+"""Built-in sample images: small, deterministic portable-service images for notebooks, tests
+and the demo.
+
+Every sample is defined here as data (file paths and contents), so it is the same on every
+machine: :func:`sample_source` gives it as an in-memory
+:class:`~portablekit.source.MemorySource`, :func:`write_sample` writes it as a directory with
+fixed modes and times, :func:`install_samples` lays samples into a sandbox root's
+``/var/lib/portables``. Raw disk images of the samples are built by
+:func:`build_raw_sample` with the real tools (``mksquashfs``, ``mkfs.erofs``, ``mkfs.ext4``,
+``sfdisk``) when they are installed.
+
+>>> sorted(SAMPLES)[:3]
+['broken-dangling', 'broken-empty-unit', 'broken-no-id']
+>>> sample_source("minimal").read_file("/usr/lib/os-release").decode().splitlines()[0]
+'PRETTY_NAME="Minimal Portable (Debian 12)"'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .errors import PortableKitError
+from .source import Content, MemorySource, Symlink
+
+__all__ = [
+    "BASE_SAMPLES",
+    "EXTENSION_SAMPLES",
+    "SAMPLES",
+    "SAMPLE_MTIME",
+    "Sample",
+    "install_samples",
+    "sample_source",
+    "write_sample",
+]
+
+#: Modification time of every sample file (2024-01-01 00:00:00 UTC): outputs never depend on
+#: when a sample was written.
+SAMPLE_MTIME = 1704067200
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One sample image: its name (directory name, ``NAME_VERSION`` allowed), what it shows,
+    its files, and whether it is an extension."""
+
+    name: str
+    description: str
+    files: Mapping[str, Content]
+    extension: bool = False
+    modes: Mapping[str, int] = field(default_factory=dict)
+
+
+_DEBIAN = 'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nID=debian\n'
+
+
+def _service(
+    name: str,
+    description: str,
+    exec_start: str,
+    *,
+    wanted_by: str = "multi-user.target",
+    extra: str = "",
+) -> str:
+    return (
+        f"[Unit]\nDescription={description}\n\n[Service]\nExecStart={exec_start}\n{extra}"
+        f"\n[Install]\nWantedBy={wanted_by}\n"
+    )
+
+
+def _os_tree(extra: Mapping[str, Content] | None = None) -> dict[str, Content]:
+    """What every portable image should have besides its service (portable services docs)."""
+    files: dict[str, Content] = {
+        "etc/os-release": Symlink("../usr/lib/os-release"),
+        "etc/resolv.conf": "",
+        "etc/machine-id": "",
+        "proc": None,
+        "sys": None,
+        "dev": None,
+        "run": None,
+        "tmp": None,
+        "var/tmp": None,
+        "usr/lib/systemd/system": None,
+    }
+    files.update(extra or {})
+    return files
+
+
+def _script(text: str) -> str:
+    return "#!/bin/sh\n" + text + "\n"
+
+
+MINIMAL = Sample(
+    "minimal",
+    "A small Debian-based service image: one service, its socket and a worker match the "
+    "'minimal' prefix; two more units do not.",
+    _os_tree(
+        {
+            "usr/lib/os-release": 'PRETTY_NAME="Minimal Portable (Debian 12)"\n'
+            + _DEBIAN
+            + 'PORTABLE_PRETTY_NAME="Minimal demo service"\n',
+            "usr/bin/minimald": _script("exec sleep infinity"),
+            "usr/lib/systemd/system/minimal.service": _service(
+                "minimal", "Minimal demo service", "/usr/bin/minimald"
+            ),
+            "usr/lib/systemd/system/minimal.socket": (
+                "[Unit]\nDescription=Minimal demo socket\n\n[Socket]\nListenStream=/run/minimal.sock\n"
+                "\n[Install]\nWantedBy=sockets.target\n"
+            ),
+            "usr/lib/systemd/system/minimal-worker.service": _service(
+                "minimal-worker", "Minimal background worker", "/usr/bin/minimald --worker"
+            ),
+            "usr/lib/systemd/system/minimalist.service": _service(
+                "minimalist",
+                "Not matched: 'minimalist' is not 'minimal' followed by - . @",
+                "/usr/bin/minimald",
+            ),
+            "usr/lib/systemd/system/other.service": _service(
+                "other", "Not matched: another prefix", "/usr/bin/minimald"
+            ),
+            "usr/lib/systemd/system/minimal.mount": (
+                "[Unit]\nDescription=Never attached: .mount units are not portable\n\n[Mount]\n"
+                "What=tmpfs\nWhere=/minimal\n"
+            ),
+        }
+    ),
+    modes={"usr/bin/minimald": 0o755},
+)
+
+WEBAPP = Sample(
+    "webapp_2.1",
+    "A versioned image (name webapp, version 2.1) that declares PORTABLE_PREFIXES: a web "
+    "service, its admin helper, a socket and a timer.",
+    _os_tree(
+        {
+            "usr/lib/os-release": 'PRETTY_NAME="Webapp 2.1 (Debian 12)"\n'
+            + _DEBIAN
+            + 'IMAGE_ID=webapp\nIMAGE_VERSION=2.1\nPORTABLE_PRETTY_NAME="Example web application"\n'
+            'PORTABLE_PREFIXES="webapp webapp-admin"\n',
+            "usr/bin/webappd": _script("exec sleep infinity"),
+            "usr/lib/systemd/system/webapp.service": _service(
+                "webapp",
+                "Example web application",
+                "/usr/bin/webappd",
+                extra="User=webapp\nNoNewPrivileges=yes\n",
+            ),
+            "usr/lib/systemd/system/webapp.socket": (
+                "[Unit]\nDescription=Example web application socket\n\n[Socket]\nListenStream=8080\n"
+                "\n[Install]\nWantedBy=sockets.target\n"
+            ),
+            "usr/lib/systemd/system/webapp-admin.service": _service(
+                "webapp-admin", "Example web application admin helper", "/usr/bin/webappd --admin"
+            ),
+            "usr/lib/systemd/system/webapp-cleanup.timer": (
+                "[Unit]\nDescription=Daily cleanup of the example web application\n\n[Timer]\n"
+                "OnCalendar=daily\n\n[Install]\nWantedBy=timers.target\n"
+            ),
+            "usr/lib/systemd/system/webapp-cleanup.service": (
+                "[Unit]\nDescription=Cleanup of the example web application\n\n[Service]\n"
+                "Type=oneshot\nExecStart=/usr/bin/webappd --cleanup\n"
+            ),
+        }
+    ),
+    modes={"usr/bin/webappd": 0o755},
+)
+
+WEBAPP_TLS = Sample(
+    "webapp-tls",
+    "A system extension for webapp: adds a TLS terminator service; compatible with Debian 12.",
+    {
+        "usr/lib/extension-release.d/extension-release.webapp-tls": (
+            "ID=debian\nVERSION_ID=12\nSYSEXT_SCOPE=portable\nSYSEXT_ID=webapp-tls\n"
+            'SYSEXT_VERSION_ID=1.0\nPORTABLE_PRETTY_NAME="TLS terminator for webapp"\n'
+            "PORTABLE_PREFIXES=webapp-tls\n"
+        ),
+        "usr/bin/webapp-tlsd": _script("exec sleep infinity"),
+        "usr/lib/systemd/system/webapp-tls.service": _service(
+            "webapp-tls", "TLS terminator for the example web application", "/usr/bin/webapp-tlsd"
+        ),
+        "usr/lib/systemd/system/webapp.service": _service(
+            "webapp", "Shadowed: the base image's webapp.service wins", "/usr/bin/webapp-tlsd"
+        ),
+    },
+    extension=True,
+    modes={"usr/bin/webapp-tlsd": 0o755},
+)
+
+DEBUG_TOOLS = Sample(
+    "debug-tools",
+    "An extension for any OS (ID=_any): adds a debug helper unit to whatever base it extends.",
+    {
+        "usr/lib/extension-release.d/extension-release.debug-tools": (
+            "ID=_any\nSYSEXT_SCOPE=portable system\nSYSEXT_ID=debug-tools\nSYSEXT_VERSION_ID=3\n"
+        ),
+        "usr/bin/debug-shell": _script("exec /bin/sh"),
+        "usr/lib/systemd/system/webapp-debug.service": _service(
+            "webapp-debug", "Debug shell next to webapp", "/usr/bin/debug-shell"
+        ),
+        "usr/lib/systemd/system/minimal-debug.service": _service(
+            "minimal-debug", "Debug shell next to minimal", "/usr/bin/debug-shell"
+        ),
+    },
+    extension=True,
+    modes={"usr/bin/debug-shell": 0o755},
+)
+
+WEBAPP_OLD = Sample(
+    "webapp-legacy",
+    "An extension built for Debian 11: refused on the Debian 12 base (VERSION_ID mismatch).",
+    {
+        "usr/lib/extension-release.d/extension-release.webapp-legacy": (
+            "ID=debian\nVERSION_ID=11\nSYSEXT_SCOPE=portable\n"
+        ),
+        "usr/lib/systemd/system/webapp-legacy.service": _service(
+            "webapp-legacy", "Legacy plugin", "/usr/bin/true"
+        ),
+    },
+    extension=True,
+)
+
+# Deliberately broken images, one per rule of the image checks.
+BROKEN = [
+    Sample(
+        "broken-no-os-release",
+        "No os-release at all: portabled refuses ('lacks os-release data').",
+        {
+            "usr/lib/systemd/system/broken-no-os-release.service": _service(
+                "broken-no-os-release", "unit", "/usr/bin/true"
+            ),
+            "etc/resolv.conf": "",
+            "etc/machine-id": "",
+        },
+    ),
+    Sample(
+        "broken-no-id",
+        "os-release without ID=: attach refuses ('lacks the ID field').",
+        _os_tree(
+            {
+                "usr/lib/os-release": 'PRETTY_NAME="No ID"\nVERSION_ID=12\n',
+                "usr/lib/systemd/system/broken-no-id.service": _service(
+                    "broken-no-id", "unit", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-no-units",
+        "No unit matches the image's prefix: attach and inspect refuse.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/lib/systemd/system/something-else.service": _service(
+                    "something-else", "wrong prefix", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-empty-unit",
+        "The only matching unit is empty (masked): portabled skips it.",
+        _os_tree(
+            {"usr/lib/os-release": _DEBIAN, "usr/lib/systemd/system/broken-empty-unit.service": ""}
+        ),
+    ),
+    Sample(
+        "broken-dangling",
+        "The unit is a dangling symlink and /etc/os-release points nowhere.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/lib/systemd/system/broken-dangling.service": Symlink(
+                    "/usr/share/nowhere.service"
+                ),
+                "usr/lib/systemd/system/broken-dangling-helper.service": _service(
+                    "broken-dangling-helper", "helper", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-no-mountpoints",
+        "Missing /etc/resolv.conf, /etc/machine-id and mount points.",
+        {
+            "usr/lib/os-release": _DEBIAN,
+            "etc/os-release": Symlink("../usr/lib/os-release"),
+            "usr/lib/systemd/system/broken-no-mountpoints.service": _service(
+                "broken-no-mountpoints", "unit", "/usr/bin/true"
+            ),
+        },
+    ),
+    Sample(
+        "broken-bad-prefixes",
+        "PORTABLE_PREFIXES does not allow the image's own prefix.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN + "PORTABLE_PREFIXES=other\n",
+                "usr/lib/systemd/system/broken-bad-prefixes.service": _service(
+                    "broken-bad-prefixes", "unit", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-ext-misnamed",
+        "An extension whose release file has another name.",
+        {
+            "usr/lib/extension-release.d/extension-release.something": "ID=debian\nVERSION_ID=12\n",
+            "usr/lib/systemd/system/webapp-misnamed.service": _service(
+                "webapp-misnamed", "unit", "/usr/bin/true"
+            ),
+        },
+        extension=True,
+    ),
+    Sample(
+        "broken-ext-scope",
+        "An extension for system use only (SYSEXT_SCOPE=system).",
+        {
+            "usr/lib/extension-release.d/extension-release.broken-ext-scope": "ID=debian\nVERSION_ID=12\nSYSEXT_SCOPE=system\n",
+            "usr/lib/systemd/system/webapp-scope.service": _service(
+                "webapp-scope", "unit", "/usr/bin/true"
+            ),
+        },
+        extension=True,
+    ),
+]
+
+_ALL = [MINIMAL, WEBAPP, WEBAPP_TLS, DEBUG_TOOLS, WEBAPP_OLD, *BROKEN]
+
+#: Every sample by name.
+SAMPLES: dict[str, Sample] = {s.name: s for s in _ALL}
+#: Base images that attach cleanly.
+BASE_SAMPLES = ("minimal", "webapp_2.1")
+#: Extensions for ``webapp_2.1`` (and ``debug-tools`` for any base).
+EXTENSION_SAMPLES = ("webapp-tls", "debug-tools", "webapp-legacy")
+
+
+def _get(name: str) -> Sample:
+    try:
+        return SAMPLES[name]
+    except KeyError:
+        raise KeyError(f"no sample image {name!r}; samples: {', '.join(sorted(SAMPLES))}") from None
+
+
+def sample_source(name: str) -> MemorySource:
+    """A sample as an in-memory image tree."""
+    s = _get(name)
+    return MemorySource(
+        dict(s.files), label=f"<sample {s.name}>", modes=dict(s.modes), mtime=SAMPLE_MTIME
+    )
+
+
+def write_sample(name: str, dest: str | os.PathLike[str]) -> Path:
+    """Write a sample as a directory tree at ``dest`` (which must not exist).
+
+    Directories are 0755, files 0644 unless the sample says otherwise, every time is
+    :data:`SAMPLE_MTIME`.
+    """
+    s = _get(name)
+    root = Path(dest)
+    if os.path.lexists(root):
+        raise PortableKitError(f"{root}: already exists; refusing to overwrite a sample")
+    src = sample_source(name)
+    root.mkdir(parents=True)
+    dirs = [root]
+    for p, st in src.walk():
+        target = root.joinpath(*p.parts[1:])
+        if st.kind == "dir":
+            target.mkdir()
+            os.chmod(target, st.mode)
+            dirs.append(target)
+        elif st.kind == "symlink":
+            os.symlink(src.readlink(p), target)
+        else:
+            target.write_bytes(src.read_bytes(p))
+            os.chmod(target, st.mode)
+            os.utime(target, (SAMPLE_MTIME, SAMPLE_MTIME))
+    for d in reversed(dirs):
+        os.utime(d, (SAMPLE_MTIME, SAMPLE_MTIME))
+    del s
+    return root
+
+
+def install_samples(
+    root: object,
+    names: Iterable[str] = ("minimal", "webapp_2.1", "webapp-tls", "debug-tools", "webapp-legacy"),
+    at: str = "/var/lib/portables",
+) -> list[PurePosixPath]:
+    """Lay samples into a :class:`~portablekit.sandbox.SandboxRoot` under ``at``.
+
+    Returns the host paths of the installed images.
+    """
+    import tempfile
+
+    from .sandbox import SandboxRoot
+
+    if not isinstance(root, SandboxRoot):
+        raise TypeError("install_samples() needs a SandboxRoot")
+    out = []
+    with tempfile.TemporaryDirectory(prefix="portablekit-samples-") as tmp:
+        for n in names:
+            layer = Path(tmp) / n
+            write_sample(n, layer / "tree")
+            root.lay(layer / "tree", PurePosixPath(at) / n)
+            out.append(PurePosixPath(at) / n)
+    return out
