@@ -1,8 +1,9 @@
 """Bounded positional reads from an image file, and the small caches the readers share.
 
 Every reader goes through :class:`Reader`: it never reads outside its window (a partition, or
-the whole file), so a corrupt offset or size becomes a :class:`~portablekit.errors.CorruptImageError`
-naming the structure instead of an over-long read, and :class:`LRU` keeps every cache bounded.
+the whole file), so a corrupt offset or size becomes a
+:class:`~portablekit.errors.CorruptImageError` naming the structure instead of an over-long
+read, and :class:`LRU` keeps every cache bounded.
 """
 
 from __future__ import annotations

@@ -147,8 +147,6 @@ def _lz4_pure(src: bytes, limit: int, partial: bool) -> bytes:
                 total += b
                 if b != 255:
                     break
-                if total > limit + 255:
-                    break
         return total
 
     while i < n:
