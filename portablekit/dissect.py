@@ -296,7 +296,10 @@ def scan_units(
 
 
 def _points_to_dev_null(src: ImageSource, path: PurePosixPath) -> bool:
+    """Whether a unit is masked (a link to ``/dev/null``, which images rarely contain)."""
     try:
+        if src.readlink(path) == "/dev/null":
+            return True
         return src.resolve(path) == PurePosixPath("/dev/null")
     except ImagePathError:
         return False
@@ -453,8 +456,34 @@ def dissect(
     ``image`` and ``extensions`` are names or absolute host paths as portablectl sends them.
     ``attach=True`` adds the checks only attach and reattach make (os-release ``ID``, extension
     compatibility, ``PORTABLE_PREFIXES``, ``PORTABLE_SCOPE``). Raises
-    :class:`~portablekit.errors.PortabledError` with portabled's message.
+    :class:`~portablekit.errors.PortabledError` with portabled's message; a file of the image
+    that cannot be read becomes the bare errno portabled reports, with the file named in
+    ``detail``.
     """
+    try:
+        return _dissect(
+            host,
+            image,
+            matches=matches,
+            extensions=extensions,
+            attach=attach,
+            force=force,
+            host_arch=host_arch,
+        )
+    except ImagePathError as e:
+        raise PortabledError.from_errno(e.errno or errno.EIO, detail=str(e)) from e
+
+
+def _dissect(
+    host: Host,
+    image: str | Image,
+    *,
+    matches: Sequence[str],
+    extensions: Sequence[str],
+    attach: bool,
+    force: bool,
+    host_arch: str | None,
+) -> Dissection:
     systemd = host.systemd
     img = image if isinstance(image, Image) else lookup_image(host, image)
     ext_images = [lookup_image(host, e) for e in extensions]

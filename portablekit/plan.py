@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -79,7 +79,11 @@ class Change:
         if self.type is ChangeType.SYMLINK:
             return f"Created symlink {self.path} \u2192 {self.source}."
         if self.type is ChangeType.COPY:
-            return f"Copied {self.source} \u2192 {self.path}." if self.source else f"Copied {self.path}."
+            return (
+                f"Copied {self.source} \u2192 {self.path}."
+                if self.source
+                else f"Copied {self.path}."
+            )
         if self.type is ChangeType.UNLINK:
             return f"Removed {self.path}."
         if self.type is ChangeType.WRITE:
@@ -282,15 +286,27 @@ def plan_attach(
     if not (force or reattach):
         for u in units:
             if host.unit_file_exists(u.name):
-                return Plan("attach", str(d.base.image.path), error=PortabledError(
-                    f"Unit file '{u.name}' exists on the host already, refusing.",
-                    dbus_error="org.freedesktop.systemd1.UnitExists",
-                ), runtime=runtime, dissection=d)
+                return Plan(
+                    "attach",
+                    str(d.base.image.path),
+                    error=PortabledError(
+                        f"Unit file '{u.name}' exists on the host already, refusing.",
+                        dbus_error="org.freedesktop.systemd1.UnitExists",
+                    ),
+                    runtime=runtime,
+                    dissection=d,
+                )
             if host.unit_is_active(u.name):
-                return Plan("attach", str(d.base.image.path), error=PortabledError(
-                    f"Unit file '{u.name}' is active already, refusing.",
-                    dbus_error="org.freedesktop.systemd1.UnitExists",
-                ), runtime=runtime, dissection=d)
+                return Plan(
+                    "attach",
+                    str(d.base.image.path),
+                    error=PortabledError(
+                        f"Unit file '{u.name}' is active already, refusing.",
+                        dbus_error="org.freedesktop.systemd1.UnitExists",
+                    ),
+                    runtime=runtime,
+                    dissection=d,
+                )
 
     a = attached_dir(runtime)
     host_etc_osr = host.kind("/etc/os-release") is not None
@@ -302,7 +318,9 @@ def plan_attach(
         dropin_dir = a / (u.name + ".d")
         created_dir = not v.exists(dropin_dir)
         if created_dir:
-            v.op(Op(OpKind.MKDIR, dropin_dir, mode=0o755), Change(ChangeType.MKDIR, str(dropin_dir)))
+            v.op(
+                Op(OpKind.MKDIR, dropin_dir, mode=0o755), Change(ChangeType.MKDIR, str(dropin_dir))
+            )
         text = render_portable_dropin(
             systemd, d, u, force=force, host_has_etc_os_release=host_etc_osr
         )
@@ -344,16 +362,25 @@ def plan_attach(
             else:
                 v.op(
                     Op(OpKind.WRITE, dest, data=u.data, mode=0o644, replace=True),
-                    Change(ChangeType.COPY, str(dest), str(in_image) if layer.image.is_tree else ""),
+                    Change(
+                        ChangeType.COPY, str(dest), str(in_image) if layer.image.is_tree else ""
+                    ),
                 )
         if error is not None:
             # portabled removes what it wrote for the failing unit and stops
             v.op(Op(OpKind.UNLINK, portable))
             if created_dir:
                 v.op(Op(OpKind.RMDIR, dropin_dir))
-            return Plan("attach", str(d.base.image.path), tuple(v.ops), tuple(v.changes),
-                        units=tuple(x.name for x in units), error=error, runtime=runtime,
-                        dissection=d)
+            return Plan(
+                "attach",
+                str(d.base.image.path),
+                tuple(v.ops),
+                tuple(v.changes),
+                units=tuple(x.name for x in units),
+                error=error,
+                runtime=runtime,
+                dissection=d,
+            )
 
     # image links (extensions first, base last); the first existing one ends them silently
     links_dir = portables_dir(runtime)
@@ -365,15 +392,23 @@ def plan_attach(
         v.mkdir_p(links_dir, record=False)
         if copy is CopyMode.MIXED:
             kind = OpKind.COPY_TREE if img.is_tree else OpKind.COPY_FILE
-            v.op(Op(kind, target, source=img.path), Change(ChangeType.COPY, str(target), str(img.path)))
+            v.op(
+                Op(kind, target, source=img.path),
+                Change(ChangeType.COPY, str(target), str(img.path)),
+            )
         else:
             v.op(
                 Op(OpKind.SYMLINK, target, target=str(img.path)),
                 Change(ChangeType.SYMLINK, str(target), str(img.path)),
             )
     return Plan(
-        "attach", str(d.base.image.path), tuple(v.ops), tuple(v.changes),
-        units=tuple(u.name for u in units), runtime=runtime, dissection=d,
+        "attach",
+        str(d.base.image.path),
+        tuple(v.ops),
+        tuple(v.changes),
+        units=tuple(u.name for u in units),
+        runtime=runtime,
+        dissection=d,
     )
 
 
@@ -427,18 +462,21 @@ def plan_detach(
     force: bool = False,
     reattach: bool = False,
     view: _View | None = None,
+    stopped: Collection[str] = (),
 ) -> Plan:
     """Plan ``portablectl detach``: remove every unit whose marker matches, then the links.
 
     ``image``/``extensions`` are matched as sent (names stay names). Prefixes play no role
-    here: portabled removes all matching units.
+    here: portabled removes all matching units. ``stopped`` names units that ``--now`` stops
+    before the detach (they no longer count as active).
     """
     systemd = host.systemd
     v = view or _View(host)
     query = [image, *extensions]
     a = attached_dir(runtime)
     matched = [
-        u for u in attached_units(host, runtime)
+        u
+        for u in attached_units(host, runtime)
         if marker_matches(host, u.tokens, query, match_all=True)
     ]
     not_found = PortabledError(
@@ -450,11 +488,16 @@ def plan_detach(
         return Plan("detach", image, error=not_found, runtime=runtime)
     if not (force or reattach):
         for u in matched:
-            if host.unit_is_active(u.name):
-                return Plan("detach", image, error=PortabledError(
-                    f"Unit file '{u.name}' is active, can't detach.",
-                    dbus_error="org.freedesktop.systemd1.UnitExists",
-                ), runtime=runtime)
+            if u.name not in stopped and host.unit_is_active(u.name):
+                return Plan(
+                    "detach",
+                    image,
+                    error=PortabledError(
+                        f"Unit file '{u.name}' is active, can't detach.",
+                        dbus_error="org.freedesktop.systemd1.UnitExists",
+                    ),
+                    runtime=runtime,
+                )
     error: PortabledError | None = None
     for u in matched:
         for p in (a / u.name, u.dropin_dir / PROFILE_DROPIN, u.dropin_dir / PORTABLE_DROPIN):
@@ -491,8 +534,13 @@ def plan_detach(
     if v.kind(a) is FileKind.DIR and not v.listdir(a):
         v.op(Op(OpKind.RMDIR, a), Change(ChangeType.UNLINK, str(a)))
     return Plan(
-        "detach", image, tuple(v.ops), tuple(v.changes), units=tuple(u.name for u in matched),
-        error=error, runtime=runtime,
+        "detach",
+        image,
+        tuple(v.ops),
+        tuple(v.changes),
+        units=tuple(u.name for u in matched),
+        error=error,
+        runtime=runtime,
     )
 
 
@@ -521,8 +569,9 @@ def plan_reattach(
     except PortabledError as e:
         return Plan("reattach", image, error=e, runtime=runtime)
     v = _View(host)
-    det = plan_detach(host, str(img.path), extensions=ext_paths, runtime=runtime,
-                      reattach=True, view=v)
+    det = plan_detach(
+        host, str(img.path), extensions=ext_paths, runtime=runtime, reattach=True, view=v
+    )
     if det.error is not None and not det.ops:
         return Plan("reattach", str(img.path), error=det.error, runtime=runtime)
     detach_changes = list(v.changes)
@@ -534,18 +583,39 @@ def plan_reattach(
     if host.systemd.reattach_by_name_works:
         attach_from = host.resolve(img.path)
     att = plan_attach(
-        view_host, str(attach_from),
-        matches=matches, extensions=extensions, profile=profile, runtime=runtime, copy=copy,
-        force=force, reattach=True, view=v,
+        view_host,
+        str(attach_from),
+        matches=matches,
+        extensions=extensions,
+        profile=profile,
+        runtime=runtime,
+        copy=copy,
+        force=force,
+        reattach=True,
+        view=v,
     )
     if att.error is not None:
-        return Plan("reattach", str(img.path), tuple(v.ops), (), units=det.units,
-                    error=att.error, runtime=runtime, dissection=att.dissection)
+        return Plan(
+            "reattach",
+            str(img.path),
+            tuple(v.ops),
+            (),
+            units=det.units,
+            error=att.error,
+            runtime=runtime,
+            dissection=att.dissection,
+        )
     attach_names = {PurePosixPath(c.path).name for c in att.changes}
     removed = tuple(c for c in detach_changes if PurePosixPath(c.path).name not in attach_names)
     return Plan(
-        "reattach", str(img.path), tuple(v.ops), att.changes, removed=removed,
-        units=att.units, runtime=runtime, dissection=att.dissection,
+        "reattach",
+        str(img.path),
+        tuple(v.ops),
+        att.changes,
+        removed=removed,
+        units=att.units,
+        runtime=runtime,
+        dissection=att.dissection,
     )
 
 

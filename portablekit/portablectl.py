@@ -241,6 +241,7 @@ class _Ctx:
     err: TextIO
     opts: Options
     cwd: PurePosixPath
+    prog: str = "portablectl"
 
     @property
     def systemd(self) -> Systemd:
@@ -274,6 +275,13 @@ def _matches(ctx: _Ctx, arg: str, prefixes: Sequence[str], *, allow_all: bool) -
     if not ctx.opts.quiet:
         ctx.err.write(f"(Matching unit files with prefix '{p}'.)\n")
     return [p]
+
+
+def _fail(ctx: _Ctx, prefix: str, err: PortabledError) -> None:
+    """portablectl's error line; as ``portablekit`` also the detail portabled only logs."""
+    ctx.err.write(f"{prefix}: {err.message}\n")
+    if err.detail and ctx.prog != "portablectl":
+        ctx.err.write(f"portablekit: {err.detail}\n")
 
 
 def _method(base: str, ctx: _Ctx) -> str:
@@ -497,7 +505,7 @@ def _verb_inspect(ctx: _Ctx) -> int:
             and ctx.root.is_sandbox
         ):
             _nspawn_locks(ctx.root)
-        ctx.err.write(f"Failed to inspect image metadata: {e.message}\n")
+        _fail(ctx, "Failed to inspect image metadata", e)
         return 1
     from .image import lookup_image
 
@@ -614,7 +622,7 @@ def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
     if plan.error is not None:
         if ctx.opts.json:
             _plan_output(ctx, plan)
-        ctx.err.write(f"{method} failed: {plan.error.message}\n")
+        _fail(ctx, f"{method} failed", plan.error)
         return 1
     if ctx.opts.json:
         _plan_output(ctx, plan)
@@ -655,8 +663,28 @@ def _verb_detach(ctx: _Ctx) -> int:
             to_stop = [u.name for u in d.units]
         except PortabledError as e:
             ctx.err.write(f"Failed to inspect image metadata: {e.message}\n")
+    root = ctx.root
+    if to_stop and root is not None and not ctx.opts.dry_run:
+        # portablectl stops, disables and cleans before it asks for the detach
+        if ctx.opts.now:
+            root.stop_units(to_stop)
+        if ctx.opts.enable:
+            for link in root.disable_units(to_stop, ctx.opts.runtime):
+                if not ctx.opts.quiet:
+                    ctx.err.write(f"Removed {link}.\n")
+        if ctx.opts.clean and systemd.has_clean:
+            err = ctx.host.clean_unit_error()
+            if err is not None:
+                ctx.err.write(
+                    f"Failed to call CleanUnit on portable service {sorted(to_stop)[0]}: {err[1]}\n"
+                )
     plan = plan_detach(
-        ctx.host, image, extensions=exts, runtime=ctx.opts.runtime, force=ctx.opts.force
+        ctx.host,
+        image,
+        extensions=exts,
+        runtime=ctx.opts.runtime,
+        force=ctx.opts.force,
+        stopped=to_stop if ctx.opts.now else (),
     )
     if ctx.opts.dry_run:
         if ctx.opts.json:
@@ -664,24 +692,12 @@ def _verb_detach(ctx: _Ctx) -> int:
         else:
             _print_plan(ctx, plan)
         return 0 if plan.ok else 1
-    root = ctx.root
-    if to_stop and root is not None:
-        if ctx.opts.now:
-            root.stop_units(to_stop)
-        if ctx.opts.enable:
-            root.disable_units(to_stop, ctx.opts.runtime)
-        if ctx.opts.clean and systemd.has_clean:
-            err = ctx.host.clean_unit_error()
-            if err is not None:
-                ctx.err.write(
-                    f"Failed to call CleanUnit on portable service {sorted(to_stop)[0]}: {err[1]}\n"
-                )
     if plan.ops:
         _require_root(ctx).apply(plan)
     if plan.error is not None:
         if ctx.opts.json:
             _plan_output(ctx, plan)
-        ctx.err.write(f"{_method('DetachImage', ctx)} failed: {plan.error.message}\n")
+        _fail(ctx, f"{_method('DetachImage', ctx)} failed", plan.error)
         return 1
     if ctx.opts.json:
         _plan_output(ctx, plan)
@@ -719,7 +735,7 @@ def run(
     except UsageError as e:
         stderr.write(e.message + "\n")
         return e.exit_code
-    ctx = _Ctx(root, host, stdout, stderr, opts, cwd)
+    ctx = _Ctx(root, host, stdout, stderr, opts, cwd, prog)
     if opts.show_help:
         stdout.write(_HELP.format(prog=prog))
         return 0

@@ -106,8 +106,8 @@ MINIMAL = Sample(
                 "minimal", "Minimal demo service", "/usr/bin/minimald"
             ),
             "usr/lib/systemd/system/minimal.socket": (
-                "[Unit]\nDescription=Minimal demo socket\n\n[Socket]\nListenStream=/run/minimal.sock\n"
-                "\n[Install]\nWantedBy=sockets.target\n"
+                "[Unit]\nDescription=Minimal demo socket\n\n[Socket]\n"
+                "ListenStream=/run/minimal.sock\n\n[Install]\nWantedBy=sockets.target\n"
             ),
             "usr/lib/systemd/system/minimal-worker.service": _service(
                 "minimal-worker", "Minimal background worker", "/usr/bin/minimald --worker"
@@ -147,8 +147,8 @@ WEBAPP = Sample(
                 extra="User=webapp\nNoNewPrivileges=yes\n",
             ),
             "usr/lib/systemd/system/webapp.socket": (
-                "[Unit]\nDescription=Example web application socket\n\n[Socket]\nListenStream=8080\n"
-                "\n[Install]\nWantedBy=sockets.target\n"
+                "[Unit]\nDescription=Example web application socket\n\n[Socket]\n"
+                "ListenStream=8080\n\n[Install]\nWantedBy=sockets.target\n"
             ),
             "usr/lib/systemd/system/webapp-admin.service": _service(
                 "webapp-admin", "Example web application admin helper", "/usr/bin/webappd --admin"
@@ -317,7 +317,9 @@ BROKEN = [
         "broken-ext-scope",
         "An extension for system use only (SYSEXT_SCOPE=system).",
         {
-            "usr/lib/extension-release.d/extension-release.broken-ext-scope": "ID=debian\nVERSION_ID=12\nSYSEXT_SCOPE=system\n",
+            "usr/lib/extension-release.d/extension-release.broken-ext-scope": (
+                "ID=debian\nVERSION_ID=12\nSYSEXT_SCOPE=system\n"
+            ),
             "usr/lib/systemd/system/webapp-scope.service": _service(
                 "webapp-scope", "unit", "/usr/bin/true"
             ),

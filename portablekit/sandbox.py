@@ -31,6 +31,7 @@ from .errors import ImagePathError, SandboxError
 from .host import ACTIVE_UNITS, STATE_DIR, Host
 from .plan import Op, OpKind, Plan
 from .profiles import BUILTIN_PROFILES, builtin_profile
+from .source import FileKind
 from .versions import Systemd
 
 __all__ = ["MARKER", "SandboxRoot"]
@@ -279,14 +280,23 @@ class SandboxRoot:
         self._atomic_write(self._parent(p), p.name, payload, mode, True)
 
     def _makedirs(self, p: PurePosixPath) -> None:
-        missing = []
-        for anc in (p, *p.parents):
-            if self.host.kind(anc) is not None:
-                break
-            missing.append(anc)
-        for d in reversed(missing):
-            os.mkdir(self.machine_path(d), 0o755)
-            os.chmod(self.machine_path(d), 0o755)
+        """Create missing directories of ``p`` (0755), following links inside the root."""
+        cur = PurePosixPath("/")
+        for part in PurePosixPath("/", p).parts[1:]:
+            try:
+                nxt = self.host.resolve(cur / part)
+            except ImagePathError as e:
+                raise SandboxError(
+                    f"{p}: cannot create it: {cur / part} is a link into a missing directory"
+                ) from e
+            kind = self.host.kind(nxt, follow=False)
+            if kind is None:
+                machine = self.path.joinpath(*nxt.parts[1:])
+                os.mkdir(machine, 0o755)
+                os.chmod(machine, 0o755)
+            elif kind is not FileKind.DIR:
+                raise SandboxError(f"{p}: cannot create it: {nxt} is not a directory")
+            cur = nxt
 
     def remove(self, path: str | PurePosixPath) -> None:
         """Remove one entry (a whole tree for a directory) inside the root."""

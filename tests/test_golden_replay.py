@@ -47,7 +47,9 @@ def test_replay_matches_golden(version: str, scenario: str, tmp_path: Path) -> N
     replay(SCENARIOS / scenario, out, int(version), workdir=tmp_path)
     proc = subprocess.run(
         [sys.executable, str(COMPARE), str(out), str(GOLDEN / version / scenario)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr
     assert proc.stdout.rstrip().endswith("identical 1/1")
