@@ -18,7 +18,8 @@ resets a list setting, see :mod:`portablekit.effective`).
 Problems systemd only warns about are collected in :attr:`UnitFile.warnings`, with systemd's
 wording; nothing is printed.
 
->>> unit = UnitFile.parse("[Service]\\nExecStart=/usr/bin/app \\\\\\n  --verbose\\n", origin="app.service")
+>>> text = "[Service]\\nExecStart=/usr/bin/app \\\\\\n  --verbose\\n"
+>>> unit = UnitFile.parse(text, origin="app.service")
 >>> unit.get("Service", "ExecStart")
 '/usr/bin/app    --verbose'
 >>> print(unit, end="")
@@ -211,7 +212,9 @@ class _Parser:
                 continue
             if continuation is not None:
                 if len(continuation) + len(raw) > LONG_LINE_MAX:
-                    raise UnitFileError("Continuation line too long", origin=self.origin, line=number)
+                    raise UnitFileError(
+                        "Continuation line too long", origin=self.origin, line=number
+                    )
                 logical = continuation + raw
             else:
                 logical = raw

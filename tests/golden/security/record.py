@@ -155,7 +155,8 @@ def prepare(work: Path, version: int, cases: list[dict[str, object]]) -> str:
         "cd /tmp/w",
         f"{env} systemd-analyze --version >/tmp/w/out/VERSION.txt",
         f"{env} systemd-analyze syscall-filter >/tmp/w/out/syscall-filter.txt 2>/dev/null",
-        f"{env} /lib/systemd/systemd --dump-configuration-items >/tmp/w/out/configuration-items.txt",
+        f"{env} /lib/systemd/systemd --dump-configuration-items"
+        " >/tmp/w/out/configuration-items.txt",
         "python3 /tmp/w/resolve.py </tmp/w/out/syscall-filter.txt >/tmp/w/out/syscall-resolve.tsv",
     ]
     (work / "resolve.py").write_text(RESOLVE)
@@ -186,8 +187,19 @@ def run_in_root(root: Path, work: Path, script: str) -> None:
         'cd / && exec chroot "$m" /bin/bash /tmp/w/run.sh'
     )
     subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "--fork", "bash", "-c", inner,
-         "bash", str(root), str(work)],
+        [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--fork",
+            "bash",
+            "-c",
+            inner,
+            "bash",
+            str(root),
+            str(work),
+        ],
         check=True,
     )
 
@@ -206,7 +218,12 @@ def collect(work: Path, dest: Path, cases: list[dict[str, object]]) -> None:
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     out = work / "out"
-    for name in ("VERSION.txt", "syscall-filter.txt", "syscall-resolve.tsv", "configuration-items.txt"):
+    for name in (
+        "VERSION.txt",
+        "syscall-filter.txt",
+        "syscall-resolve.tsv",
+        "configuration-items.txt",
+    ):
         shutil.copy(out / name, dest / name)
     for case in cases:
         name = str(case["name"])
@@ -235,13 +252,90 @@ def collect(work: Path, dest: Path, cases: list[dict[str, object]]) -> None:
         (cdir / "case.json").write_text(json.dumps(info, indent=1) + "\n")
 
 
+def syscall_groups(version: int) -> dict[str, list[str]]:
+    """The groups of a recorded ``syscall-filter.txt`` (without ``@known``), members in order."""
+    groups: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in (HERE / str(version) / "syscall-filter.txt").read_text().splitlines():
+        if line.startswith("@"):
+            current = [] if line != "@known" else None
+            if current is not None:
+                groups[line] = current
+        elif line.startswith("#"):
+            current = None
+        elif line.startswith("    ") and not line.startswith("    #") and current is not None:
+            current.append(line.strip())
+    return groups
+
+
+def not_native(version: int) -> set[str]:
+    """Group members libseccomp of that root does not resolve to an x86-64 syscall number."""
+    members = {m for ms in syscall_groups(version).values() for m in ms if m[0] != "@"}
+    tsv = (HERE / str(version) / "syscall-resolve.tsv").read_text().splitlines()
+    ids = {name: int(num) for name, num in (line.split("\t") for line in tsv)}
+    return {m for m in members if ids[m] < 0}
+
+
+def emit_tables() -> str:
+    """Python source of the syscall tables of portablekit.security, from the recordings."""
+
+    def wrap(words: list[str], indent: str) -> list[str]:
+        lines, cur = [], ""
+        for w in words:
+            if cur and len(indent) + len(cur) + len(w) + 4 > 96:
+                lines.append(cur)
+                cur = ""
+            cur = f"{cur} {w}" if cur else w
+        lines.append(cur)
+        return [f'{indent}"{line} "' for line in lines[:-1]] + [f'{indent}"{lines[-1]}"']
+
+    newest = syscall_groups(262)
+    out = ["_GROUPS: dict[str, str] = {"]
+    for name, members in newest.items():
+        out.append(f'    "{name}": (')
+        out += wrap(members, "        ")
+        out.append("    ),")
+    out.append("}")
+    out.append("_GROUPS_BEFORE: dict[int, dict[str, str | None]] = {")
+    for version in (257, 252):
+        groups = syscall_groups(version)
+        out.append(f"    {version}: {{")
+        for name in newest:
+            if name not in groups:
+                out.append(f'        "{name}": None,')
+            elif groups[name] != newest[name]:
+                out.append(f'        "{name}": (')
+                out += wrap(groups[name], "            ")
+                out.append("        ),")
+        out.append("    },")
+    out.append("}")
+    base = not_native(262)
+    out.append("_NOT_NATIVE = (")
+    out += wrap(sorted(base), "    ")
+    out.append(")")
+    out.append("_NOT_NATIVE_BEFORE: dict[int, str] = {")
+    for version in (257, 252):
+        extra = sorted(not_native(version) - base)
+        out.append(f'    {version}: "{" ".join(extra)}",')
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", default="252,257,262")
     parser.add_argument(
+        "--emit-tables",
+        action="store_true",
+        help="print the syscall tables of portablekit/security.py from the recordings and exit",
+    )
+    parser.add_argument(
         "--oracle-home", default=os.environ.get("ORACLE_HOME", "/var/tmp/portable-oracle")
     )
     args = parser.parse_args(argv)
+    if args.emit_tables:
+        sys.stdout.write(emit_tables())
+        return 0
     for version in (int(v) for v in args.versions.split(",")):
         root = Path(args.oracle_home) / f"root-{SUITES[version]}"
         cases = matrix()
