@@ -112,7 +112,24 @@ class VeritySignatureError(DissectError):
 
 
 class MountError(DissectError):
-    """The partitions were found, but mounting them fails, e.g. a file system the kernel does
-    not know (``EAFNOSUPPORT`` on 262) or a missing mount point (``ENOENT``)."""
+    """The partitions were found, but mounting them fails: a partition without a file system
+    the kernel knows (``EAFNOSUPPORT``), a missing mount point (``ENOENT``).
+
+    portabled 260+ reports the errno; older versions find no os-release in the (unmounted) tree
+    and refuse with their "lacks os-release data" message, which :attr:`lacks_metadata` flags
+    and :meth:`portabled_message` then returns (for an extension, the caller words it as
+    "lacks extension-release data").
+    """
 
     default_errno = _errno.ENOENT
+    lacks_metadata: bool = False
+
+    def portabled_message(self, image_path: str) -> str:
+        if self.lacks_metadata:
+            return f"Image '{image_path}' lacks os-release data, refusing."
+        return super().portabled_message(image_path)
+
+    def to_portabled_error(self, image_path: str) -> PortabledError:
+        if self.lacks_metadata:
+            return PortabledError(self.portabled_message(image_path), detail=str(self))
+        return super().to_portabled_error(image_path)

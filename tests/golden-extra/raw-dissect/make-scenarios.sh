@@ -186,4 +186,35 @@ inspect rootverityusr
 --no-reload attach espsq
 --no-reload detach espsq
 EOF
+new raw-dissect-extpolicy "Which ExtensionImagePolicy= 262 pins for several raw extensions of different layouts (squashfs file, GPT ext4 root partition, GPT squashfs usr partition) on one raw base: one policy for all extensions."
+cat > "$S/build" <<'EOF'
+set -e
+L=$1
+. ./mkimg.sh
+P=$L/var/lib/portables
+mkdir -p "$P"; chmod 0700 "$P"
+W=$TMPW
+tree $W/eb "ExtBase OS" eb.service; fs_squash $W/eb $P/eb.raw
+ext() {  # ext DIR NAME [usr]
+    local d=$1 n=$2 u=$1/usr/lib
+    [ "${3:-}" = usr ] && u=$1/lib
+    mkdir -p "$u/extension-release.d" "$u/systemd/system"
+    printf 'ID=debian\nVERSION_ID=12\n' > "$u/extension-release.d/extension-release.$n"
+    printf '[Unit]\nDescription=%s\n\n[Service]\nExecStart=/usr/bin/true\n' "$n" > "$u/systemd/system/eb-$n.service"
+    find "$d" -exec touch -h -d @1700000000 {} +
+}
+ext $W/ea1 ea1; fs_squash $W/ea1 $P/ea1.raw
+ext $W/ea2 ea2; fs_ext4 $W/ea2 $W/ea2.img
+disk $P/ea2.raw gpt "$ROOT64|root-x86-64|-|$W/ea2.img"
+ext $W/ea3 ea3 usr; fs_squash $W/ea3 $W/ea3.img
+disk $P/ea3.raw gpt "$USR64|usr-x86-64|-|$W/ea3.img"
+EOF
+cat > "$S/cmd" <<'EOF'
+--no-reload attach --extension=/var/lib/portables/ea1.raw --extension=/var/lib/portables/ea2.raw eb
+--no-reload detach --extension=/var/lib/portables/ea1.raw --extension=/var/lib/portables/ea2.raw eb
+--no-reload attach --extension=/var/lib/portables/ea1.raw --extension=/var/lib/portables/ea3.raw eb
+--no-reload detach --extension=/var/lib/portables/ea1.raw --extension=/var/lib/portables/ea3.raw eb
+--no-reload attach --extension=/var/lib/portables/ea3.raw eb
+--no-reload detach --extension=/var/lib/portables/ea3.raw eb
+EOF
 echo "written to $T"
