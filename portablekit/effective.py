@@ -231,14 +231,14 @@ class _Merger:
                     continue
                 for a in section.assignments:
                     self.assign(layer.name, section.name, a)
-        settings = []
-        for st in self.states.values():
-            if st.contributions:
-                settings.append(
-                    Setting(
-                        st.section, st.name, self.render(st), tuple(st.contributions), st.directive
-                    )
-                )
+        # grouped by section (in order of first appearance), then in order of first assignment
+        sections = list(dict.fromkeys(st.section for st in self.states.values()))
+        settings = [
+            Setting(st.section, st.name, self.render(st), tuple(st.contributions), st.directive)
+            for section in sections
+            for st in self.states.values()
+            if st.section == section and st.contributions
+        ]
         return EffectiveUnit(
             self.name,
             layers,
@@ -286,6 +286,8 @@ class _Merger:
             self.invalid(st, c, err)
             return
         st.contributions = [Contribution(value, c.file, c.line)] if value else []
+        if st.name == "User" and value == "nobody":
+            self.warn(c.line, "Special user nobody configured, this is not safe!")
 
     def listing(self, st: _State, c: Contribution) -> None:
         resets = st.directive.resets if st.directive is not None else True
