@@ -422,7 +422,7 @@ class _Lookup:
 def _host_reader(host: Host, image: Image) -> UnitReader | None:
     """Read unit entries through the host's file system, as the kernel resolves links for
     portabled (an absolute link in an image points to the *host*)."""
-    if not image.is_tree:
+    if not image.is_tree or host.systemd.units_resolve_in_image:
         return None
     base = host.resolve(image.path)
 

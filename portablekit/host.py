@@ -35,7 +35,9 @@ ACTIVE_STATES = frozenset({"activating", "active", "reloading", "deactivating", 
 
 def attached_dir(runtime: bool) -> PurePosixPath:
     """``/etc/systemd/system.attached`` or, with ``--runtime``, ``/run/systemd/system.attached``."""
-    return PurePosixPath("/run/systemd/system.attached" if runtime else "/etc/systemd/system.attached")
+    return PurePosixPath(
+        "/run/systemd/system.attached" if runtime else "/etc/systemd/system.attached"
+    )
 
 
 def portables_dir(runtime: bool) -> PurePosixPath:
@@ -189,6 +191,15 @@ class Host:
         name, _, message = first.partition(" ")
         return name, message
 
+    def _links_to(self, p: PurePosixPath, name: str) -> bool:
+        if not unit_name_is_valid(p.name) or self.fs.kind(p, follow=False) is not FileKind.SYMLINK:
+            return False
+        try:
+            target = self.fs.readlink(self.fs.resolve(p, follow=False))
+        except ImagePathError:
+            return False
+        return PurePosixPath(target).name == name
+
     def unit_file_state(self, name: str) -> str:
         """The unit-file state systemd's install logic reports (simplified, see below).
 
@@ -218,6 +229,9 @@ class Host:
         )
         for d, runtime in config:
             for sub in self.listdir(d):
+                if sub != name and self._links_to(PurePosixPath(d) / sub, name):
+                    # an alias of the unit in a configuration directory
+                    return "enabled-runtime" if runtime else "enabled"
                 if not sub.endswith((".wants", ".requires", ".upholds")):
                     continue
                 subdir = PurePosixPath(d) / sub

@@ -102,7 +102,9 @@ def _kind_of(host: Host, path: PurePosixPath) -> ImageKind | None:
 # -- systemd.v(7) ------------------------------------------------------------------------------
 
 
-def vpick(host: Host, path: PurePosixPath, *, raw: bool = True, tree: bool = True) -> PurePosixPath | None:
+def vpick(
+    host: Host, path: PurePosixPath, *, raw: bool = True, tree: bool = True
+) -> PurePosixPath | None:
     """The newest ``<base>_<version>[.raw]`` entry of a ``<base>[.raw].v`` directory.
 
     ``tree``/``raw`` select which kinds may be picked (directories with no suffix, regular
@@ -165,8 +167,12 @@ def find_image(host: Host, name: str) -> Image | None:
                 kind = _kind_of(host, picked)
                 if kind is None:
                     continue
-                return Image(name, host.resolve(picked) if systemd.resolves_image_symlinks else picked, kind)
+                return Image(
+                    name, host.resolve(picked) if systemd.resolves_image_symlinks else picked, kind
+                )
             if cand == name:
+                if k is FileKind.DIR and systemd.raw_names_are_files and name.endswith(".raw"):
+                    continue
                 if k is FileKind.DIR:
                     kind = ImageKind.DIRECTORY
                 elif k is FileKind.BLOCKDEV:
@@ -295,9 +301,7 @@ def normalize_client_path(
         missing = host.kind(real, follow=False) is None
     except ImagePathError as e:
         if must_exist:
-            raise UsageError(
-                f"Cannot normalize specified image path '{arg}': {e.strerror}"
-            ) from e
+            raise UsageError(f"Cannot normalize specified image path '{arg}': {e.strerror}") from e
         return str(joined) + ("/" if trailing else "")
     if missing and must_exist:
         raise UsageError(
@@ -338,8 +342,9 @@ def image_stat(host: Host, image: Image) -> ImageStat:
         st = os.stat(host.real(image.path))
     except (OSError, ImagePathError):
         return ImageStat(False, None, None, None)
+    hidden = image.name.startswith(".") and host.systemd.hidden_images_read_only
     if image.kind.is_tree:
-        ro = str(image.path).startswith("/usr/") or str(image.path) == "/usr"
+        ro = str(image.path).startswith("/usr/") or str(image.path) == "/usr" or hidden
         return ImageStat(ro, st.st_mtime, None, None)
-    ro = not (_stat.S_IMODE(st.st_mode) & 0o222)
+    ro = not (_stat.S_IMODE(st.st_mode) & 0o222) or hidden
     return ImageStat(ro, st.st_mtime, st.st_mtime, st.st_blocks * 512)

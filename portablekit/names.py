@@ -240,8 +240,11 @@ def escape_marker_path(path: str) -> str:
 _VERSION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789~-^.")
 
 
-def _cmp(a: int | bool | str, b: int | bool | str) -> int:
-    return (a > b) - (a < b)
+def _cmp(a: int | str, b: int | str) -> int:
+    if isinstance(a, str) and isinstance(b, str):
+        return (a > b) - (a < b)
+    ia, ib = int(a), int(b)
+    return (ia > ib) - (ia < ib)
 
 
 def version_compare(a: str, b: str) -> int:

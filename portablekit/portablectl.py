@@ -312,8 +312,8 @@ def _format_timestamp(t: float | None) -> str:
     return time.strftime("%a %Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
 
 
-def format_bytes(n: int | None, below_point: bool) -> str:
-    """systemd's ``format_bytes()`` (IEC; one decimal in 252, none from 256 on)."""
+def format_bytes(n: int | None, keep_zero_decimal: bool) -> str:
+    """systemd's ``format_bytes()`` (IEC, one decimal; from 256 on a ``.0`` is left out)."""
     if n is None:
         return ""
     factors = [
@@ -326,13 +326,13 @@ def format_bytes(n: int | None, below_point: bool) -> str:
     ]
     for i, (suffix, f) in enumerate(factors):
         if n >= f:
-            if below_point:
-                if i != len(factors) - 1:
-                    dec = (n // factors[i + 1][1] * 10 // 1024) % 10
-                else:
-                    dec = (n * 10 // f) % 10
-                return f"{n // f}.{dec}{suffix}"
-            return f"{n // f}{suffix}"
+            if i != len(factors) - 1:
+                dec = (n // factors[i + 1][1] * 10 // 1024) % 10
+            else:
+                dec = (n * 10 // f) % 10
+            if dec == 0 and not keep_zero_decimal:
+                return f"{n // f}{suffix}"
+            return f"{n // f}.{dec}{suffix}"
     return f"{n}B"
 
 
@@ -747,7 +747,7 @@ def run(
         return 0
     if opts.profile == "help":
         if not opts.quiet:
-            stdout.write("Available unit profiles:\n")
+            stderr.write("Available unit profiles:\n")
         for name in list_profiles(host):
             stdout.write(name + "\n")
         return 0

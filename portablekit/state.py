@@ -71,11 +71,15 @@ def unit_states(host: Host) -> list[UnitState]:
     """Every portable unit on the host (both attached directories) with its states."""
     out = []
     for runtime in (False, True):
-        for u in attached_units(host, runtime, for_detach=False):
+        for u in attached_units(host, runtime, for_detach=host.systemd.state_counts_dropin_dirs):
             out.append(
                 UnitState(
-                    u.name, u.base, u.extensions, runtime,
-                    host.unit_file_state(u.name), host.active_state(u.name),
+                    u.name,
+                    u.base,
+                    u.extensions,
+                    runtime,
+                    host.unit_file_state(u.name),
+                    host.active_state(u.name),
                 )
             )
     return out
@@ -86,7 +90,7 @@ def image_state(host: Host, image: str, extensions: Sequence[str] = ()) -> Image
     query = [image, *extensions]
     for runtime in (False, True):
         attached = enabled = running = False
-        for u in attached_units(host, runtime, for_detach=False):
+        for u in attached_units(host, runtime, for_detach=host.systemd.state_counts_dropin_dirs):
             if not marker_matches(host, u.tokens, query, match_all=False):
                 continue
             attached = True

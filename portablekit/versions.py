@@ -102,6 +102,28 @@ class Systemd:
         return False
 
     @property
+    def hidden_images_read_only(self) -> bool:
+        """259+: images whose name starts with a dot are listed read-only."""
+        return self.version >= 259
+
+    @property
+    def units_resolve_in_image(self) -> bool:
+        """262: a unit file that is a symlink is resolved inside the image; before, portabled
+        opened it through the host's root (an absolute link pointed at the host)."""
+        return self.version >= 260
+
+    @property
+    def state_counts_dropin_dirs(self) -> bool:
+        """262: ``is-attached``/``list`` also count a unit whose drop-in directory is left but
+        whose unit file is gone (before, only detach did)."""
+        return self.version >= 260
+
+    @property
+    def raw_names_are_files(self) -> bool:
+        """256+: a name ending in ``.raw`` is only looked up as a raw image file."""
+        return self.version >= 256
+
+    @property
     def portable_scope(self) -> bool:
         """262: ``PORTABLE_SCOPE=`` in os-release is checked."""
         return self.version >= 260
@@ -109,8 +131,11 @@ class Systemd:
     @property
     def copy_modes(self) -> tuple[str, ...]:
         """Accepted ``--copy=`` values."""
-        return ("auto", "copy", "symlink", "mixed") if self.version >= 256 else (
-            "auto", "copy", "symlink")
+        return (
+            ("auto", "copy", "symlink", "mixed")
+            if self.version >= 256
+            else ("auto", "copy", "symlink")
+        )
 
     @property
     def has_clean(self) -> bool:
@@ -131,8 +156,9 @@ class Systemd:
 
     @property
     def extension_id_like(self) -> bool:
-        """258+: an extension's ``ID`` may match a word of the base's ``ID_LIKE``."""
-        return self.version >= 258
+        """257+ (recorded; the sources date it to 258): an extension's ``ID`` may match a word
+        of the base's ``ID_LIKE``."""
+        return self.version >= 257
 
     @property
     def missing_extension_release_is_enoent(self) -> bool:
@@ -203,7 +229,7 @@ class Systemd:
 
     @property
     def bytes_below_point(self) -> bool:
-        """252 prints sizes as ``4.0K``; later versions as ``4K``."""
+        """252 prints sizes as ``4.0K``; later versions drop a ``.0`` (``4K``, but ``6.5M``)."""
         return self.version < 256
 
     @property

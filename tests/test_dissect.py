@@ -118,11 +118,12 @@ def test_validate_extension(base: str, ext: str, ok: bool) -> None:
     )
 
 
-def test_id_like_from_258_on() -> None:
+def test_id_like_counts_from_257_on() -> None:
+    # recorded: tests/golden-extra/*/x-extension-edge
     base = EnvFile.parse("ID=ubuntu\nID_LIKE=debian\n")
     ext = EnvFile.parse("ID=debian\n")
-    assert not validate_extension(base, ext, Systemd(257), host_arch="x86-64")
-    assert validate_extension(base, ext, Systemd(262), host_arch="x86-64")
+    assert not validate_extension(base, ext, Systemd(252), host_arch="x86-64")
+    assert validate_extension(base, ext, Systemd(257), host_arch="x86-64")
 
 
 def test_dissect_with_extensions(root: SandboxRoot) -> None:

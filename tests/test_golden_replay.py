@@ -3,6 +3,8 @@ real systemd-portabled (252, 257, 262), as judged by the oracle's own ``compare`
 
 The goldens in tests/golden/ are copies of the oracle's recordings (facts about systemd, never
 output of ours); tests/scenarios/ holds the scenarios regenerated with their symbolic links.
+tests/golden-extra/ and tests/scenarios-extra/ are scenarios of our own, recorded the same way
+with the real portabled.
 """
 
 from __future__ import annotations
@@ -16,19 +18,22 @@ import pytest
 from portablekit.replay import replay
 
 HERE = Path(__file__).parent
-GOLDEN = HERE / "golden"
-SCENARIOS = HERE / "scenarios"
+SETS = {
+    "public": (HERE / "golden", HERE / "scenarios"),
+    "extra": (HERE / "golden-extra", HERE / "scenarios-extra"),
+}
 COMPARE = HERE / "oracle" / "compare"
 
 
-def _cases() -> list[tuple[str, str]]:
+def _cases() -> list[tuple[str, str, str]]:
     cases = []
-    for vdir in sorted(GOLDEN.iterdir()):
-        if not vdir.name.isdigit():
-            continue
-        for sdir in sorted(vdir.iterdir()):
-            if sdir.is_dir() and not (sdir / "oracle-only").exists():
-                cases.append((vdir.name, sdir.name))
+    for set_name, (golden, _) in SETS.items():
+        for vdir in sorted(golden.iterdir()):
+            if not vdir.name.isdigit():
+                continue
+            for sdir in sorted(vdir.iterdir()):
+                if sdir.is_dir() and not (sdir / "oracle-only").exists():
+                    cases.append((set_name, vdir.name, sdir.name))
     return cases
 
 
@@ -37,16 +42,21 @@ CASES = _cases()
 
 def test_every_judged_scenario_is_covered() -> None:
     # 42 + 44 + 44 judged public scenarios (oracle README)
-    counts = {v: sum(1 for vv, _ in CASES if vv == v) for v in ("252", "257", "262")}
+    counts = {
+        v: sum(1 for s, vv, _ in CASES if vv == v and s == "public") for v in ("252", "257", "262")
+    }
     assert counts == {"252": 42, "257": 44, "262": 44}
 
 
-@pytest.mark.parametrize(("version", "scenario"), CASES, ids=[f"{v}-{s}" for v, s in CASES])
-def test_replay_matches_golden(version: str, scenario: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("set_name", "version", "scenario"), CASES, ids=[f"{v}-{s}" for _, v, s in CASES]
+)
+def test_replay_matches_golden(set_name: str, version: str, scenario: str, tmp_path: Path) -> None:
+    golden, scenarios = SETS[set_name]
     out = tmp_path / scenario
-    replay(SCENARIOS / scenario, out, int(version), workdir=tmp_path)
+    replay(scenarios / scenario, out, int(version), workdir=tmp_path)
     proc = subprocess.run(
-        [sys.executable, str(COMPARE), str(out), str(GOLDEN / version / scenario)],
+        [sys.executable, str(COMPARE), str(out), str(golden / version / scenario)],
         capture_output=True,
         text=True,
         check=False,
