@@ -1,0 +1,89 @@
+"""Regenerates the small EROFS fixtures in this directory (run by hand, not by the tests).
+
+The tests build most images themselves with the installed tools, but Debian 12's erofs-utils
+(1.5) only compresses with lz4. These fixtures were made with erofs-utils 1.8.6 (Debian 13) so
+that lzma, deflate and zstd pclusters, fragments, tail-packing and deduplication are tested
+everywhere. ``manifest.json`` records what each image must contain.
+
+    MKFS_EROFS=/path/to/mkfs.erofs-1.8 python tests/data/raw/make_fixtures.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).parent
+IMAGES = {
+    "lzma-frag.erofs": ["-zlzma", "-Efragments,ztailpacking"],
+    "lzma-big.erofs": ["-zlzma", "-C65536"],
+    "deflate.erofs": ["-zdeflate", "-Eztailpacking"],
+    "zstd-dedupe.erofs": ["-zzstd", "-Ededupe"],
+    "lz4hc-allfrag.erofs": ["-zlz4hc", "-Eall-fragments"],
+}
+
+
+def make_tree(root: Path) -> None:
+    rnd = random.Random(7)
+    (root / "usr/lib/systemd/system").mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "usr/lib/os-release").write_text(
+        'ID=debian\nVERSION_ID=12\nPRETTY_NAME="EROFS Fixture"\n'
+    )
+    os.symlink("../usr/lib/os-release", root / "etc/os-release")
+    for i in range(40):
+        (root / f"usr/lib/systemd/system/fx{i:02d}.service").write_text(
+            f"[Unit]\nDescription=fixture {i}\n\n[Service]\nExecStart=/usr/bin/fx {i}\n"
+        )
+    words = ["portable", "service", "image", "erofs", "unit", "systemd", "raw", "tree"]
+    text = " ".join(rnd.choice(words) for _ in range(20_000)).encode()
+    (root / "usr/share").mkdir()
+    (root / "usr/share/text.txt").write_bytes(text)
+    (root / "usr/share/copy.txt").write_bytes(text[:60_000])  # dedupe fodder
+    (root / "usr/share/random.bin").write_bytes(rnd.randbytes(8_000))
+    (root / "usr/share/small.txt").write_bytes(b"tail " * 300)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            os.utime(os.path.join(dirpath, name), (1700000000, 1700000000), follow_symlinks=False)
+
+
+def manifest(root: Path) -> dict[str, list[str | int]]:
+    out: dict[str, list[str | int]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in sorted(dirnames + filenames):
+            p = Path(dirpath, name)
+            rel = "/" + str(p.relative_to(root))
+            if p.is_symlink():
+                out[rel] = ["symlink", os.readlink(p)]
+            elif p.is_dir():
+                out[rel] = ["dir", ""]
+            else:
+                out[rel] = ["file", hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size]
+    return out
+
+
+def main() -> None:
+    mkfs = os.environ.get("MKFS_EROFS", "mkfs.erofs")
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        make_tree(tree)
+        for name, args in IMAGES.items():
+            subprocess.run(
+                [mkfs, "--quiet", "--all-root", "-T1700000000",
+                 "-U11111111-2222-3333-4444-555555555555", *args, str(HERE / name), str(tree)],
+                check=True,
+            )  # fmt: skip
+        (HERE / "manifest.json").write_text(
+            json.dumps(manifest(tree), indent=1, sort_keys=True) + "\n"
+        )
+    print("written:", ", ".join(IMAGES), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Shared helpers for the raw-image tests (no tests here): a rich sample tree, the
+comparison of a reader against the tree it was built from, and tool checks.
+
+Imported by the ``test_raw_*`` modules; the fixtures are re-exported there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from portablekit.raw.build import FIXED_TIME, MissingToolError, find_tool, set_tree_times
+from portablekit.source import DirectorySource, FileKind, ImageSource
+
+#: non-UTF-8 file name bytes: the readers must round-trip them
+ODD_NAME = os.fsdecode(b"caf\xe9-\xff.txt")
+UNITS = 300
+
+
+def need(*tools: str) -> None:
+    """Skip the test, naming the Debian package, when a build tool is missing."""
+    for tool in tools:
+        try:
+            find_tool(tool)
+        except MissingToolError as e:
+            pytest.skip(str(e))
+
+
+def make_tree(root: Path, *, big: bool = True) -> Path:
+    """A tree with what images hold: os-release and units (a large directory), links of every
+    kind, empty and sparse files, odd names and modes, a hard link, a fifo."""
+    rnd = __import__("random").Random(4)
+    units = root / "usr/lib/systemd/system"
+    units.mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "usr/bin").mkdir()
+    (root / "empty").mkdir()
+    (root / "data").mkdir()
+    (root / "usr/lib/os-release").write_text('ID=debian\nVERSION_ID=12\nPRETTY_NAME="Raw Test"\n')
+    os.symlink("../usr/lib/os-release", root / "etc/os-release")
+    for i in range(UNITS):
+        (units / f"svc{i:03d}.service").write_text(
+            f"[Unit]\nDescription=service {i}\n\n[Service]\nExecStart=/usr/bin/foo {i}\n"
+        )
+    os.symlink("svc000.service", units / "alias.service")
+    (units / "foo.service.d").mkdir()
+    (units / "foo.service.d/10-env.conf").write_text("[Service]\nEnvironment=A=1\n")
+    (units / "sockets.target.wants").mkdir()
+    os.symlink("../svc001.service", units / "sockets.target.wants/svc001.service")
+    os.symlink("/usr/lib/os-release", root / "etc/abs-link")
+    os.symlink("/" + "long/" * 30 + "target", root / "etc/long-link")  # > 60 bytes: slow link
+    os.symlink("/dev/null", root / "etc/masked.service")
+    os.symlink("missing", root / "etc/dangling")
+    (root / "usr/bin/foo").write_text("#!/bin/sh\necho foo\n")
+    (root / "usr/bin/foo").chmod(0o755)
+    (root / "usr/bin/suid").write_bytes(b"\x7fELF")
+    (root / "usr/bin/suid").chmod(0o4711)
+    (root / "data/empty-file").write_bytes(b"")
+    (root / "data/secret").write_text("s\n")
+    (root / "data/secret").chmod(0o600)
+    (root / "data" / ODD_NAME).write_text("odd name\n")
+    (root / "data/unicode-\u00e9t\u00e9.txt").write_text("unicode\n")
+    os.link(root / "data/secret", root / "data/hardlink")
+    os.mkfifo(root / "data/fifo")
+    (root / "data/nested/a/b/c").mkdir(parents=True)
+    (root / "data/nested/a/b/c/deep.txt").write_text("deep\n")
+    if big:
+        (root / "data/random.bin").write_bytes(rnd.randbytes(400_000))
+        text = "".join(f"line {i} {rnd.random()}\n" for i in range(12_000))
+        (root / "data/text.txt").write_text(text)
+        with open(root / "data/sparse.bin", "wb") as f:
+            f.truncate(2_000_000)
+            f.seek(1_000_000)
+            f.write(b"middle")
+        with open(root / "data/holes.bin", "wb") as f:  # many extents: a deep extent tree
+            for i in range(0, 1600, 2):
+                f.seek(i * 1024)
+                f.write(rnd.randbytes(1024))
+    set_tree_times(root, FIXED_TIME)
+    return root
+
+
+def compare(
+    src: ImageSource,
+    tree: Path,
+    *,
+    owners: bool = False,
+    times: bool = False,
+    skip: frozenset[str] = frozenset(),
+    modes: bool = True,
+) -> int:
+    """Assert that ``src`` holds exactly ``tree``: kinds, modes, sizes, bytes, link targets,
+    directory listings (ext4's ``lost+found`` aside). Returns the number of entries compared."""
+    ref = DirectorySource(tree)
+    n = 0
+    for path, st in ref.walk():
+        if str(path) in skip:
+            continue
+        got = src.lstat(path)
+        assert got.kind is st.kind, path
+        if modes:
+            assert got.mode == st.mode, (path, oct(got.mode), oct(st.mode))
+        if owners:
+            assert (got.uid, got.gid) == (st.uid, st.gid), path
+        if times:
+            assert int(got.mtime) == int(st.mtime), path
+        if st.kind is FileKind.FILE:
+            assert got.size == st.size, path
+            data = src.read_bytes(path)
+            assert data == ref.read_bytes(path), path
+            if st.size > 10:  # a read from the middle
+                assert (
+                    src.read_bytes(path, st.size // 3, 7) == data[st.size // 3 : st.size // 3 + 7]
+                )
+        elif st.kind is FileKind.SYMLINK:
+            assert src.readlink(path) == ref.readlink(path), path
+        elif st.kind is FileKind.DIR and path != PurePosixPath("/"):
+            assert sorted(src.listdir(path)) == sorted(ref.listdir(path)), path
+        n += 1
+    top = set(src.listdir(PurePosixPath("/"))) - {"lost+found"}
+    assert sorted(top) == sorted(ref.listdir(PurePosixPath("/")))
+    return n
+
+
+def run(*argv: str) -> bytes:
+    """Run a tool (found in sbin too) and return its stdout."""
+    return subprocess.run([find_tool(argv[0]), *argv[1:]], check=True, capture_output=True).stdout
+
+
+def mode_string(mode: int) -> str:
+    """``ls -l`` style permissions, as unsquashfs prints them."""
+    return stat.filemode(mode)
+
+
+def newer_erofs() -> str | None:
+    """A mkfs.erofs that knows lzma/deflate/zstd (erofs-utils 1.8+), or None."""
+    for cand in (os.environ.get("PORTABLEKIT_MKFS_EROFS"), shutil.which("mkfs.erofs")):
+        if not cand:
+            continue
+        out = subprocess.run([cand, "--help"], capture_output=True, text=True, check=False)
+        if "lzma" in out.stdout + out.stderr:
+            return cand
+    return None
