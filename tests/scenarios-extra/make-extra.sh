@@ -339,3 +339,84 @@ steps '--no-reload attach nm_1' 'is-attached /opt/o/nm' 'is-attached nm' 'is-att
       'is-attached var/lib/portables/nm_1' 'is-attached /var/lib/portables/nm_1/' \
       '--no-reload detach /opt/o/nm' '!rm -rf $ROOT/var/lib/portables/nm_1' 'is-attached /var/lib/portables/nm_1' \
       'list' '--no-reload detach /var/lib/portables/nm_1'
+
+#@ scenario x-reattach-variants
+new x-reattach-variants "reattach variants: by path with --force and another profile, adding an extension, with --runtime (nothing attached at runtime), of a versioned image by its other version's path, after the image lost a unit."
+img /var/lib/portables/rv_1
+osrel "$IMG" "${DEBIAN[@]}" 'IMAGE_VERSION=1'
+unit "$IMG" rv.service
+unit "$IMG" rv-old.service
+img /var/lib/portables/rv_2
+osrel "$IMG" "${DEBIAN[@]}" 'IMAGE_VERSION=2'
+unit "$IMG" rv.service
+unit "$IMG" rv-new.socket
+img /var/lib/portables/rvx
+extrel "$IMG" rvx 'ID=debian' 'VERSION_ID=12'
+unit "$IMG" rv-ext.service
+steps '--no-reload attach /var/lib/portables/rv_1' '--no-reload --force --profile=strict reattach /var/lib/portables/rv_1' \
+      '--no-reload reattach /var/lib/portables/rv_2' 'is-attached rv_1' 'is-attached /var/lib/portables/rv_2' \
+      '--no-reload --runtime reattach /var/lib/portables/rv_2' \
+      '--no-reload reattach --extension=/var/lib/portables/rvx /var/lib/portables/rv_2' \
+      'is-attached --extension=/var/lib/portables/rvx /var/lib/portables/rv_2' 'list' \
+      '--no-reload detach --extension=/var/lib/portables/rvx /var/lib/portables/rv_2' 'list'
+
+#@ scenario x-extension-layers
+new x-extension-layers "Two directory extensions e1 and e2 on base lb: a unit in both (the earlier extension wins), a unit in base and e2 (the base wins); detach with the extensions in the wrong order, with one missing, after the extension image was deleted; state queries by one extension only; list."
+img /var/lib/portables/lb
+osrel "$IMG" "${DEBIAN[@]}"
+unit "$IMG" lb.service
+unit "$IMG" lb-shared.service
+for e in e1 e2; do
+    img /var/lib/portables/$e
+    extrel "$IMG" $e 'ID=debian' 'VERSION_ID=12'
+    unit "$IMG" lb-$e.service
+    mkdir -p "$IMG/usr/lib/systemd/system"
+    printf '[Unit]\nDescription=both from %s\n\n[Service]\nExecStart=/usr/bin/both\n' $e > "$IMG/usr/lib/systemd/system/lb-both.service"
+    printf '[Unit]\nDescription=shared from %s\n\n[Service]\nExecStart=/usr/bin/shared\n' $e > "$IMG/usr/lib/systemd/system/lb-shared.service"
+done
+steps '--no-reload attach --extension=/var/lib/portables/e1 --extension=/var/lib/portables/e2 lb' \
+      'is-attached /var/lib/portables/e2' 'is-attached --extension=/var/lib/portables/e2 lb' 'list' \
+      '--no-reload detach --extension=/var/lib/portables/e2 --extension=/var/lib/portables/e1 lb' \
+      '--no-reload detach --extension=/var/lib/portables/e1 lb' \
+      '!rm -rf $ROOT/var/lib/portables/e2' 'list' \
+      '--no-reload detach --extension=/var/lib/portables/e1 --extension=/var/lib/portables/e2 /var/lib/portables/lb' \
+      'list'
+
+#@ scenario x-copy-ext
+new x-copy-ext "Copy modes with extensions: --copy=symlink links units of directory layers (base and extension) into the images; --copy=copy copies the profile for every service; --runtime with an extension; --force with a directory base and a directory extension."
+img /var/lib/portables/cx
+osrel "$IMG" "${DEBIAN[@]}"
+unit "$IMG" cx.service
+unit "$IMG" cx.timer
+img /var/lib/portables/cxe
+extrel "$IMG" cxe 'ID=debian' 'VERSION_ID=12' 'SYSEXT_ID=cxe' 'SYSEXT_VERSION_ID=4' 'CONFEXT_ID=cxc'
+unit "$IMG" cx-e.service
+steps '--no-reload --copy=symlink attach --extension=/var/lib/portables/cxe cx' \
+      '--no-reload detach --extension=/var/lib/portables/cxe cx' \
+      '--no-reload --copy=copy --runtime attach --extension=/var/lib/portables/cxe cx' \
+      'is-attached --extension=/var/lib/portables/cxe cx' \
+      '--no-reload --runtime detach --extension=/var/lib/portables/cxe cx' \
+      '--no-reload --force attach --extension=/var/lib/portables/cxe cx' \
+      '--no-reload --force detach --extension=/var/lib/portables/cxe cx'
+
+#@ scenario x-multi-attach
+new x-multi-attach "Two images attached at once (ma, mb) plus mc at runtime: is-attached of each and of a name nobody attached, detach one of them by name (in 257 every name matches every image), runtime scope, list."
+for n in ma mb mc; do
+    img /var/lib/portables/$n
+    osrel "$IMG" "${DEBIAN[@]}"
+    unit "$IMG" $n.service
+done
+steps '--no-reload attach ma' '--no-reload attach mb' '--no-reload --runtime attach mc' 'is-attached ma' \
+      'is-attached mc' 'is-attached zz' 'is-attached /var/lib/portables/mb' 'list' \
+      '--no-reload detach mb' 'list' '--no-reload detach ma' '--no-reload --runtime detach mc' 'list'
+
+#@ scenario x-scope-values
+new x-scope-values "PORTABLE_SCOPE values (checked by 262): quoted system, an empty value, any, and user/system words together."
+for spec in 'sa:PORTABLE_SCOPE="system"' 'sb:PORTABLE_SCOPE=' 'sc:PORTABLE_SCOPE=any' 'sd:PORTABLE_SCOPE="system user"'; do
+    n=${spec%%:*}
+    img /var/lib/portables/$n
+    osrel "$IMG" "${DEBIAN[@]}" "${spec#*:}"
+    unit "$IMG" $n.service
+done
+steps '--no-reload attach sa' '--no-reload detach sa' '--no-reload attach sb' '--no-reload detach sb' \
+      '--no-reload attach sc' '--no-reload detach sc' '--no-reload attach sd' '--no-reload detach sd'
