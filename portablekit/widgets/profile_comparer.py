@@ -1,0 +1,135 @@
+"""ProfileComparer: two or more security profiles side by side, for one systemd version.
+
+The matrix says what each profile's ``service.conf`` sets (a heat map: dark where profiles
+disagree); the scores say what ``systemd-analyze security`` makes of a sample unit attached
+with each profile, where :mod:`portablekit.security` is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import ipywidgets as widgets  # type: ignore[import-untyped]
+
+from ..host import Host
+from ..profiles import BUILTIN_PROFILES, list_profiles
+from ..samples import BASE_SAMPLES, sample_source
+from ..sandbox import SandboxRoot
+from ..tables import profile_matrix_frame, scores_frame
+from ..versions import SUPPORTED_VERSIONS
+from ._base import Tool, as_host
+from .render import frame_html, profile_heatmap
+
+__all__ = ["ProfileComparer", "sample_units"]
+
+
+def sample_units() -> dict[str, tuple[str, str]]:
+    """``"image: unit" → (unit name, unit text)`` for every service of the base samples."""
+    out: dict[str, tuple[str, str]] = {}
+    for name in BASE_SAMPLES:
+        src = sample_source(name)
+        for p in sorted(src.iterdir("/usr/lib/systemd/system")):
+            if p.name.endswith(".service") and src.is_file(p):
+                out[f"{name}: {p.name}"] = (p.name, src.read_file(p).decode())
+    return out
+
+
+class ProfileComparer(Tool):
+    """Compare profiles: :attr:`profiles` (two or more), :attr:`version` (systemd version of
+    the built-in profiles), :attr:`only_differences`, :attr:`unit` (sample unit to score).
+    Views: :attr:`matrix` (directive × profile heat map), :attr:`scores`, :attr:`status`.
+
+    With a sandbox root, the profiles are the ones portabled finds there (custom ones in
+    ``/etc/systemd/portable/profile`` included) and the version is the root's.
+    """
+
+    def __init__(
+        self,
+        root: SandboxRoot | Host | None = None,
+        profiles: tuple[str, ...] = ("default", "strict"),
+        version: int = 257,
+    ) -> None:
+        self.host = as_host(root) if root is not None else None
+        super().__init__(machine_root=str(self.host.root) if self.host is not None else "")
+        options = list_profiles(self.host) if self.host is not None else list(BUILTIN_PROFILES)
+        if self.host is not None:
+            version = self.host.systemd.version
+        self.profiles = widgets.SelectMultiple(
+            options=options,
+            value=tuple(p for p in profiles if p in options),
+            description="profiles",
+            rows=min(6, max(2, len(options))),
+        )
+        self.version = widgets.Dropdown(
+            options=list(SUPPORTED_VERSIONS),
+            value=version,
+            description="systemd",
+            disabled=self.host is not None,
+        )
+        self.only_differences = widgets.Checkbox(value=False, description="only differences")
+        self.units_by_label = sample_units()
+        self.unit = widgets.Dropdown(
+            options=list(self.units_by_label), value=None, description="score unit"
+        )
+        if self.units_by_label:
+            self.unit.value = next(iter(self.units_by_label))
+        self.matrix = widgets.HTML()
+        self.matrix.add_class("pk-matrix")
+        self.scores = widgets.HTML()
+        self.has_security = importlib.util.find_spec("portablekit.security") is not None
+        self.children = [
+            widgets.HBox(
+                [
+                    self.profiles,
+                    widgets.VBox([self.version, self.only_differences, self.unit]),
+                ]
+            ),
+            self.status,
+            self.matrix,
+            self.scores,
+        ]
+        for control in (self.profiles, self.version, self.only_differences, self.unit):
+            self._observe(control, self._changed)
+        self.refresh()
+
+    def __repr__(self) -> str:
+        return f"ProfileComparer(profiles={self.profiles.value!r}, version={self.version.value})"
+
+    def _changed(self, _change: Any = None) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the matrix and the scores."""
+        self.show_ok()
+        self.matrix.value = self.scores.value = ""
+        chosen = list(self.profiles.value)
+        if len(chosen) < 2:
+            self.show_ok("choose two or more profiles")
+            return
+        with self._reporting():
+            m = profile_matrix_frame(
+                chosen,
+                self.version.value,
+                host=self.host,
+                only_differences=self.only_differences.value,
+            )
+            self.matrix.value = frame_html(profile_heatmap(m, "comparer_matrix"))
+            self._render_scores(chosen)
+
+    def _render_scores(self, chosen: list[str]) -> None:
+        if not self.has_security or self.unit.value is None:
+            return
+        if self.host is not None and not set(chosen) <= set(BUILTIN_PROFILES):
+            self.scores.value = "<p><i>scores are computed for built-in profiles only</i></p>"
+            return
+        name, text = self.units_by_label[self.unit.value]
+        image = self.unit.value.split(":", 1)[0]
+        s = scores_frame(
+            text, name, chosen, self.version.value, image_path=f"/var/lib/portables/{image}"
+        )
+        self.scores.value = frame_html(
+            s[["profile", "exposure", "level"]],
+            "comparer_scores",
+            caption=f"systemd-analyze security {name} (attached from {image})",
+        )
