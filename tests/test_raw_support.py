@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import struct
 import subprocess
+import uuid
+import zlib
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -146,3 +149,69 @@ def newer_erofs() -> str | None:
         if "lzma" in out.stdout + out.stderr:
             return cand
     return None
+
+
+# -- hand-made partition tables (no tools needed) ---------------------------------------------
+
+DATA = Path(__file__).parent / "data/raw"
+
+
+def tiny(name: str) -> bytes:
+    """A tiny squashfs fixture: ``a``, ``b``, ``c`` (os-release "Tiny A"...) or ``usr``."""
+    return (DATA / f"tiny-{name}.squashfs").read_bytes()
+
+
+def craft_gpt(
+    parts: list[tuple[str | uuid.UUID, str, int, bytes]],
+    *,
+    sector: int = 512,
+    part_size: int = 64 << 10,
+    starts: list[int] | None = None,
+) -> bytearray:
+    """A GPT disk: ``parts`` are (type UUID, label, attribute bits, content)."""
+    ss = sector
+    nent, esize = 128, 128
+    elbas = nent * esize // ss
+    first = 2 + elbas
+    first = -(-first * ss // part_size) * part_size // ss  # align partitions
+    per = part_size // ss
+    begins = starts or [first + i * per for i in range(len(parts))]
+    last_part = max([b + per for b in begins], default=first)
+    total_lbas = last_part + elbas + 1
+    disk = bytearray(total_lbas * ss)
+    ents = bytearray(nent * esize)
+    for i, ((ptype, label, attrs, content), b) in enumerate(zip(parts, begins, strict=True)):
+        e = uuid.UUID(str(ptype)).bytes_le + uuid.UUID(int=i + 1).bytes_le
+        e += struct.pack("<QQQ", b, b + per - 1, attrs) + label.encode("utf-16-le").ljust(72, b"\0")
+        ents[i * esize : i * esize + 128] = e
+        disk[b * ss : b * ss + len(content)] = content
+    ecrc = zlib.crc32(ents)
+    last = total_lbas - 1
+
+    def header(cur: int, alt: int, entries: int) -> bytes:
+        h = bytearray(struct.pack("<8sIII4xQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, cur, alt,
+                                  first, last - elbas - 1, uuid.UUID(int=99).bytes_le, entries,
+                                  nent, esize, ecrc))  # fmt: skip
+        struct.pack_into("<I", h, 16, zlib.crc32(bytes(h)))
+        return bytes(h)
+
+    disk[ss : ss + 92] = header(1, last, 2)
+    disk[2 * ss : 2 * ss + len(ents)] = ents
+    disk[(last - elbas) * ss : (last - elbas) * ss + len(ents)] = ents
+    disk[last * ss : last * ss + 92] = header(last, 1, last - elbas)
+    pmbr = struct.pack("<B3xB3xII", 0, 0xEE, 1, min(total_lbas - 1, 0xFFFFFFFF))
+    disk[446:462] = pmbr
+    disk[510:512] = b"\x55\xaa"
+    return disk
+
+
+def craft_mbr(parts: list[tuple[int, int, bytes]], *, part_size: int = 64 << 10) -> bytearray:
+    """An MBR disk: ``parts`` are (type byte, boot indicator, content)."""
+    per = part_size // 512
+    disk = bytearray((1 + len(parts)) * part_size)
+    for i, (ptype, boot, content) in enumerate(parts):
+        start = (i + 1) * per
+        disk[446 + 16 * i : 462 + 16 * i] = struct.pack("<B3xB3xII", boot, ptype, start, per)
+        disk[start * 512 : start * 512 + len(content)] = content
+    disk[510:512] = b"\x55\xaa"
+    return disk

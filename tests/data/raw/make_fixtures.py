@@ -1,9 +1,12 @@
-"""Regenerates the small EROFS fixtures in this directory (run by hand, not by the tests).
+"""Regenerates the small fixtures in this directory (run by hand, not by the tests).
 
-The tests build most images themselves with the installed tools, but Debian 12's erofs-utils
-(1.5) only compresses with lz4. These fixtures were made with erofs-utils 1.8.6 (Debian 13) so
-that lzma, deflate and zstd pclusters, fragments, tail-packing and deduplication are tested
-everywhere. ``manifest.json`` records what each image must contain.
+* ``tiny-*.squashfs``: four tiny file systems (os-release "Tiny A/B/C", and a usr tree "Tiny
+  Usr") that the partition-table tests put into hand-made GPT and MBR images, so those tests
+  need no tools at all.
+* ``*.erofs``: the tests build most EROFS images themselves, but Debian 12's erofs-utils (1.5)
+  only compresses with lz4. These were made with erofs-utils 1.8.6 (Debian 13) so that lzma,
+  deflate and zstd pclusters, fragments, tail-packing and deduplication are tested everywhere;
+  ``manifest.json`` records what each must contain.
 
     MKFS_EROFS=/path/to/mkfs.erofs-1.8 python tests/data/raw/make_fixtures.py
 """
@@ -68,8 +71,31 @@ def manifest(root: Path) -> dict[str, list[str | int]]:
     return out
 
 
+def tiny_tree(root: Path, pretty: str, *, usr: bool = False) -> None:
+    lib = root / "lib" if usr else root / "usr/lib"
+    (lib / "systemd/system").mkdir(parents=True)
+    (lib / "os-release").write_text(f'ID=debian\nVERSION_ID=12\nPRETTY_NAME="{pretty}"\n')
+    (lib / "systemd/system/tiny.service").write_text("[Service]\nExecStart=/usr/bin/tiny\n")
+    if not usr:
+        for d in ("etc", "efi", "home", "var", "boot"):
+            (root / d).mkdir()
+        os.symlink("../usr/lib/os-release", root / "etc/os-release")
+
+
 def main() -> None:
-    mkfs = os.environ.get("MKFS_EROFS", "mkfs.erofs")
+    sys.path.insert(0, str(HERE.parents[2]))
+    from portablekit.raw.build import build_squashfs, set_tree_times
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, pretty in (("a", "Tiny A"), ("b", "Tiny B"), ("c", "Tiny C"), ("usr", "Tiny Usr")):
+            t = Path(tmp) / f"tiny-{name}"
+            tiny_tree(t, pretty, usr=name == "usr")
+            set_tree_times(t)
+            build_squashfs(t, HERE / f"tiny-{name}.squashfs")
+    mkfs = os.environ.get("MKFS_EROFS")
+    if not mkfs:
+        print("MKFS_EROFS not set: EROFS fixtures left as they are", file=sys.stderr)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
         make_tree(tree)
