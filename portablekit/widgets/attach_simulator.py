@@ -149,6 +149,7 @@ class AttachSimulator(Tool):
 
     def _apply(self, plan: Plan, done: str) -> Plan:
         self.last_plan = plan
+        self.show_ok()
         with self._reporting():
             self.root.apply(plan)
         self.refresh(keep_status=True)

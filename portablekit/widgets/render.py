@@ -58,12 +58,14 @@ _BASE_CSS: list[CSSDict] = [
 _UUID = re.compile(r"[^A-Za-z0-9_]")
 
 
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+
 def _bool_mark(v: object) -> str:
-    if v is True:
-        return "✓"
-    if v is False:
-        return "✗"
-    return ""
+    if _missing(v):
+        return ""
+    return "✓" if bool(v) else "✗"
 
 
 def styled(df: pd.DataFrame, uuid: str, *, caption: str | None = None) -> Styler:
@@ -97,10 +99,6 @@ def frame_html(
 _UNSET = "background-color: #f2f2f2; color: #999;"
 _SAME = "background-color: #c6dbef;"
 _DIFF = "background-color: #2171b5; color: white;"
-
-
-def _missing(v: Any) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
 
 
 def profile_heatmap(matrix: pd.DataFrame, uuid: str = "profile_matrix") -> Styler:
