@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -314,11 +315,9 @@ def test_enable_notebook_display_registers_formatters(root: SandboxRoot) -> None
         def for_type(self, cls: type, fn: Any) -> None:
             registered[self.mime][cls] = fn
 
-    class IP:
-        class display_formatter:  # noqa: N801 - mimics IPython's attribute
-            formatters = {m: Formatter(m) for m in registered}
-
-    assert enable_notebook_display(IP())
+    formatters = {m: Formatter(m) for m in registered}
+    ip = SimpleNamespace(display_formatter=SimpleNamespace(formatters=formatters))
+    assert enable_notebook_display(ip)
     plan = plan_attach(root.host, "minimal", matches=["minimal"])
     html = registered["text/html"][type(plan)](plan)
     assert "T_plan_ops" in html and str(root.path) not in html
