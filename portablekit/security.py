@@ -53,6 +53,7 @@ __all__ = [
     "builtin_profile",
     "load_profile",
     "portable_dropin",
+    "portable_dropin_text",
     "security_info",
     "security_report",
     "unit_id",
@@ -1032,21 +1033,21 @@ def load_profile(profile: str | Path | UnitFile, version: int) -> tuple[str, Uni
     return name, UnitFile.parse(path.read_bytes(), origin=str(path))
 
 
-def portable_dropin(
+def portable_dropin_text(
     version: int,
     image: str,
     kind: RootKind | str = RootKind.DIRECTORY,
     *,
     name_and_version: str | None = None,
     image_policy: str = "root=squashfs:=absent",
-) -> UnitFile:
+) -> str:
     """The ``20-portable.conf`` portabled ``version`` writes for the image at path ``image``.
 
     Only what a unit file alone can tell: the image name from the path, ``RootDirectory=`` or
     ``RootImage=``. ``name_and_version`` (``ID_VERSION_ID`` of the image's os-release) adds the
     ``PORTABLE_NAME_AND_VERSION`` field of 257+; ``image_policy`` is what 262 pins for a raw
-    image (the real one depends on the image's partitions). Images with extensions, and the
-    exact text for a dissected image, come from :mod:`portablekit.dropin`.
+    image (the real one depends on the image's partitions). The text for a dissected image, with
+    extensions, is :func:`portablekit.dropin.render_portable_dropin`.
     """
     kind = RootKind(kind)
     name = image.rstrip("/").rsplit("/", 1)[-1]
@@ -1060,7 +1061,22 @@ def portable_dropin(
         lines.append(f"RootImagePolicy={image_policy}")
     if version >= 257 and name_and_version:
         lines.append(f"LogExtraFields=PORTABLE_NAME_AND_VERSION={name_and_version}")
-    return UnitFile.parse("\n".join(lines) + "\n", origin="20-portable.conf")
+    return "\n".join(lines) + "\n"
+
+
+def portable_dropin(
+    version: int,
+    image: str,
+    kind: RootKind | str = RootKind.DIRECTORY,
+    *,
+    name_and_version: str | None = None,
+    image_policy: str = "root=squashfs:=absent",
+) -> UnitFile:
+    """:func:`portable_dropin_text`, parsed."""
+    text = portable_dropin_text(
+        version, image, kind, name_and_version=name_and_version, image_policy=image_policy
+    )
+    return UnitFile.parse(text, origin="20-portable.conf")
 
 
 def attached_unit(

@@ -91,7 +91,7 @@ def test_equals_systemd_analyze(case: Path) -> None:
 
 
 def test_every_case_was_checked() -> None:
-    assert len(CASES) == 645
+    assert len(CASES) == 780
     assert sum(json.loads((c / "case.json").read_text())["rc"] != 0 for c in CASES) == 15
 
 
@@ -113,6 +113,35 @@ def test_portable_dropin_text(case: Path) -> None:
     image = f"/var/lib/portables/{prefix}" + (".raw" if kind is RootKind.RAW else "")
     dropin = portable_dropin(version, image, kind, name_and_version="debian_12")
     assert UnitFile.parse(recorded) == dropin
+
+
+@pytest.mark.parametrize("version", [252, 257, 262])
+def test_sample_image_recordings_are_current(version: int, tmp_path: Path) -> None:
+    """The recorded units and drop-ins of the sample images are what portablekit.samples and
+    the core's drop-in writer give today (re-run record.py when they change)."""
+    from portablekit.dissect import dissect
+    from portablekit.dropin import render_portable_dropin
+    from portablekit.host import Host
+    from portablekit.names import derive_prefix
+    from portablekit.samples import install_samples
+    from portablekit.sandbox import SandboxRoot
+    from portablekit.versions import Systemd
+
+    root = SandboxRoot.init(tmp_path / "root", version)
+    install_samples(root, ("minimal", "webapp_2.1"))
+    host = Host(root.path, Systemd(version))
+    seen = 0
+    for image in ("minimal", "webapp_2.1"):
+        dissection = dissect(host, image, matches=[derive_prefix(image, version)])
+        for u in dissection.units:
+            if u.type != "service":
+                continue
+            case = GOLDEN / str(version) / f"sample-{image}-{u.name[:-8]}--default--directory"
+            assert (case / "input" / u.name).read_bytes() == u.data
+            recorded = (case / "input" / f"{u.name}.d" / "20-portable.conf").read_text()
+            assert recorded == render_portable_dropin(Systemd(version), dissection, u)
+            seen += 1
+    assert seen == 5
 
 
 def test_attached_unit_equals_the_recording_for_every_profile() -> None:

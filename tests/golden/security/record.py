@@ -48,26 +48,12 @@ BUILTIN = ("default", "nonetwork", "strict", "trusted")
 IMAGES = ("none", "directory", "raw")
 NA = 18446744073709551615  # UINT64_MAX: how systemd-analyze marks "not applicable"
 
-
-def portable_dropin(version: int, image: str, kind: str) -> str:
-    """The 20-portable.conf portabled writes for an image under /var/lib/portables (recorded
-    in the oracle's goldens; os-release of the image: ID=debian VERSION_ID=12)."""
-    name = image + (".raw" if kind == "raw" else "")
-    path = f"/var/lib/portables/{name}"
-    root = f"RootImage={path}" if kind == "raw" else f"RootDirectory={path}"
-    lines = [f"# Drop-in created for image '{path}', do not edit.", "", "[Service]", root]
-    lines.append(f"Environment=PORTABLE={name}")
-    if version < 257:
-        lines.append("BindReadOnlyPaths=/etc/os-release:/run/host/os-release")
-    lines.append(f"LogExtraFields=PORTABLE={name}")
-    if version >= 262 and kind == "raw":
-        lines.append("RootImagePolicy=root=squashfs:=absent")
-    if version >= 257:
-        lines.append("LogExtraFields=PORTABLE_NAME_AND_VERSION=debian_12")
-    return "\n".join(lines) + "\n"
+sys.path.insert(0, str(REPO))
+from portablekit.security import portable_dropin_text  # noqa: E402
 
 
-def sample_units() -> list[Path]:
+def fixture_units() -> list[Path]:
+    """The sample units of tests/data/units (each recorded with every profile and image kind)."""
     return sorted(p for p in UNITS.glob("*.service") if p.is_file())
 
 
@@ -76,10 +62,60 @@ def probe_units() -> list[Path]:
     return sorted((UNITS / "probes").glob("*.service"))
 
 
+SAMPLE_IMAGES = ("minimal", "webapp_2.1")
+
+
+def image_sample_cases(version: int, work: Path) -> list[dict[str, object]]:
+    """Cases for the service units portabled attaches from the base sample images of
+    portablekit.samples, with the exact 20-portable.conf of the directory image (a raw image of
+    the same content gets RootImage=/var/lib/portables/NAME.raw), every built-in profile."""
+    from portablekit.dissect import dissect
+    from portablekit.dropin import render_portable_dropin
+    from portablekit.host import Host
+    from portablekit.names import derive_prefix
+    from portablekit.osrelease import name_and_version
+    from portablekit.samples import install_samples
+    from portablekit.sandbox import SandboxRoot
+    from portablekit.versions import Systemd
+
+    root = SandboxRoot.init(work / f"sandbox-{version}", version)
+    install_samples(root, SAMPLE_IMAGES)
+    systemd = Systemd(version)
+    host = Host(root.path, systemd)
+    cases: list[dict[str, object]] = []
+    for image in SAMPLE_IMAGES:
+        dissection = dissect(host, image, matches=[derive_prefix(image, version)], attach=True)
+        assert dissection.base.release is not None
+        nv = name_and_version(dissection.base.release, "portable")
+        for u in dissection.units:
+            if u.type != "service":
+                continue
+            dropins = {
+                "directory": render_portable_dropin(systemd, dissection, u),
+                "raw": portable_dropin_text(
+                    version, f"/var/lib/portables/{image}.raw", "raw", name_and_version=nv
+                ),
+            }
+            stem = f"sample-{image}-{u.name.removesuffix('.service')}"
+            for profile, kind in [(None, "none")] + [(p, k) for p in BUILTIN for k in dropins]:
+                cases.append(
+                    {
+                        "unit": Path(u.name),
+                        "text": u.data,
+                        "sample": image,
+                        "profile": profile,
+                        "image": kind,
+                        "dropin": dropins.get(kind),
+                        "name": f"{stem}--{profile or 'none'}--{kind}",
+                    }
+                )
+    return cases
+
+
 def matrix() -> list[dict[str, object]]:
     """Every case: (unit, profile, image, placement)."""
     cases: list[dict[str, object]] = []
-    for unit in sample_units():
+    for unit in fixture_units():
         cases.append({"unit": unit, "profile": None, "image": "none"})
         for profile in BUILTIN:
             for image in IMAGES:
@@ -120,16 +156,23 @@ def prepare(work: Path, version: int, cases: list[dict[str, object]]) -> str:
         cdir = work / "cases" / str(case["name"])
         inp = cdir / "input"
         inp.mkdir(parents=True)
-        shutil.copy(path, inp / unit)
-        local = path.parent / (unit + ".d")
         dropins = inp / (unit + ".d")
-        if local.is_dir():
-            shutil.copytree(local, dropins)
+        if "text" in case:
+            (inp / unit).write_bytes(case["text"])  # type: ignore[arg-type]
+        else:
+            shutil.copy(path, inp / unit)
+            local = path.parent / (unit + ".d")
+            if local.is_dir():
+                shutil.copytree(local, dropins)
         image = str(case["image"])
         if image != "none":
             dropins.mkdir(exist_ok=True)
-            stem = unit.removesuffix(".service").rstrip("@")
-            (dropins / "20-portable.conf").write_text(portable_dropin(version, stem, image))
+            text = case.get("dropin")
+            if text is None:
+                stem = unit.removesuffix(".service").split("@")[0]
+                path_ = f"/var/lib/portables/{stem}" + (".raw" if image == "raw" else "")
+                text = portable_dropin_text(version, path_, image, name_and_version="debian_12")
+            (dropins / "20-portable.conf").write_text(str(text))
         profile = case["profile"]
         args = ["systemd-analyze", "security", "--offline=true"]
         if profile == "custom":
@@ -246,6 +289,7 @@ def collect(work: Path, dest: Path, cases: list[dict[str, object]]) -> None:
             "image": case["image"],
             "profile_as": "dropin" if case.get("as") == "dropin" else "option",
             "argv": case["argv"],
+            **({"sample": case["sample"]} if "sample" in case else {}),
             "rc": int((src / "table.rc").read_text()),
             "json_rc": int((src / "short.rc").read_text()),
         }
@@ -338,9 +382,9 @@ def main(argv: list[str]) -> int:
         return 0
     for version in (int(v) for v in args.versions.split(",")):
         root = Path(args.oracle_home) / f"root-{SUITES[version]}"
-        cases = matrix()
         with tempfile.TemporaryDirectory(prefix="pk-record-") as tmp:
             work = Path(tmp)
+            cases = matrix() + image_sample_cases(version, work)
             run_in_root(root, work, prepare(work, version, cases))
             collect(work, HERE / str(version), cases)
         print(f"{version}: {len(cases)} cases recorded", file=sys.stderr)
