@@ -10,20 +10,20 @@ This module imports pandas; ``import portablekit`` never loads it.
 
 >>> from portablekit.tables import profile_matrix_frame
 >>> m = profile_matrix_frame(["default", "strict"], 257)
->>> list(m.columns)[:3], m.loc[m.directive == "PrivateNetwork", "strict"].item()
-(['section', 'directive', 'default'], 'yes')
+>>> list(m.columns), m.loc[m.directive == "PrivateNetwork", "strict"].item()
+(['section', 'directive', 'category', 'default', 'strict'], 'yes')
 """
 
 from __future__ import annotations
 
 import errno
-import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
 import pandas as pd
 
+from .directives import lookup
 from .dissect import (
     Dissection,
     ReleaseClass,
@@ -39,7 +39,8 @@ from .layers import LayeredView, explain_extension, unit_origins
 from .names import PORTABLE_UNIT_TYPES, extension_name, unit_type
 from .osrelease import EnvFile
 from .plan import ChangeType, OpKind, Plan
-from .profiles import BUILTIN_PROFILES, builtin_profile, read_profile
+from .profilediff import ProfileComparison, compare_profiles
+from .profiles import BUILTIN_PROFILES, builtin_profile
 from .source import FileKind
 from .state import ImageState, image_state, unit_states
 from .unitfile import UnitFile
@@ -54,6 +55,7 @@ __all__ = [
     "layers_frame",
     "paths_frame",
     "plan_frame",
+    "profile_checks_frame",
     "profile_matrix_frame",
     "profile_versions_frame",
     "release_frame",
@@ -448,34 +450,29 @@ def paths_frame(stack: LayeredView | Dissection, under: str = "/") -> pd.DataFra
 # -- profiles ------------------------------------------------------------------------------------
 
 
-def _profile_text(name: str, version: int, host: Host | None) -> str:
-    if host is not None:
-        prof = read_profile(host, name)
-        if prof is None:
-            raise KeyError(f"no profile {name!r} for services on this host")
-        return prof.text
-    return builtin_profile(name, version)
+def _comparison(
+    profiles: Sequence[str] | Mapping[str, str],
+    version: int,
+    host: Host | None,
+    unit: tuple[str, str] | None = None,
+) -> ProfileComparison:
+    specs: Sequence[str] | Mapping[str, UnitFile]
+    if isinstance(profiles, Mapping):
+        specs = {n: UnitFile.parse(t, origin=f"{n}/service.conf") for n, t in profiles.items()}
+    else:
+        specs = list(profiles)
+    return compare_profiles(
+        specs,
+        version=host.systemd.version if host is not None else version,
+        root=host.root if host is not None else None,
+        unit=unit[1] if unit is not None else None,
+        unit_name=unit[0] if unit is not None else None,
+    )
 
 
-def _profile_settings(text: str, origin: str) -> dict[tuple[str, str], str]:
-    """``(section, directive) → value`` of a profile drop-in. Repeated keys (list settings)
-    are kept one per line; whitespace inside a value is normalized, so a continuation line's
-    indentation does not count as a difference."""
-    unit = UnitFile.parse(text, origin=origin)
-    out: dict[tuple[str, str], list[str]] = {}
-    for section, a in unit.items():
-        out.setdefault((section, a.key), []).append(" ".join(a.value.split()))
-    return {k: "\n".join(v) for k, v in out.items()}
-
-
-def _categories() -> dict[str, str]:
-    """Directive → category, from :mod:`portablekit.directives` when it is installed."""
-    try:
-        mod = importlib.import_module("portablekit.directives")
-    except ImportError:
-        return {}
-    table = getattr(mod, "DIRECTIVES", ())
-    return {str(d.name): str(d.category) for d in table}
+def _category(section: str, name: str) -> str | None:
+    d = lookup(section, name)
+    return str(d.category) if d is not None else None
 
 
 def profile_matrix_frame(
@@ -485,39 +482,32 @@ def profile_matrix_frame(
     host: Host | None = None,
     only_differences: bool = False,
 ) -> pd.DataFrame:
-    """Directive × profile: what each profile's ``service.conf`` sets (missing: not set).
+    """Directive × profile: the value each profile gives each directive (missing: not set;
+    ``""``: set to the empty value, e.g. ``strict``'s empty ``CapabilityBoundingSet=``).
 
     ``profiles`` are names (built-in profiles of ``version``, or looked up on ``host`` the way
-    portabled finds them, custom ones included) or a mapping ``name → drop-in text``.
-    Columns: ``section``, ``directive``, ``category``, then one per profile in the order given.
-    ``only_differences`` keeps the rows where the profiles disagree. Sorted by section,
-    directive.
+    portabled finds them, custom ones included) or a mapping ``name → drop-in text``. Each
+    profile is merged on its own (:mod:`portablekit.profilediff`), so list settings show every
+    item. Columns: ``section``, ``directive``, ``category``, then one per profile in the order
+    given. Rows in the directive table's order (by topic), see :mod:`portablekit.directives`.
+    ``only_differences`` keeps the rows where the profiles disagree.
     """
-    if isinstance(profiles, Mapping):
-        texts = dict(profiles)
-    else:
-        texts = {n: _profile_text(n, version, host) for n in profiles}
-    settings = {n: _profile_settings(t, f"{n}/service.conf") for n, t in texts.items()}
-    keys = sorted({k for s in settings.values() for k in s})
-    cats = _categories()
+    cmp = _comparison(profiles, version, host)
+    names = list(cmp.names)
     rows = []
-    for section, directive in keys:
+    for section, directive, values in cmp.rows():
+        if only_differences and len(set(values)) == 1:
+            continue
         row: dict[str, object] = {
             "section": section,
             "directive": directive,
-            "category": cats.get(directive),
+            "category": _category(section, directive),
         }
-        for n, s in settings.items():
-            row[n] = s.get((section, directive))
+        row.update(zip(names, values, strict=True))
         rows.append(row)
     schema: dict[str, object] = {"section": STR, "directive": STR, "category": STR}
-    schema.update({n: STR for n in texts})
-    df = _frame(rows, schema, ["section", "directive"])
-    if only_differences and len(texts) > 1:
-        values = df[list(texts)].astype(object).where(df[list(texts)].notna(), None)
-        differs = values.apply(lambda r: len({*r}) > 1, axis=1).astype(bool)
-        df = df[differs].reset_index(drop=True)
-    return df
+    schema.update({n: STR for n in names})
+    return _frame(rows, schema)
 
 
 def profile_versions_frame(
@@ -526,7 +516,31 @@ def profile_versions_frame(
     """One built-in profile across systemd versions: directive × version (columns named
     ``"252"``, ``"257"``, ...), to see what Debian's upgrades changed."""
     texts = {str(v): builtin_profile(profile, v) for v in versions}
-    return profile_matrix_frame(texts, only_differences=only_differences)
+    return profile_matrix_frame(texts, max(versions), only_differences=only_differences)
+
+
+def profile_checks_frame(
+    profiles: Sequence[str],
+    unit_text: str,
+    unit: str,
+    version: int = 257,
+    *,
+    host: Host | None = None,
+    only_differences: bool = False,
+) -> pd.DataFrame:
+    """``systemd-analyze security`` check × profile for one unit: the badness of each check
+    (0 = fine; missing = not applicable) with each profile attached. Columns: ``check``,
+    ``json_field``, then one per profile. Rows in systemd-analyze's check order."""
+    cmp = _comparison(profiles, version, host, (unit, unit_text))
+    names = list(cmp.names)
+    rows = []
+    for check, field, values in cmp.check_rows(only_differences=only_differences):
+        row: dict[str, object] = {"check": check, "json_field": field}
+        row.update(zip(names, values, strict=True))
+        rows.append(row)
+    schema: dict[str, object] = {"check": STR, "json_field": STR}
+    schema.update({n: INT for n in names})
+    return _frame(rows, schema)
 
 
 SCORES_SCHEMA: dict[str, object] = {
@@ -544,30 +558,19 @@ def scores_frame(
     profiles: Sequence[str],
     version: int = 257,
     *,
-    image_path: str | None = None,
+    host: Host | None = None,
 ) -> pd.DataFrame:
-    """The ``systemd-analyze security`` exposure of ``unit`` attached with each profile.
-
-    Needs :mod:`portablekit.security`; raises :class:`ImportError` where it is not installed.
-    Rows in the order of ``profiles``.
-    """
-    security = importlib.import_module("portablekit.security")
-    report = security.security_report
+    """The ``systemd-analyze security`` exposure (0.0–10.0) and level of ``unit`` attached
+    from a directory image with each profile. Rows in the order of ``profiles``."""
+    cmp = _comparison(profiles, version, host, (unit, unit_text))
     rows = []
-    for p in profiles:
-        r = report(
-            unit_text,
-            unit,
-            profile=p,
-            image="directory",
-            image_path=image_path,
-            version=version,
-        )
+    for p in cmp.names:
+        r = cmp.score(p)
         rows.append(
             {
                 "unit": unit,
                 "profile": p,
-                "version": version,
+                "version": cmp.version,
                 "exposure": float(r.score),
                 "level": str(r.level),
             }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from types import SimpleNamespace
 from typing import Any
@@ -173,12 +172,18 @@ def test_profile_matrix() -> None:
         "trusted",
     ]
     assert all(str(m[c].dtype) == "string" for c in m.columns)
-    assert m["directive"].tolist() == sorted(m["directive"].tolist())
+    assert m["directive"].tolist()[:2] == ["DynamicUser", "RemoveIPC"]  # directive-table order
     row = m.set_index("directive")
     assert row.loc["PrivateNetwork", "strict"] == "yes"
     assert pd.isna(row.loc["PrivateNetwork", "default"])
     assert pd.isna(row.loc["DynamicUser", "trusted"])
-    assert row.loc["BindReadOnlyPaths", "default"].count("\n") == 2  # three assignments
+    # merged: every path of the three assignments; strict empties the capability set
+    assert row.loc["BindReadOnlyPaths", "default"].split() == [
+        "/etc/machine-id",
+        "-/etc/resolv.conf",
+        "/run/dbus/system_bus_socket",
+    ]
+    assert row.loc["CapabilityBoundingSet", "strict"] == ""
     diff = T.profile_matrix_frame(["default", "nonetwork"], 257, only_differences=True)
     assert set(diff["directive"]) == {
         "BindReadOnlyPaths",
@@ -263,15 +268,19 @@ def test_findings_frame() -> None:
     check_schema(T.findings_frame([]), T.FINDINGS_SCHEMA)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("portablekit.security") is None, reason="no security module"
-)
-def test_scores_frame() -> None:
+def test_scores_and_checks_frames() -> None:
     text = sample_source("webapp_2.1").read_file("/usr/lib/systemd/system/webapp.service")
     df = T.scores_frame(text.decode(), "webapp.service", ["strict", "trusted"])
     check_schema(df, T.SCORES_SCHEMA)
     strict, trusted = df["exposure"].tolist()
     assert strict < trusted
+    checks = T.profile_checks_frame(
+        ["strict", "trusted"], text.decode(), "webapp.service", only_differences=True
+    )
+    assert list(checks.columns) == ["check", "json_field", "strict", "trusted"]
+    assert str(checks["strict"].dtype) == "Int64"
+    net = checks.set_index("json_field").loc["PrivateNetwork"]
+    assert (net["strict"], net["trusted"]) == (0, 1)
 
 
 def test_empty_frames_keep_their_schema() -> None:

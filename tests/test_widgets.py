@@ -85,8 +85,8 @@ def test_profile_comparer() -> None:
     pc.profiles.value = ("strict",)
     assert pc.matrix.value == "" and "two or more" in pc.status.value
     pc.profiles.value = ("default", "strict", "trusted")
-    if pc.has_security:
-        assert re.search(r"strict \d\.\d \w+ trusted \d\.\d \w+", text(pc.scores.value))
+    assert re.search(r"strict \d\.\d \w+ trusted \d\.\d \w+", text(pc.scores.value))
+    assert "PrivateNetwork=" in text(pc.checks.value)
     pc.close()
 
 

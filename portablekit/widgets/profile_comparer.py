@@ -2,12 +2,11 @@
 
 The matrix says what each profile's ``service.conf`` sets (a heat map: dark where profiles
 disagree); the scores say what ``systemd-analyze security`` makes of a sample unit attached
-with each profile, where :mod:`portablekit.security` is installed.
+with each profile, and which of its checks tell the profiles apart.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
@@ -16,7 +15,7 @@ from ..host import Host
 from ..profiles import BUILTIN_PROFILES, list_profiles
 from ..samples import BASE_SAMPLES, sample_source
 from ..sandbox import SandboxRoot
-from ..tables import profile_matrix_frame, scores_frame
+from ..tables import profile_checks_frame, profile_matrix_frame, scores_frame
 from ..versions import SUPPORTED_VERSIONS
 from ._base import Tool, as_host
 from .render import frame_html, profile_heatmap
@@ -38,7 +37,8 @@ def sample_units() -> dict[str, tuple[str, str]]:
 class ProfileComparer(Tool):
     """Compare profiles: :attr:`profiles` (two or more), :attr:`version` (systemd version of
     the built-in profiles), :attr:`only_differences`, :attr:`unit` (sample unit to score).
-    Views: :attr:`matrix` (directive × profile heat map), :attr:`scores`, :attr:`status`.
+    Views: :attr:`matrix` (directive × profile heat map), :attr:`scores` (exposure per
+    profile), :attr:`checks` (the security checks that differ), :attr:`status`.
 
     With a sandbox root, the profiles are the ones portabled finds there (custom ones in
     ``/etc/systemd/portable/profile`` included) and the version is the root's.
@@ -77,7 +77,7 @@ class ProfileComparer(Tool):
         self.matrix = widgets.HTML()
         self.matrix.add_class("pk-matrix")
         self.scores = widgets.HTML()
-        self.has_security = importlib.util.find_spec("portablekit.security") is not None
+        self.checks = widgets.HTML()
         self.children = [
             widgets.HBox(
                 [
@@ -102,7 +102,7 @@ class ProfileComparer(Tool):
     def refresh(self) -> None:
         """Recompute the matrix and the scores."""
         self.show_ok()
-        self.matrix.value = self.scores.value = ""
+        self.matrix.value = self.scores.value = self.checks.value = ""
         chosen = list(self.profiles.value)
         if len(chosen) < 2:
             self.show_ok("choose two or more profiles")
@@ -118,18 +118,21 @@ class ProfileComparer(Tool):
             self._render_scores(chosen)
 
     def _render_scores(self, chosen: list[str]) -> None:
-        if not self.has_security or self.unit.value is None:
-            return
-        if self.host is not None and not set(chosen) <= set(BUILTIN_PROFILES):
-            self.scores.value = "<p><i>scores are computed for built-in profiles only</i></p>"
+        if self.unit.value is None:
             return
         name, text = self.units_by_label[self.unit.value]
-        image = self.unit.value.split(":", 1)[0]
-        s = scores_frame(
-            text, name, chosen, self.version.value, image_path=f"/var/lib/portables/{image}"
-        )
+        version = self.version.value
+        s = scores_frame(text, name, chosen, version, host=self.host)
         self.scores.value = frame_html(
             s[["profile", "exposure", "level"]],
             "comparer_scores",
-            caption=f"systemd-analyze security {name} (attached from {image})",
+            caption=f"systemd-analyze security {name}, attached with each profile",
+        )
+        checks = profile_checks_frame(
+            chosen, text, name, version, host=self.host, only_differences=True
+        )
+        self.checks.value = frame_html(
+            checks.drop(columns=["json_field"]),
+            "comparer_checks",
+            caption="checks whose badness differs between the profiles (0 = fine)",
         )
