@@ -243,3 +243,77 @@ def test_report_as_data() -> None:
         "exposure": None,
     }
     assert report.table(emoji=False).endswith(": 0.9 SAFE :-}\n")
+
+
+# -- portablekit security ------------------------------------------------------------------------
+
+
+def cli(*argv: str, **kw: object) -> tuple[int, str, str]:
+    from io import StringIO
+
+    from portablekit.security_cli import security_main
+
+    out, err = StringIO(), StringIO()
+    rc = security_main(list(argv), out, err, **kw)  # type: ignore[arg-type]
+    return rc, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("version", [252, 257, 262])
+def test_cli_unit_file_prints_systemd_analyze_output(version: int) -> None:
+    unit = str(DATA / "hardened.service")
+    for profile, image in (("strict", "directory"), ("default", "raw"), ("trusted", "none")):
+        case = GOLDEN / str(version) / f"hardened--{profile}--{image}"
+        rc, out, err = cli(unit, "--profile", profile, "--image", image, "--systemd", str(version))
+        assert (rc, out, err) == (0, (case / "table.txt").read_text(), "")
+        rc, out, _ = cli(unit, f"--profile={profile}", f"--image={image}", "--json",
+                         systemd=version)  # fmt: skip
+        assert (rc, out) == (0, (case / "short.json").read_text())
+    rc, out, _ = cli(unit, "--no-profile", "--image", "none", "--systemd", str(version))
+    assert out == (GOLDEN / str(version) / "hardened--none--none" / "table.txt").read_text()
+
+
+def test_cli_custom_profile_warnings_and_failures(tmp_path: Path) -> None:
+    rc, out, err = cli(str(DATA / "nobody.service"), "--profile", str(DATA / "profiles" / "custom"),
+                       "--systemd", "262")  # fmt: skip
+    assert out == (GOLDEN / "262" / "nobody--custom--directory" / "table.txt").read_text()
+    path = (DATA / "nobody.service").absolute()
+    assert (rc, err) == (0, f"{path}:3: Special user nobody configured, this is not safe!\n")
+    bad = tmp_path / "bad.service"
+    bad.write_text("[Service]\nDynamicUser=maybe\n")
+    assert cli(str(bad)) == (1, "", (
+        f"{bad}:2: Failed to parse DynamicUser=maybe: Invalid argument\n"
+        "bad.service: Unit configuration has fatal error, unit will not be started.\n"
+        "Unit bad.service has a bad unit file setting.\n"
+    ))  # fmt: skip
+    assert cli(str(tmp_path / "none.service")) == (
+        1, "", f"portablekit security: {tmp_path / 'none.service'}: No such file or directory\n"
+    )  # fmt: skip
+    assert cli(str(bad), "--profile", "nope")[2] == (
+        "portablekit security: Failed to find portable profile nope: No such file or directory\n"
+    )
+    assert cli(str(bad), "--systemd", "255")[0] == 2
+    # --threshold: the exit status says whether the exposure is above N (in tenths)
+    assert cli(str(DATA / "minimal.service"), "--threshold", "30")[0] == 1
+    assert cli(str(DATA / "minimal.service"), "--threshold", "31")[0] == 0
+    assert cli(str(DATA / "minimal.service"), "--no-emoji")[1].endswith(": 3.1 OK :-)\n")
+
+
+def test_cli_image_in_a_sandbox_root(tmp_path: Path) -> None:
+    from portablekit.samples import install_samples
+    from portablekit.sandbox import SandboxRoot
+
+    root = SandboxRoot.init(tmp_path / "root", 262)
+    install_samples(root, ("minimal", "webapp_2.1"))
+    rc, out, err = cli("webapp_2.1", "webapp.service", "--root", str(root.path), "--systemd", "262")
+    case = GOLDEN / "262" / "sample-webapp_2.1-webapp--default--directory"
+    assert (rc, out, err) == (0, (case / "table.txt").read_text(), "")
+    rc, out, err = cli("/var/lib/portables/minimal", "--profile", "strict", root=str(root.path),
+                       systemd=262)  # fmt: skip
+    expected = [
+        (GOLDEN / "262" / f"sample-minimal-{u}--strict--directory" / "table.txt").read_text()
+        for u in ("minimal-worker", "minimal")  # in the order the image lists them
+    ]
+    assert (rc, out, err) == (0, "\n".join(expected), "")
+    assert cli("minimal", "nosuch.service", root=str(root.path))[2] == (
+        "portablekit security: No nosuch.service found in image 'minimal'.\n"
+    )
