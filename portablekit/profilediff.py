@@ -30,7 +30,7 @@ from . import profiles
 from .directives import DIRECTIVES, Directive, Kind
 from .effective import EffectiveUnit, effective_unit
 from .errors import PortableKitError
-from .security import RootKind, SecurityReport, builtin_profile, security_report
+from .security import RootKind, SecurityReport, load_profile, security_report
 from .unitfile import UnitFile
 
 __all__ = [
@@ -226,11 +226,8 @@ def named_profile(
     if "\n" in text:
         return NamedProfile("custom", UnitFile.parse(text, origin="<string>"), "<string>")
     if isinstance(profile, Path) or "/" in text:
-        path = Path(profile)
-        if path.is_dir():
-            path = path / "service.conf"
-        name = path.parent.name if path.name == "service.conf" else path.stem
-        return NamedProfile(name, UnitFile.parse(path.read_bytes(), origin=str(path)), str(path))
+        name, unit = load_profile(Path(profile), version)
+        return NamedProfile(name, unit, unit.origin)
     if root is not None:
         from .host import Host
         from .versions import Systemd
@@ -241,12 +238,12 @@ def named_profile(
         origin = str(found.path) if found.path else text
         return NamedProfile(text, UnitFile.parse(found.text, origin=origin), origin)
     try:
-        unit = builtin_profile(text, version)
+        name, unit = load_profile(text, version)
     except KeyError:
         raise PortableKitError(
             f"Unknown profile '{text}' (built-in: {', '.join(profiles.BUILTIN_PROFILES)})."
         ) from None
-    return NamedProfile(text, unit, unit.origin)
+    return NamedProfile(name, unit, unit.origin)
 
 
 def compare_profiles(

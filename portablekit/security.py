@@ -34,7 +34,13 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
 from . import profiles
-from .directives import ADDRESS_FAMILIES, capability_mask, syscall_groups, syscall_not_native
+from .directives import (
+    ADDRESS_FAMILIES,
+    DIRECTIVES,
+    capability_mask,
+    syscall_groups,
+    syscall_not_native,
+)
 from .effective import ALL_CAPABILITIES, EffectiveUnit, Layer, effective_unit, ip_prefixes
 from .errors import PortableKitError, UnitFileError
 from .unitfile import UnitFile
@@ -51,11 +57,13 @@ __all__ = [
     "assess",
     "attached_unit",
     "builtin_profile",
+    "directive_weights",
     "load_profile",
     "portable_dropin",
     "portable_dropin_text",
     "security_info",
     "security_report",
+    "system_call_filter",
     "unit_id",
 ]
 
@@ -324,7 +332,12 @@ CHECKS: tuple[Check, ...] = (
           "Service process receives ambient capabilities"),
 )  # fmt: skip
 
-_BOUNDING_CHECK_BITS = {c.json_field: c.param for c in CHECKS if c.test == "capability"}
+
+def directive_weights() -> dict[tuple[str, str], int]:
+    """``(section, directive)`` → total weight of the checks it feeds (the ``checks`` column of
+    :data:`portablekit.directives.DIRECTIVES`)."""
+    weight = {c.json_field: c.weight for c in CHECKS}
+    return {(d.section, d.name): sum(weight[f] for f in d.checks) for d in DIRECTIVES}
 
 
 # -- what the checks look at -----------------------------------------------------------------------
@@ -497,7 +510,7 @@ def security_info(eff: EffectiveUnit, unit: str | None = None) -> SecurityInfo:
 
     restricted_families = _families(eff)
     namespaces = _namespaces(eff)
-    allow_list, filtered = _syscall_filter(eff)
+    allow_list, filtered = system_call_filter(eff)
     deny = [n for v in eff.values("IPAddressDeny", "Service") for n in _networks(v)]
     allow = [n for v in eff.values("IPAddressAllow", "Service") for n in _networks(v)]
     return SecurityInfo(
@@ -603,8 +616,14 @@ def _namespaces(eff: EffectiveUnit) -> frozenset[str]:
     return every - frozenset(value.split())
 
 
-def _syscall_filter(eff: EffectiveUnit) -> tuple[bool, tuple[str, ...]]:
-    """Replay SystemCallFilter=: ``(allow list?, names allowed or denied)`` in systemd's order."""
+def system_call_filter(eff: EffectiveUnit) -> tuple[bool, tuple[str, ...]]:
+    """``SystemCallFilter=`` of ``eff`` as systemd builds it: ``(allow list?, names)``.
+
+    The first assignment after a reset decides the mode (an allow list starts with
+    ``@default``); later items of the other polarity remove entries, ``~name:errno`` in an allow
+    list keeps the entry but it is no longer allowed. Groups are expanded with the table of
+    ``eff.version``. With an allow list the names are the allowed calls, otherwise the denied ones.
+    """
     groups = syscall_groups(eff.version)
     allow: bool | None = None
     entries: dict[str, int] = {}
