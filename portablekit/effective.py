@@ -20,6 +20,11 @@ The result is data: one :class:`Setting` per directive with its value and the as
 make it up (value, file, line), and canonical text (:meth:`EffectiveUnit.__str__`) that merges
 back to the same settings.
 
+:func:`attached_unit` builds the stack of a portable unit: the unit file, the profile as
+``10-profile.conf`` (:func:`load_profile`: a built-in name of the version, or a path),
+``20-portable.conf`` (:func:`portable_dropin` for a unit file alone; a dissected image gets its
+exact text from :func:`portablekit.dropin.render_portable_dropin`) and local drop-ins.
+
 >>> from portablekit.unitfile import UnitFile
 >>> unit = UnitFile.parse("[Service]\\nCapabilityBoundingSet=CAP_KILL\\n", origin="app.service")
 >>> strict = UnitFile.parse("[Service]\\nCapabilityBoundingSet=\\n", origin="10-profile.conf")
@@ -33,7 +38,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
 
+from . import profiles
 from .directives import (
     ADDRESS_FAMILIES,
     ARCHITECTURES,
@@ -51,14 +59,23 @@ from .unitfile import Assignment, ParseWarning, Section, UnitFile
 
 __all__ = [
     "ALL_CAPABILITIES",
+    "BUILTIN_PROFILES",
     "Contribution",
     "EffectiveUnit",
     "Layer",
+    "RootKind",
     "Setting",
+    "attached_unit",
+    "builtin_profile",
     "effective_unit",
     "format_capabilities",
     "ip_prefixes",
+    "load_profile",
+    "portable_dropin",
+    "portable_dropin_text",
 ]
+
+BUILTIN_PROFILES = profiles.BUILTIN_PROFILES
 
 #: The bounding set systemd starts from: every bit set.
 ALL_CAPABILITIES = (1 << 64) - 1
@@ -501,3 +518,112 @@ def ip_prefixes(word: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Networ
         except ValueError:
             return None
     return tuple(out)
+
+
+# -- a portable unit as attached -------------------------------------------------------------------
+
+
+class RootKind(StrEnum):
+    """What the portable drop-in points the unit at: nothing, a directory tree or a raw image."""
+
+    NONE = "none"
+    DIRECTORY = "directory"
+    RAW = "raw"
+
+
+def builtin_profile(name: str, version: int) -> UnitFile:
+    """The ``service.conf`` of a built-in profile of systemd ``version``, parsed.
+
+    Raises :class:`KeyError` for a name that is not built in.
+    """
+    text = profiles.builtin_profile(name, version)
+    return UnitFile.parse(text, origin=str(profiles.PROFILE_DIRS[-1] / name / "service.conf"))
+
+
+def load_profile(profile: str | Path | UnitFile, version: int) -> tuple[str, UnitFile]:
+    """``(name, content)`` of a profile given as a built-in name, a path (a ``service.conf`` or a
+    directory holding one, as in ``/etc/systemd/portable/profile/NAME/``) or parsed content."""
+    if isinstance(profile, UnitFile):
+        return Path(profile.origin).parent.name or "custom", profile
+    text = str(profile)
+    if "/" not in text and not isinstance(profile, Path):
+        return text, builtin_profile(text, version)
+    path = Path(profile)
+    if path.is_dir():
+        path = path / "service.conf"
+    name = path.parent.name if path.name == "service.conf" else path.stem
+    return name, UnitFile.parse(path.read_bytes(), origin=str(path))
+
+
+def portable_dropin_text(
+    version: int,
+    image: str,
+    kind: RootKind | str = RootKind.DIRECTORY,
+    *,
+    name_and_version: str | None = None,
+    image_policy: str = "root=squashfs:=absent",
+) -> str:
+    """The ``20-portable.conf`` portabled ``version`` writes for the image at path ``image``.
+
+    Only what a unit file alone can tell: the image name from the path, ``RootDirectory=`` or
+    ``RootImage=``. ``name_and_version`` (``ID_VERSION_ID`` of the image's os-release) adds the
+    ``PORTABLE_NAME_AND_VERSION`` field of 257+; ``image_policy`` is what 262 pins for a raw
+    image (the real one depends on the image's partitions). The text for a dissected image, with
+    extensions, is :func:`portablekit.dropin.render_portable_dropin`.
+    """
+    kind = RootKind(kind)
+    name = image.rstrip("/").rsplit("/", 1)[-1]
+    key = "RootImage" if kind is RootKind.RAW else "RootDirectory"
+    lines = [f"# Drop-in created for image '{image}', do not edit.", "", "[Service]"]
+    lines += [f"{key}={image}", f"Environment=PORTABLE={name}"]
+    if version < 257:
+        lines.append("BindReadOnlyPaths=/etc/os-release:/run/host/os-release")
+    lines.append(f"LogExtraFields=PORTABLE={name}")
+    if version >= 262 and kind is RootKind.RAW:
+        lines.append(f"RootImagePolicy={image_policy}")
+    if version >= 257 and name_and_version:
+        lines.append(f"LogExtraFields=PORTABLE_NAME_AND_VERSION={name_and_version}")
+    return "\n".join(lines) + "\n"
+
+
+def portable_dropin(
+    version: int,
+    image: str,
+    kind: RootKind | str = RootKind.DIRECTORY,
+    *,
+    name_and_version: str | None = None,
+    image_policy: str = "root=squashfs:=absent",
+) -> UnitFile:
+    """:func:`portable_dropin_text`, parsed."""
+    text = portable_dropin_text(
+        version, image, kind, name_and_version=name_and_version, image_policy=image_policy
+    )
+    return UnitFile.parse(text, origin="20-portable.conf")
+
+
+def attached_unit(
+    unit: UnitFile,
+    name: str,
+    *,
+    version: int,
+    profile: UnitFile | None = None,
+    portable: UnitFile | None = None,
+    local: Mapping[str, UnitFile] | Iterable[Layer] = (),
+    profile_dropin: str = "10-profile.conf",
+) -> EffectiveUnit:
+    """The unit ``name`` as portabled attaches it: the unit file, the profile as
+    ``10-profile.conf``, ``portable`` as ``20-portable.conf`` and the ``local`` drop-ins.
+
+    ``profile_dropin="profile.conf"`` places the profile as ``systemd-analyze --profile`` does
+    (after local drop-ins such as ``50-override.conf``).
+    """
+    layers = (
+        list(local.items()) if isinstance(local, Mapping) else [(x.name, x.unit) for x in local]
+    )
+    stack: list[Layer] = [Layer(n, u) for n, u in layers]
+    if portable is not None:
+        stack.insert(0, Layer("20-portable.conf", portable))
+    if profile is not None:
+        # a local drop-in of the same name wins, as the higher-priority directory does
+        stack.append(Layer(profile_dropin, profile))
+    return effective_unit(name, unit, stack, version=version)

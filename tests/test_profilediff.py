@@ -178,3 +178,18 @@ def test_modules_import_without_the_notebook_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import portablekit.directives
+    import portablekit.effective
+    import portablekit.profilediff
+    import portablekit.security
+    import portablekit.unitfile
+
+    for module in (portablekit.unitfile, portablekit.directives, portablekit.effective,
+                   portablekit.security, portablekit.profilediff):  # fmt: skip
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
