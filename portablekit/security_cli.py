@@ -80,10 +80,25 @@ def _security_parser() -> _Parser:
     p.add_argument("--root")
     p.add_argument("--image", choices=[k.value for k in RootKind], default=RootKind.DIRECTORY.value)
     p.add_argument("--image-path")
-    p.add_argument("--json", nargs="?", const="short", choices=["short", "off"], default="off")
+    p.add_argument("--json", action="store_true")
     p.add_argument("--threshold", type=int, default=100)
     p.add_argument("--no-emoji", action="store_true")
     return p
+
+
+def _json_option(argv: Sequence[str]) -> list[str]:
+    """``--json``, ``--json=short`` (as systemd-analyze spells it) and ``--json=off``."""
+    out = []
+    for a in argv:
+        if a.startswith("--json="):
+            mode = a.split("=", 1)[1]
+            if mode not in ("short", "off"):
+                raise _UsageError(f"portablekit security: --json={mode}: use short or off")
+            if mode == "off":
+                continue
+            a = "--json"
+        out.append(a)
+    return out
 
 
 def _print_warnings(warnings: Sequence[ParseWarning], stderr: TextIO) -> None:
@@ -101,7 +116,7 @@ def security_main(
 ) -> int:
     """``portablekit security ...``; ``systemd``/``root`` are defaults for the options."""
     try:
-        args = _security_parser().parse_args(list(argv))
+        args = _security_parser().parse_args(_json_option(argv))
         version = _version(args.systemd if args.systemd is not None else systemd)
     except _UsageError as e:
         print(e, file=stderr)
@@ -126,7 +141,7 @@ def security_main(
         return 1
     worst = 0
     for i, report in enumerate(reports):
-        if args.json == "short":
+        if args.json:
             stdout.write(report.to_json())
         else:
             if i:

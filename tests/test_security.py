@@ -265,8 +265,10 @@ def test_cli_unit_file_prints_systemd_analyze_output(version: int) -> None:
         case = GOLDEN / str(version) / f"hardened--{profile}--{image}"
         rc, out, err = cli(unit, "--profile", profile, "--image", image, "--systemd", str(version))
         assert (rc, out, err) == (0, (case / "table.txt").read_text(), "")
-        rc, out, _ = cli(unit, f"--profile={profile}", f"--image={image}", "--json",
+        rc, out, _ = cli("--json", unit, f"--profile={profile}", f"--image={image}",
                          systemd=version)  # fmt: skip
+        assert cli(unit, f"--profile={profile}", f"--image={image}", "--json=short",
+                   systemd=version)[1] == out  # fmt: skip
         assert (rc, out) == (0, (case / "short.json").read_text())
     rc, out, _ = cli(unit, "--no-profile", "--image", "none", "--systemd", str(version))
     assert out == (GOLDEN / str(version) / "hardened--none--none" / "table.txt").read_text()
@@ -292,6 +294,11 @@ def test_cli_custom_profile_warnings_and_failures(tmp_path: Path) -> None:
         "portablekit security: Failed to find portable profile nope: No such file or directory\n"
     )
     assert cli(str(bad), "--systemd", "255")[0] == 2
+    assert cli(str(bad), "--json=pretty") == (
+        2,
+        "",
+        "portablekit security: --json=pretty: use short or off\n",
+    )
     # --threshold: the exit status says whether the exposure is above N (in tenths)
     assert cli(str(DATA / "minimal.service"), "--threshold", "30")[0] == 1
     assert cli(str(DATA / "minimal.service"), "--threshold", "31")[0] == 0
