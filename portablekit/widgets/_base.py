@@ -9,6 +9,7 @@ in :attr:`Tool.status` instead of losing it in a callback. ``close()`` detaches 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -77,6 +78,11 @@ class Tool(widgets.VBox):  # type: ignore[misc]
         self.status.value = (
             f'<div class="pk-ok" style="color:#2d6a2d">{html.escape(text)}</div>' if text else ""
         )
+
+    @property
+    def message(self) -> str:
+        """The status area as plain text (an error or a note), ``""`` when empty."""
+        return html.unescape(re.sub(r"<[^>]+>", "", self.status.value))
 
     @property
     def error(self) -> str:

@@ -42,6 +42,7 @@ class AttachSimulator(Tool):
     ) -> None:
         self.root = root
         super().__init__(machine_root=str(root.path))
+        self.add_class("pk-attach-simulator")
         host = self.host
         imgs = images_frame(host)
         bases = imgs.loc[imgs["release"] == "os-release", "name"].tolist()

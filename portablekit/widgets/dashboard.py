@@ -23,6 +23,7 @@ class Dashboard(Tool):
     def __init__(self, root: SandboxRoot) -> None:
         self.root = root
         super().__init__(machine_root=str(root.path))
+        self.add_class("pk-dashboard")
         self.explorer = ImageExplorer(root)
         self.comparer = ProfileComparer(root)
         self.builder = LayerBuilder(root)

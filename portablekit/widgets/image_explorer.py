@@ -60,6 +60,7 @@ class ImageExplorer(Tool):
     ) -> None:
         self.host = as_host(root)
         super().__init__(machine_root=str(self.host.root))
+        self.add_class("pk-image-explorer")
         self.checker = checker if checker is not None else default_checker()
         names = [i.name for i in discover_images(self.host)]
         self.image = widgets.Dropdown(

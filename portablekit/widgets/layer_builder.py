@@ -39,6 +39,7 @@ class LayerBuilder(Tool):
     ) -> None:
         self.host = as_host(root)
         super().__init__(machine_root=str(self.host.root))
+        self.add_class("pk-layer-builder")
         imgs = images_frame(self.host)
         bases = imgs.loc[imgs["release"] == "os-release", "name"].tolist()
         # extensions: everything that is not a base image (also those lacking release data, so

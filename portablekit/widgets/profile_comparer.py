@@ -52,6 +52,7 @@ class ProfileComparer(Tool):
     ) -> None:
         self.host = as_host(root) if root is not None else None
         super().__init__(machine_root=str(self.host.root) if self.host is not None else "")
+        self.add_class("pk-profile-comparer")
         options = list_profiles(self.host) if self.host is not None else list(BUILTIN_PROFILES)
         if self.host is not None:
             version = self.host.systemd.version

@@ -101,10 +101,17 @@ _SAME = "background-color: #c6dbef;"
 _DIFF = "background-color: #2171b5; color: white;"
 
 
+def _matrix_cell(v: Any) -> str:
+    if _missing(v):
+        return "—"
+    return "(empty)" if v == "" else str(v)
+
+
 def profile_heatmap(matrix: pd.DataFrame, uuid: str = "profile_matrix") -> Styler:
     """The directive × profile matrix of :func:`portablekit.tables.profile_matrix_frame` as a
     heat map: grey where a profile leaves a directive unset, pale blue where it sets it to the
     same value as every profile that sets it, dark blue where profiles disagree on the value.
+    Unset cells read "—", a directive set to the empty value "(empty)".
     """
     fixed = [c for c in ("section", "directive", "category") if c in matrix.columns]
     profiles: list[Hashable] = [c for c in matrix.columns if c not in fixed]
@@ -117,7 +124,7 @@ def profile_heatmap(matrix: pd.DataFrame, uuid: str = "profile_matrix") -> Style
     st = styled(matrix, uuid)
     if profiles:
         st = st.apply(colour, axis=1, subset=profiles)
-        st = st.format(lambda v: "—" if _missing(v) else str(v), subset=profiles)
+        st = st.format(_matrix_cell, subset=profiles)
     return st
 
 
