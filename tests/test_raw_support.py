@@ -6,6 +6,8 @@ Imported by the ``test_raw_*`` modules; the fixtures are re-exported there.
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import shutil
 import stat
@@ -17,6 +19,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from portablekit.errors import PortableKitError
+from portablekit.raw import open_raw_image
 from portablekit.raw.build import FIXED_TIME, MissingToolError, find_tool, set_tree_times
 from portablekit.source import DirectorySource, FileKind, ImageSource
 
@@ -156,9 +160,42 @@ def newer_erofs() -> str | None:
 DATA = Path(__file__).parent / "data/raw"
 
 
-def tiny(name: str) -> bytes:
-    """A tiny squashfs fixture: ``a``, ``b``, ``c`` (os-release "Tiny A"...) or ``usr``."""
-    return (DATA / f"tiny-{name}.squashfs").read_bytes()
+def tiny(name: str, kind: str = "squashfs") -> bytes:
+    """A tiny fixture: ``a``, ``b``, ``c`` (os-release "Tiny A"...) or ``usr`` squashfs;
+    ``a`` also as ``ext4`` (gzip-compressed in the repository), ``erofs`` and ``lz4.erofs``."""
+    if kind == "ext4":
+        return gzip.decompress((DATA / f"tiny-{name}.ext4.gz").read_bytes())
+    if kind == "lz4.erofs":
+        return (DATA / f"tiny-{name}-lz4.erofs").read_bytes()
+    return (DATA / f"tiny-{name}.{kind}").read_bytes()
+
+
+#: the exceptions a reader may raise on bad input (anything else is a bug)
+EXPECTED = (PortableKitError,)
+
+
+def exercise(data: bytes, *, max_entries: int = 2000, max_read: int = 1 << 16) -> str:
+    """Open ``data`` as a raw image and read everything in it (bounded): ``"refused"`` if the
+    image is refused, ``"corrupt"`` if reading it stops with an expected error, ``"ok"``."""
+    try:
+        img = open_raw_image(io.BytesIO(data), label="fuzz.raw")
+    except EXPECTED:
+        return "refused"
+    with img:
+        src = img.source
+        try:
+            for n, (path, st) in enumerate(src.walk()):
+                if n >= max_entries:
+                    break
+                if st.kind is FileKind.FILE:
+                    src.read_bytes(path, 0, max_read)
+                    src.read_bytes(path, st.size // 2, 100)
+                elif st.kind is FileKind.SYMLINK:
+                    src.readlink(path)
+                    src.exists(path)
+        except EXPECTED:
+            return "corrupt"
+    return "ok"
 
 
 def craft_gpt(

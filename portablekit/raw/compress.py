@@ -104,10 +104,11 @@ def microlzma(data: bytes, limit: int) -> bytes:
         raise ValueError("invalid MicroLZMA properties byte")
     lc, rest = props % 9, props // 9
     lp, pb = rest % 5, rest // 5
-    dict_size = max(4096, 1 << max(limit - 1, 1).bit_length())
+    # EROFS encoders use at most an 8 MiB dictionary
+    dict_size = min(8 << 20, max(4096, 1 << max(limit - 1, 1).bit_length()))
     filters = [{"id": lzma.FILTER_LZMA1, "lc": lc, "lp": lp, "pb": pb, "dict_size": dict_size}]
-    d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
     try:
+        d = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
         out = d.decompress(b"\0" + data[1:], max_length=limit)
     except lzma.LZMAError as e:
         raise ValueError(str(e)) from e

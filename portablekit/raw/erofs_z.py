@@ -494,8 +494,8 @@ def _decode(
             # MicroLZMA has no end marker: decode exactly the pcluster's length (all of it
             # when only part is asked for, so that the cached result serves later reads)
             whole = mapper.full_length(ext) if partial and not ext.partial_ref else length
-            if whole < length:
-                raise fs.reader.corrupt(where, "pcluster shorter than its extent")
+            if not length <= whole <= PCLUSTER_MAX_DSIZE:
+                raise fs.reader.corrupt(where, f"invalid pcluster length {whole}")
             out = microlzma(data, whole)
             if len(out) != whole:
                 raise fs.reader.corrupt(

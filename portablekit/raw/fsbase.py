@@ -7,8 +7,9 @@ the errors the contract asks for (``ENOENT``, ``ENOTDIR``, ``EISDIR``, ``EINVAL`
 
 Lookups are lazy: opening an image reads its superblock only, and a path costs one directory
 read per component, remembered in bounded caches (recently used paths and directories). A
-directory entry that points back to one of its ancestors is a corrupt image, reported when the
-path through it is used, so walking a tree always ends.
+directory reached through a second path (an entry pointing back to an ancestor, or a
+hard-linked directory) is a corrupt image, reported when that path is used, so walking a tree
+always ends and visits each directory once.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ __all__ = ["FileSystemSource", "Node"]
 DIR_CACHE = 32
 #: resolved paths kept in memory
 PATH_CACHE = 4096
+#: entries one directory may hold; more is taken for corruption (bounds memory)
+MAX_DIR_ENTRIES = 1 << 20
 
 
 @dataclass(slots=True)
@@ -72,6 +75,7 @@ class FileSystemSource(ImageSource, Generic[N]):
         self.label = label
         self._paths: LRU[str, N] = LRU(PATH_CACHE)
         self._dirs: LRU[int, dict[bytes, int]] = LRU(DIR_CACHE)
+        self._dir_paths: dict[int, str] = {}
 
     # -- what a reader implements -----------------------------------------------------------
 
@@ -108,6 +112,10 @@ class FileSystemSource(ImageSource, Generic[N]):
         listing: dict[bytes, int] = {}
         for name, ref in self._entries(node):
             listing.setdefault(name, ref)
+            if len(listing) > MAX_DIR_ENTRIES:
+                raise self.reader.corrupt(
+                    f"directory inode {node.ident}", f"more than {MAX_DIR_ENTRIES} entries"
+                )
         return self._dirs.put(node.ident, listing)
 
     def _walk(self, path: PurePosixPath) -> N:
@@ -117,7 +125,9 @@ class FileSystemSource(ImageSource, Generic[N]):
             return hit
         parts = PurePosixPath("/", path).parts[1:]
         if not parts:
-            return self._paths.put(key, self._root())
+            root = self._root()
+            self._dir_paths.setdefault(root.ident, key)
+            return self._paths.put(key, root)
         parent = self._walk(PurePosixPath("/", *parts[:-1]))
         name = parts[-1]
         if parent.kind is not FileKind.DIR:
@@ -129,19 +139,23 @@ class FileSystemSource(ImageSource, Generic[N]):
             raise self._err(errno.ENOENT, path)
         node = self._node(ref)
         if node.kind is FileKind.DIR:
-            self._check_cycle(parts, node)
+            self._check_dir(key, node)
         return self._paths.put(key, node)
 
-    def _check_cycle(self, parts: tuple[str, ...], node: N) -> None:
-        # an ancestor with the same inode means the tree loops back on itself
-        for i in range(len(parts)):
-            anc = self._paths.get(str(PurePosixPath("/", *parts[:i])))
-            if anc is not None and anc.ident == node.ident:
-                raise self.reader.corrupt(
-                    f"directory {PurePosixPath('/', *parts)}",
-                    "refers back to its ancestor "
-                    f"{PurePosixPath('/', *parts[:i])} (directory cycle)",
-                )
+    def _check_dir(self, key: str, node: N) -> None:
+        # file systems never hard-link directories: a directory reached by a second path is a
+        # cycle (the first path is an ancestor) or a shared subtree; either would make a walk
+        # endless or exponential
+        first = self._dir_paths.setdefault(node.ident, key)
+        if first == key:
+            return
+        cycle = key.startswith(first.rstrip("/") + "/")
+        raise self.reader.corrupt(
+            f"directory {key}",
+            f"is the same directory as {first} ("
+            + ("directory cycle" if cycle else "directory hard link")
+            + ")",
+        )
 
     # -- the ImageSource primitives ----------------------------------------------------------
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import UnsupportedImageError
 from ..source import FileKind
-from ._io import LRU, Reader
+from ._io import LRU, MAX_METADATA, Reader
 from .compress import decompress
 from .fsbase import FileSystemSource, Node
 
@@ -233,8 +233,8 @@ class SquashfsSource(FileSystemSource[SqInode]):
                 node.index_pos = (block, offset)
             else:
                 start, _nlink, size, doff, _parent = take("<IIHHI")
-            if size < 3:
-                raise self.reader.corrupt(what, f"directory size {size} below 3")
+            if not 3 <= size <= MAX_METADATA:
+                raise self.reader.corrupt(what, f"invalid directory size {size}")
             node.size, node.dir_block, node.dir_offset = size - 3, start, doff
             if doff >= META_SIZE:
                 raise self.reader.corrupt(what, "directory offset beyond its metadata block")

@@ -3,6 +3,8 @@
 * ``tiny-*.squashfs``: four tiny file systems (os-release "Tiny A/B/C", and a usr tree "Tiny
   Usr") that the partition-table tests put into hand-made GPT and MBR images, so those tests
   need no tools at all.
+* ``tiny-a.ext4.gz``, ``tiny-a.erofs``, ``tiny-a-lz4.erofs``: the "Tiny A" tree with a
+  compressible text and a long symlink, the seeds of the bad-input and fuzz tests.
 * ``*.erofs``: the tests build most EROFS images themselves, but Debian 12's erofs-utils (1.5)
   only compresses with lz4. These were made with erofs-utils 1.8.6 (Debian 13) so that lzma,
   deflate and zstd pclusters, fragments, tail-packing and deduplication are tested everywhere;
@@ -13,6 +15,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -84,7 +87,7 @@ def tiny_tree(root: Path, pretty: str, *, usr: bool = False) -> None:
 
 def main() -> None:
     sys.path.insert(0, str(HERE.parents[2]))
-    from portablekit.raw.build import build_squashfs, set_tree_times
+    from portablekit.raw.build import build_erofs, build_ext4, build_squashfs, set_tree_times
 
     with tempfile.TemporaryDirectory() as tmp:
         for name, pretty in (("a", "Tiny A"), ("b", "Tiny B"), ("c", "Tiny C"), ("usr", "Tiny Usr")):
@@ -92,6 +95,20 @@ def main() -> None:
             tiny_tree(t, pretty, usr=name == "usr")
             set_tree_times(t)
             build_squashfs(t, HERE / f"tiny-{name}.squashfs")
+        t = Path(tmp) / "seed"
+        tiny_tree(t, "Tiny A")
+        rnd = random.Random(3)
+        (t / "usr/share").mkdir()
+        words = " ".join(rnd.choice(["alpha", "beta", "gamma", "delta"]) for _ in range(4000))
+        (t / "usr/share/words.txt").write_text(words)
+        os.symlink("/" + "x/" * 40, t / "etc/long")
+        set_tree_times(t)
+        ext4 = Path(tmp) / "tiny-a.ext4"
+        build_ext4(t, ext4, size=256 << 10, block_size=1024,
+                   extra_args=["-N", "32", "-O", "^has_journal,^resize_inode"])  # fmt: skip
+        (HERE / "tiny-a.ext4.gz").write_bytes(gzip.compress(ext4.read_bytes(), mtime=0))
+        build_erofs(t, HERE / "tiny-a.erofs")
+        build_erofs(t, HERE / "tiny-a-lz4.erofs", compression="lz4hc", extra_args=["-Eztailpacking"])
     mkfs = os.environ.get("MKFS_EROFS")
     if not mkfs:
         print("MKFS_EROFS not set: EROFS fixtures left as they are", file=sys.stderr)
