@@ -211,9 +211,7 @@ def _resolve_query(host: Host, q: str) -> str | None:
     return str(real) + ("/" if q.endswith("/") and str(real) != "/" else "")
 
 
-def _match_256(
-    host: Host, tokens: Sequence[str], query: Sequence[str], match_all: bool
-) -> bool:
+def _match_256(host: Host, tokens: Sequence[str], query: Sequence[str], match_all: bool) -> bool:
     systemd = host.systemd
     if not query:
         return False

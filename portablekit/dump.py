@@ -85,7 +85,12 @@ class Entry:
     def same(self, other: Entry) -> bool:
         """Equal in everything the oracle looks at (not times, inodes or sizes as such)."""
         return (self.type, self.mode, self.uid, self.gid, self.target, self.digest) == (
-            other.type, other.mode, other.uid, other.gid, other.target, other.digest
+            other.type,
+            other.mode,
+            other.uid,
+            other.gid,
+            other.target,
+            other.digest,
         )
 
 
@@ -104,8 +109,9 @@ def _describe(real: Path, shown: str) -> Entry:
         with open(real, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-        return Entry(shown, kind, _stat.S_IMODE(st.st_mode), uid, gid, size=st.st_size,
-                     digest=h.hexdigest())
+        return Entry(
+            shown, kind, _stat.S_IMODE(st.st_mode), uid, gid, size=st.st_size, digest=h.hexdigest()
+        )
     return Entry(shown, kind, _stat.S_IMODE(st.st_mode), uid, gid)
 
 
@@ -121,7 +127,9 @@ class Snapshot:
         self.entries = entries
 
     @classmethod
-    def take(cls, root: str | os.PathLike[str], excludes: Sequence[str] = DEFAULT_EXCLUDES) -> Snapshot:
+    def take(
+        cls, root: str | os.PathLike[str], excludes: Sequence[str] = DEFAULT_EXCLUDES
+    ) -> Snapshot:
         """Walk ``root`` and record every entry except ``excludes``."""
         r = Path(root)
         entries: dict[str, Entry] = {}

@@ -63,7 +63,13 @@ class ParseError(PortableKitError, ValueError):
     """
 
     def __init__(
-        self, reason: str, *, origin: str = "<string>", line: int = 0, column: int = 0, text: str = ""
+        self,
+        reason: str,
+        *,
+        origin: str = "<string>",
+        line: int = 0,
+        column: int = 0,
+        text: str = "",
     ) -> None:
         self.reason = reason
         self.origin = origin

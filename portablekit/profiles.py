@@ -73,7 +73,9 @@ def builtin_profile(name: str, version: int) -> str:
         raise ValueError(f"unsupported systemd version {version}")
     if name not in BUILTIN_PROFILES:
         raise KeyError(f"no built-in profile {name!r} (built-in: {', '.join(BUILTIN_PROFILES)})")
-    ref = resources.files("portablekit") / "data" / "profiles" / str(version) / name / "service.conf"
+    ref = (
+        resources.files("portablekit") / "data" / "profiles" / str(version) / name / "service.conf"
+    )
     return ref.read_bytes().decode("utf-8")
 
 
@@ -81,8 +83,11 @@ def builtin_profiles(version: int) -> dict[str, Profile]:
     """All built-in profiles of a version, by name."""
     return {
         n: Profile(
-            n, "service", builtin_profile(n, version),
-            PROFILE_DIRS[-1] / n / "service.conf", version,
+            n,
+            "service",
+            builtin_profile(n, version),
+            PROFILE_DIRS[-1] / n / "service.conf",
+            version,
         )
         for n in BUILTIN_PROFILES
     }

@@ -321,7 +321,9 @@ class DirectorySource(ImageSource):
     def listdir(self, path: PurePosixPath) -> list[str]:
         fd, name = self._parent_fd(path)
         try:
-            dfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            dfd = os.open(
+                name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
+            )
         except OSError as e:
             err = e.errno or errno.EIO
             raise self._err(errno.ENOTDIR if err == errno.ELOOP else err, path) from None
