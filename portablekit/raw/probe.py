@@ -25,7 +25,10 @@ _HAS_JOURNAL = 0x4
 
 
 def _at(reader: Reader, offset: int, size: int) -> bytes:
-    if offset + size > reader.size:
+    # what there is of the range: a truncated superblock is still recognised (and then
+    # reported as truncated by its reader)
+    size = min(size, reader.size - offset)
+    if size <= 0:
         return b""
     return reader.pread(offset, size, "file system superblock")
 
@@ -68,7 +71,7 @@ def probe_fs(reader: Reader) -> str | None:
     if sb[:4] == b"\xe2\xe1\xf5\xe0":
         return "erofs"
     if sb[56:58] == b"\x53\xef":
-        return _ext_type(sb)
+        return _ext_type(sb) if len(sb) >= 104 else "ext4"
     if sb[:4] == b"\x10\x20\xf5\xf2":
         return "f2fs"
     if _at(reader, 0x10040, 8) == b"_BHRfS_M":
