@@ -90,7 +90,8 @@ def main() -> None:
     from portablekit.raw.build import build_erofs, build_ext4, build_squashfs, set_tree_times
 
     with tempfile.TemporaryDirectory() as tmp:
-        for name, pretty in (("a", "Tiny A"), ("b", "Tiny B"), ("c", "Tiny C"), ("usr", "Tiny Usr")):
+        tinies = (("a", "Tiny A"), ("b", "Tiny B"), ("c", "Tiny C"), ("usr", "Tiny Usr"))
+        for name, pretty in tinies:
             t = Path(tmp) / f"tiny-{name}"
             tiny_tree(t, pretty, usr=name == "usr")
             set_tree_times(t)
@@ -108,7 +109,8 @@ def main() -> None:
                    extra_args=["-N", "32", "-O", "^has_journal,^resize_inode"])  # fmt: skip
         (HERE / "tiny-a.ext4.gz").write_bytes(gzip.compress(ext4.read_bytes(), mtime=0))
         build_erofs(t, HERE / "tiny-a.erofs")
-        build_erofs(t, HERE / "tiny-a-lz4.erofs", compression="lz4hc", extra_args=["-Eztailpacking"])
+        lz4 = HERE / "tiny-a-lz4.erofs"
+        build_erofs(t, lz4, compression="lz4hc", extra_args=["-Eztailpacking"])
     mkfs = os.environ.get("MKFS_EROFS")
     if not mkfs:
         print("MKFS_EROFS not set: EROFS fixtures left as they are", file=sys.stderr)
