@@ -79,6 +79,12 @@ class Tool(widgets.VBox):  # type: ignore[misc]
             f'<div class="pk-ok" style="color:#2d6a2d">{html.escape(text)}</div>' if text else ""
         )
 
+    def show_warning(self, text: str) -> None:
+        """A note that something would fail, though nothing failed yet."""
+        self.status.value = (
+            f'<div class="pk-warning" style="color:#a05a00">{html.escape(self._scrub(text))}</div>'
+        )
+
     @property
     def message(self) -> str:
         """The status area as plain text (an error or a note), ``""`` when empty."""

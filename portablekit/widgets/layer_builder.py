@@ -140,7 +140,7 @@ class LayerBuilder(Tool):
         )
         refused = layers.loc[layers["compatible"].eq(False).fillna(False), "image"].tolist()
         if refused:
-            self.show_ok(
+            self.show_warning(
                 "attach would refuse: "
                 + ", ".join(refused)
                 + " does not match the base (extension-release check)"

@@ -146,6 +146,7 @@ def layer_stack_svg(
 
     ``layers`` is :func:`~portablekit.tables.layers_frame` output or a dissection; ``units``
     :func:`~portablekit.tables.unit_origins_frame` output (default: from the dissection).
+    ``width`` is the least width; a long unit list widens the picture.
     """
     if isinstance(layers, Dissection):
         from ..tables import unit_origins_frame
@@ -159,6 +160,9 @@ def layer_stack_svg(
             per_layer.setdefault(int(layer), []).append(str(unit))
     box_h, gap, pad = 58, 6, 10
     n = len(layers)
+    # wide enough for the longest unit line (about 7 px per character at 12 px sans-serif)
+    longest = max((len(", ".join(v)) + 8 for v in per_layer.values()), default=0)
+    width = max(width, 7 * longest + 4 * pad)
     height = n * (box_h + gap) + 2 * pad + 18
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '

@@ -1,0 +1,71 @@
+"""Real-browser tests: JupyterLab and Voila on 127.0.0.1, driven by Debian's Chromium through
+Playwright. They run only when asked for with ``-m browser`` (they take ~20 s and need the
+``notebooks`` extra and ``apt-get install chromium``; see ``.ci/notebook-deps.sh``).
+
+Recipe and pitfalls: ``../shared/docs/ecosystem.md`` §3 (one ``sync_playwright()`` per session,
+``executable_path``, requests off 127.0.0.1 aborted, wait for "| Idle" before Run All).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_util import ARTIFACTS
+
+CHROMIUM = os.environ.get("PORTABLEKIT_CHROMIUM", "/usr/bin/chromium")
+CHROME_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: real-browser test (run with -m browser)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "browser" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="browser test: run with -m browser")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: apt-get install chromium")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _local_only(route: Any) -> None:
+    # The network may be closed: a CDN request (Voila's template asks for font-awesome) can
+    # hang in DNS and hold the page's load event. Everything off 127.0.0.1 is aborted.
+    if route.request.url.startswith(
+        ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "file:")
+    ):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    ctx.route("**/*", _local_only)
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    ctx.close()
