@@ -1,6 +1,7 @@
 """Real-browser tests: JupyterLab and Voila on 127.0.0.1, driven by Debian's Chromium through
-Playwright. They run only when asked for with ``-m browser`` (they take ~20 s and need the
-``notebooks`` extra and ``apt-get install chromium``; see ``.ci/notebook-deps.sh``).
+Playwright. They run only when asked for with ``-m browser`` (they take ~30 s and need the
+``notebooks`` extra and ``apt-get install chromium``; see ``.ci/notebook-deps.sh``). The
+binder/ check runs with ``-m binder``.
 
 Recipe and pitfalls: ``../shared/docs/ecosystem.md`` §3 (one ``sync_playwright()`` per session,
 ``executable_path``, requests off 127.0.0.1 aborted, wait for "| Idle" before Run All).
@@ -20,17 +21,27 @@ CHROMIUM = os.environ.get("PORTABLEKIT_CHROMIUM", "/usr/bin/chromium")
 CHROME_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
 
 
+#: Slow or tool-dependent tests here run only when their marker is asked for with ``-m``.
+OPT_IN = {
+    "browser": "real-browser test (run with -m browser)",
+    "binder": "checks binder/ with jupyter-repo2docker --no-build (run with -m binder)",
+}
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: real-browser test (run with -m browser)")
+    for name, doc in OPT_IN.items():
+        config.addinivalue_line("markers", f"{name}: {doc}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if "browser" in (config.option.markexpr or ""):
-        return
-    skip = pytest.mark.skip(reason="browser test: run with -m browser")
-    for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+    asked = config.option.markexpr or ""
+    for name, doc in OPT_IN.items():
+        if name in asked:
+            continue
+        skip = pytest.mark.skip(reason=doc)
+        for item in items:
+            if item.get_closest_marker(name) is not None:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
