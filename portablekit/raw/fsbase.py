@@ -118,25 +118,29 @@ class FileSystemSource(ImageSource, Generic[N]):
                 )
         return self._dirs.put(node.ident, listing)
 
-    def _walk(self, path: PurePosixPath) -> N:
+    def _walk(self, path: PurePosixPath | str) -> N:
+        # string keys: pathlib objects are the slow part of a lookup, and the callers pass
+        # physical, normalized paths
         key = str(path)
         hit = self._paths.get(key)
         if hit is not None:
             return hit
-        parts = PurePosixPath("/", path).parts[1:]
-        if not parts:
+        if key in ("/", ""):
             root = self._root()
-            self._dir_paths.setdefault(root.ident, key)
+            self._dir_paths.setdefault(root.ident, "/")
             return self._paths.put(key, root)
-        parent = self._walk(PurePosixPath("/", *parts[:-1]))
-        name = parts[-1]
+        if not key.startswith("/"):
+            key = "/" + key
+        parent_key, _, name = key.rpartition("/")
+        parent_key = parent_key or "/"
+        parent = self._walk(parent_key)
         if parent.kind is not FileKind.DIR:
-            raise self._err(errno.ENOTDIR, PurePosixPath("/", *parts[:-1]))
-        if name in (".", ".."):
-            raise self._err(errno.EINVAL, path)
+            raise self._err(errno.ENOTDIR, parent_key)
+        if name in (".", "..", ""):
+            raise self._err(errno.EINVAL, key)
         ref = self._lookup(parent, os.fsencode(name))
         if ref is None:
-            raise self._err(errno.ENOENT, path)
+            raise self._err(errno.ENOENT, key)
         node = self._node(ref)
         if node.kind is FileKind.DIR:
             self._check_dir(key, node)

@@ -50,14 +50,18 @@ class MountedSource(ImageSource):
         self, root: ImageSource, mounts: dict[PurePosixPath, ImageSource], label: str
     ) -> None:
         self.root = root
-        self.mounts = dict(sorted(mounts.items(), key=lambda m: len(m[0].parts), reverse=True))
+        # deepest mount point first; plain strings, as routing runs for every primitive
+        ordered = sorted(mounts.items(), key=lambda m: len(m[0].parts), reverse=True)
+        self.mounts = [(str(point), src) for point, src in ordered]
         self.label = label
 
     def _route(self, path: PurePosixPath) -> tuple[ImageSource, PurePosixPath]:
-        path = PurePosixPath("/", path)
-        for point, src in self.mounts.items():
-            if path == point or point in path.parents:
-                return src, PurePosixPath("/", path.relative_to(point))
+        s = str(path)
+        for point, src in self.mounts:
+            if s == point:
+                return src, PurePosixPath("/")
+            if s.startswith(point) and s[len(point)] == "/":
+                return src, PurePosixPath(s[len(point) :])
         return self.root, path
 
     def _wrap(self, e: ImagePathError, path: PurePosixPath) -> ImagePathError:
@@ -139,7 +143,7 @@ def assemble(reader: Reader, d: Dissection) -> ImageSource:
         )
     root = _fs(reader, d, root_p)
     mounts: dict[PurePosixPath, ImageSource] = {}
-    tree = MountedSource(root, mounts, label)
+    tree: ImageSource = MountedSource(root, mounts, label)
     todo: list[tuple[DissectedPartition, str]] = []
     if usr_p is not None:
         todo.append((usr_p, "/usr"))
@@ -167,4 +171,4 @@ def assemble(reader: Reader, d: Dissection) -> ImageSource:
             src = _fs(reader, d, part)
         mounts[where] = src
         tree = MountedSource(root, mounts, label)
-    return tree
+    return tree if mounts else root  # a lone file system needs no routing

@@ -61,6 +61,8 @@ def probe_fs(reader: Reader) -> str | None:
     """The file system type at the start of ``reader``, or ``None`` if none is recognised."""
     head = _at(reader, 0, 512)
     if head[:4] == b"hsqs":
+        if len(head) < 30:  # truncated: the squashfs reader says so
+            return "squashfs"
         (major,) = struct.unpack_from("<H", head, 28)
         return "squashfs" if major >= 4 else "squashfs3"
     if head[:6] == b"LUKS\xba\xbe":
