@@ -321,7 +321,7 @@ def not_native(version: int) -> set[str]:
 
 
 def emit_tables() -> str:
-    """Python source of the syscall tables of portablekit.security, from the recordings."""
+    """Python source of the syscall tables of portablekit.vocabulary, from the recordings."""
 
     def wrap(words: list[str], indent: str) -> list[str]:
         lines, cur = [], ""
@@ -371,7 +371,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--emit-tables",
         action="store_true",
-        help="print the syscall tables of portablekit/security.py from the recordings and exit",
+        help="print the syscall tables of portablekit/vocabulary.py from the recordings and exit",
     )
     parser.add_argument(
         "--oracle-home", default=os.environ.get("ORACLE_HOME", "/var/tmp/portable-oracle")
