@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 
 from .errors import FileTooLargeError, ImagePathError, PortabledError
 from .host import Host
-from .image import Image, image_at_path, lookup_image, open_image
+from .image import Image, image_at_path, lookup_image, open_image_with_policy
 from .names import (
     PORTABLE_UNIT_TYPES,
     extension_name,
@@ -163,6 +163,8 @@ class Layer:
     release_class: ReleaseClass | None
     release_path: str = ""
     extension_name: str = ""
+    #: raw images: the image policy systemd 262 pins for this layer (``portablekit.raw``)
+    policy: object | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,13 +497,13 @@ def _dissect(
     if len(set(names)) != len(names):
         raise PortabledError.from_errno(errno.EEXIST)
 
-    src = open_image(host, img)
+    src, policy = open_image_with_policy(host, img)
     osr = read_os_release(src, systemd)
     if osr is None:
         raise PortabledError(f"Image '{img.path}' lacks os-release data, refusing.")
     os_release, os_path = osr
     units, candidates = scan_units(src, matches, layer=0, reader=_host_reader(host, img))
-    base = Layer(img, src, os_release, ReleaseClass.OS, os_path)
+    base = Layer(img, src, os_release, ReleaseClass.OS, os_path, policy=policy)
 
     if attach:
         if not os_release.get("ID"):
@@ -521,7 +523,7 @@ def _dissect(
     layers: list[Layer] = []
     taken = frozenset(u.name for u in units)
     for i, ext in enumerate(ext_images, start=1):
-        esrc = open_image(host, ext)
+        esrc, epolicy = open_image_with_policy(host, ext)
         raw = not ext.is_tree
         ename = extension_name(ext.file_name, raw, systemd.version)
         relaxed = force and (raw or systemd.force_accepts_any_extension_name)
@@ -546,7 +548,7 @@ def _dissect(
                 errno.ESTALE,
                 f"Image {ext.path} extension-release metadata does not match the root's",
             )
-        layers.append(Layer(ext, esrc, release, cls, rpath, ename))
+        layers.append(Layer(ext, esrc, release, cls, rpath, ename, policy=epolicy))
 
     if attach:
         valid: set[str] = set(os_release.words("PORTABLE_PREFIXES"))

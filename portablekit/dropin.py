@@ -67,7 +67,17 @@ def parse_marker(text: str) -> tuple[str, ...] | None:
 
 
 def _policy(layer: Layer) -> str | None:
-    return getattr(layer.source, "image_policy", None)
+    return None if layer.policy is None else str(layer.policy)
+
+
+def _extension_policy(exts: Sequence[Layer]) -> str | None:
+    """262 pins one policy for all raw extensions: the union of theirs."""
+    policies = [e.policy for e in exts if e.policy is not None]
+    if not policies:
+        return None
+    first = policies[0]
+    union = getattr(first, "union", None)
+    return str(union(*policies[1:]) if union is not None and len(policies) > 1 else first)
 
 
 def render_portable_dropin(
@@ -131,7 +141,7 @@ def render_portable_dropin(
             lines.append(f"{key}={ext.image.path}{relax(ext)}")
             lines.append(f"LogExtraFields=PORTABLE_EXTENSION={ext.image.file_name}")
             if systemd.pins_image_policy and not ext.image.is_tree:
-                pol = _policy(ext)
+                pol = _extension_policy(exts)
                 if pol:
                     lines.append(f"ExtensionImagePolicy={pol}")
             assert ext.release is not None

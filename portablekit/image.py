@@ -318,12 +318,25 @@ def normalize_client_path(
 
 def open_image(host: Host, image: Image, *, arch: str = "x86-64") -> ImageSource:
     """A read-only source over the image's tree (a directory, or a raw disk image's file system)."""
+    return open_image_with_policy(host, image, arch=arch)[0]
+
+
+def open_image_with_policy(
+    host: Host, image: Image, *, arch: str = "x86-64"
+) -> tuple[ImageSource, object | None]:
+    """The image's tree and, for raw images, the image policy systemd 262 pins for it
+    (a :class:`portablekit.raw.ImagePolicy`). Dissection refusals of raw images come back as
+    :class:`~portablekit.errors.PortabledError` with portabled's message."""
     real = host.real(image.path)
     if image.kind.is_tree:
-        return DirectorySource(real, label=str(image.path))
-    from .raw import open_raw_image  # raw readers are only loaded for raw images
+        return DirectorySource(real, label=str(image.path)), None
+    from .raw import DissectError, open_raw_image  # raw readers load only for raw images
 
-    return open_raw_image(real, arch=arch, label=str(image.path)).source
+    try:
+        raw = open_raw_image(real, arch=arch, label=str(image.path), systemd=host.systemd.version)
+    except DissectError as e:
+        raise e.to_portabled_error(str(image.path)) from e
+    return raw.source, raw.policy
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,7 +267,7 @@ class SandboxRoot:
                 elif _stat.S_ISREG(st.st_mode):
                     if os.path.lexists(dst):
                         _remove(dst)
-                    shutil.copyfile(src, dst)
+                    _copy_sparse(src, dst)
                     os.chmod(dst, _stat.S_IMODE(st.st_mode) | 0o200)
             dirnames[:] = [d for d in dirnames if d in keep]
 
@@ -362,6 +362,34 @@ class SandboxRoot:
             if not self.host.listdir(a / sub):
                 os.rmdir(self.machine_path(a / sub))
         return removed
+
+
+def _copy_sparse(src: Path, dst: Path) -> None:
+    """Copy a file keeping its holes: disk images are mostly holes, and ``list`` reports the
+    space a raw image really takes."""
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        size = os.fstat(fin.fileno()).st_size
+        pos = 0
+        while pos < size:
+            try:
+                data_at = os.lseek(fin.fileno(), pos, os.SEEK_DATA)
+            except OSError:  # only holes left (ENXIO), or no SEEK_DATA support
+                break
+            try:
+                hole_at = os.lseek(fin.fileno(), data_at, os.SEEK_HOLE)
+            except OSError:
+                hole_at = size
+            fin.seek(data_at)
+            fout.seek(data_at)
+            left = hole_at - data_at
+            while left > 0:
+                chunk = fin.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                fout.write(chunk)
+                left -= len(chunk)
+            pos = hole_at
+        fout.truncate(size)
 
 
 def _remove(p: Path) -> None:

@@ -70,9 +70,10 @@ class Systemd:
 
     @property
     def relax_decided_per_extension(self) -> bool:
-        """262: ``:x-systemd.relax-extension-release-check`` depends on each extension's type
-        (before: on the base image's type, a bug)."""
-        return self.version >= 260 or self.fixed
+        """257+ (recorded): ``:x-systemd.relax-extension-release-check`` depends on each
+        extension's type and is never added to ``ExtensionDirectories=``; 252 decides by the
+        base image's type (a bug)."""
+        return self.version >= 257 or self.fixed
 
     @property
     def name_and_version_drops_control(self) -> bool:
