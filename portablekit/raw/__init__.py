@@ -7,7 +7,7 @@ returns a :class:`RawImage` whose :attr:`~RawImage.source` is a read-only
 the partitions, the one used as root (or /usr), verity partitions and the image policy
 systemd 262 pins in drop-ins. Only the bytes a lookup needs are read.
 
->>> with open_raw_image("tests/data/raw/tiny.squashfs") as img:   # doctest: +SKIP
+>>> with open_raw_image("tests/data/raw/tiny-a.squashfs") as img:   # doctest: +SKIP
 ...     img.fstype, img.image_policy, img.source.read_file("/etc/os-release")[:9]
 ('squashfs', 'root=squashfs:=absent', b'ID=debian')
 

@@ -24,6 +24,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from uuid import UUID
 
 from ..names import version_compare
 from ._io import Reader
@@ -92,6 +93,11 @@ class DissectedPartition:
     def number(self) -> int | None:
         """The partition number (``None`` for a plain file system image)."""
         return self.partition.number if self.partition else None
+
+    @property
+    def type_uuid(self) -> UUID | None:
+        """The GPT partition type (``None`` for MBR and plain file systems)."""
+        return self.partition.type_uuid if self.partition else None
 
     @property
     def label(self) -> str:
