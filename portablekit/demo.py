@@ -53,8 +53,12 @@ _STEPS: list[tuple[str, str]] = [
         "An extension built for Debian 11 does not match the Debian 12 base: refused.",
     ),
     ("list", "Both images are attached now:"),
-    ("--no-reload detach minimal", "Detach removes exactly what attach created:"),
-    ("--no-reload detach webapp_2.1", "And the second image:"),
+    (
+        "--no-reload detach /var/lib/portables/minimal",
+        "Detach removes exactly what attach created. By path: given a bare name, systemd 257 "
+        "matches every attached image (systemd#39058) and would detach webapp too:",
+    ),
+    ("--no-reload detach /var/lib/portables/webapp_2.1", "And the second image:"),
     ("is-attached minimal", "Back to the start:"),
 ]
 
