@@ -20,7 +20,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "notebook-deps: no virtual environment at $VENV (run 'make venv' first)" >&2
     exit 1
 fi
-"$VENV/bin/python" -m pip install --quiet -e '.[test,raw,notebooks]'
+"$VENV/bin/python" -m pip install --quiet -e '.[notebooks]'
 
 if [ ! -x "$VENV/r2d/bin/jupyter-repo2docker" ]; then
     "$VENV/bin/python" -m venv "$VENV/r2d"
