@@ -30,16 +30,13 @@ Checker = Callable[[Host, str], Iterable[object]]
 
 
 def default_checker() -> Checker | None:
-    """``portablekit.checks``'s image check, where that module is installed."""
+    """``portablekit.checks.check_host_image``, where that module is installed and loads."""
     try:
         mod = importlib.import_module("portablekit.checks")
-    except ImportError:
+    except Exception:  # absent, or broken while being written: the explorer works without
         return None
-    for name in ("check_image", "check"):
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    return None
+    fn = getattr(mod, "check_host_image", None)
+    return fn if callable(fn) else None
 
 
 class ImageExplorer(Tool):
@@ -161,9 +158,14 @@ class ImageExplorer(Tool):
         if self.checker is None:
             self.findings.value = "<p><i>image checks not installed</i></p>"
             return
-        with self._reporting():
+        try:
             found = list(self.checker(self.host, self.image.value))
-            if not found:
-                self.findings.value = "<p>no findings</p>"
-                return
-            self.findings.value = frame_html(findings_frame(found), "explorer_findings")
+        except Exception as e:  # a plug-in: its failure must not take the explorer down
+            self.findings.value = (
+                f"<p><i>the image checks failed: {html.escape(self._scrub(str(e)))}</i></p>"
+            )
+            return
+        if not found:
+            self.findings.value = "<p>no findings</p>"
+            return
+        self.findings.value = frame_html(findings_frame(found), "explorer_findings")
