@@ -162,6 +162,22 @@ def test_attach_simulator(full_root: SandboxRoot) -> None:
     sim.close()
 
 
+def test_attach_simulator_detaches_only_its_image(full_root: SandboxRoot) -> None:
+    # systemd 257 matches every attached image for a bare name (systemd#39058): the simulator
+    # asks by path, so detaching one image leaves the other attached
+    sim = AttachSimulator(full_root, image="minimal")
+    sim.attach()
+    sim.image.value = "webapp_2.1"
+    sim.attach()
+    assert re.search(r"is-attached /[a-z/]+/webapp_2.1</code>: <b>attached<", sim.state.value)
+    sim.image.value = "minimal"
+    sim.detach()
+    assert sim.error == ""
+    units = text(sim.states.value)
+    assert "webapp.service" in units and "minimal.service" not in units
+    sim.close()
+
+
 def test_dashboard(full_root: SandboxRoot) -> None:
     dash = Dashboard(full_root)
     assert [type(c).__name__ for c in dash.tabs.children] == [

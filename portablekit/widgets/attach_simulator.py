@@ -10,6 +10,7 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
 from ..host import Host
+from ..image import lookup_image
 from ..names import derive_prefix
 from ..plan import Plan, plan_attach, plan_detach
 from ..profiles import list_profiles
@@ -129,12 +130,18 @@ class AttachSimulator(Tool):
             copy=self.copy.value,
         )
 
+    def image_path(self) -> str:
+        """The chosen image's path. Detach and ``is-attached`` are asked by path: given a bare
+        name, systemd 256–259 match every attached image (systemd#39058)."""
+        return str(lookup_image(self.host, self.image.value).path)
+
     def detach_plan(self) -> Plan:
-        """The plan of ``portablectl detach`` with the chosen image and options."""
+        """The plan of ``portablectl detach IMAGE-PATH`` with the chosen options."""
+        host = self.host
         return plan_detach(
-            self.host,
-            self.image.value,
-            extensions=list(self.extensions.value),
+            host,
+            self.image_path(),
+            extensions=[str(lookup_image(host, e).path) for e in self.extensions.value],
             runtime=self.runtime.value,
         )
 
@@ -194,8 +201,8 @@ class AttachSimulator(Tool):
     def _render_root(self) -> None:
         host = self.host
         with self._reporting():
-            st = image_state(host, self.image.value, list(self.extensions.value))
-            self.state.value = f"<code>is-attached {self.image.value}</code>: <b>{st}</b>"
+            st = image_state(host, self.image_path())
+            self.state.value = f"<code>is-attached {self.image_path()}</code>: <b>{st}</b>"
             tree = tree_frame(host)
             self.tree.value = (
                 frame_html(tree, "simulator_tree")
