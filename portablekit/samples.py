@@ -9,8 +9,8 @@ fixed modes and times, :func:`install_samples` lays samples into a sandbox root'
 :func:`build_raw_sample` with the real tools (``mksquashfs``, ``mkfs.erofs``, ``mkfs.ext4``,
 ``sfdisk``) when they are installed.
 
->>> sorted(SAMPLES)[:3]
-['broken-dangling', 'broken-empty-unit', 'broken-no-id']
+>>> [n for n in BASE_SAMPLES if not SAMPLES[n].extension]
+['minimal', 'webapp_2.1']
 >>> sample_source("minimal").read_file("/usr/lib/os-release").decode().splitlines()[0]
 'PRETTY_NAME="Minimal Portable (Debian 12)"'
 """
@@ -90,6 +90,27 @@ def _os_tree(extra: Mapping[str, Content] | None = None) -> dict[str, Content]:
 
 def _script(text: str) -> str:
     return "#!/bin/sh\n" + text + "\n"
+
+
+_ELF_MACHINES = {"x86-64": 62, "arm64": 183}
+
+
+def _elf(interpreter: str, arch: str = "x86-64") -> bytes:
+    """The headers of a dynamically linked 64-bit little-endian ELF executable: the ELF header
+    and one ``PT_INTERP`` program header naming ``interpreter`` (no code: the image checks only
+    read headers)."""
+    import struct
+
+    interp = interpreter.encode() + b"\0"
+    header = struct.pack(
+        "<4sBBBBB7xHHIQQQIHHHHHH",
+        b"\x7fELF", 2, 1, 1, 0, 0,  # 64-bit, little endian, version 1, System V ABI
+        2, _ELF_MACHINES[arch], 1,  # ET_EXEC, e_machine, e_version
+        0, 64, 0,  # e_entry, e_phoff, e_shoff
+        0, 64, 56, 1, 0, 0, 0,  # e_flags, e_ehsize, e_phentsize, e_phnum, no sections
+    )  # fmt: skip
+    phdr = struct.pack("<IIQQQQQQ", 3, 4, 120, 0, 0, len(interp), len(interp), 1)  # PT_INTERP
+    return header + phdr + interp
 
 
 MINIMAL = Sample(
@@ -269,6 +290,7 @@ BROKEN = [
         "The unit is a dangling symlink and /etc/os-release points nowhere.",
         _os_tree(
             {
+                "etc/os-release": Symlink("../usr/lib/os-release.d/debian"),
                 "usr/lib/os-release": _DEBIAN,
                 "usr/lib/systemd/system/broken-dangling.service": Symlink(
                     "/usr/share/nowhere.service"
@@ -322,6 +344,255 @@ BROKEN = [
             ),
             "usr/lib/systemd/system/webapp-scope.service": _service(
                 "webapp-scope", "unit", "/usr/bin/true"
+            ),
+        },
+        extension=True,
+    ),
+    Sample(
+        "broken-masked",
+        "A matching unit masked with a symlink to /dev/null: portabled skips it silently.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/lib/systemd/system/broken-masked.service": Symlink("/dev/null"),
+                "usr/lib/systemd/system/broken-masked-helper.service": _service(
+                    "broken-masked-helper", "helper", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-unit-types",
+        "Matching .mount and .slice units: portabled never attaches those unit types.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/lib/systemd/system/broken-unit-types.service": _service(
+                    "broken-unit-types", "unit", "/usr/bin/true"
+                ),
+                "usr/lib/systemd/system/broken-unit-types.mount": (
+                    "[Mount]\nWhat=tmpfs\nWhere=/broken-unit-types\nType=tmpfs\n"
+                ),
+                "usr/lib/systemd/system/broken-unit-types.slice": "[Slice]\nCPUWeight=50\n",
+            }
+        ),
+    ),
+    Sample(
+        "broken-hidden",
+        "Unit files with hidden or backup names (.name, ~, .dpkg-old): portabled skips them.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/lib/systemd/system/broken-hidden.service": _service(
+                    "broken-hidden", "unit", "/usr/bin/true"
+                ),
+                "usr/lib/systemd/system/.broken-hidden-draft.service": _service(
+                    "broken-hidden-draft", "hidden", "/usr/bin/true"
+                ),
+                "usr/lib/systemd/system/broken-hidden-worker.service~": _service(
+                    "broken-hidden-worker", "editor backup", "/usr/bin/true"
+                ),
+                "usr/lib/systemd/system/broken-hidden-worker.service.dpkg-old": _service(
+                    "broken-hidden-worker", "package backup", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-typo",
+        "A unit file with a misspelt suffix (.servce) is not a unit: portabled skips it.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/lib/systemd/system/broken-typo.servce": _service(
+                    "broken-typo", "misspelt suffix", "/usr/bin/true"
+                ),
+                "usr/lib/systemd/system/broken-typo-helper.service": _service(
+                    "broken-typo-helper", "helper", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-not-a-file",
+        "A directory named like a unit (broken-not-a-file.service/): portabled skips it.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/lib/systemd/system/broken-not-a-file.service/override.conf": (
+                    "[Service]\nNice=5\n"
+                ),
+                "usr/lib/systemd/system/broken-not-a-file-helper.service": _service(
+                    "broken-not-a-file-helper", "helper", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-shadowed",
+        "The same unit in /etc/systemd/system and /usr/lib/systemd/system: the /usr copy is "
+        "never attached.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "etc/systemd/system/broken-shadowed.service": _service(
+                    "broken-shadowed", "the copy in /etc wins", "/usr/bin/true"
+                ),
+                "usr/lib/systemd/system/broken-shadowed.service": _service(
+                    "broken-shadowed", "never attached", "/usr/bin/true --verbose"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-absolute-link",
+        "A unit symlink with an absolute target: systemd 252 and 257 read it from the host.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/share/broken-absolute-link/unit.service": _service(
+                    "broken-absolute-link", "read from the host up to systemd 259", "/usr/bin/true"
+                ),
+                "usr/lib/systemd/system/broken-absolute-link.service": Symlink(
+                    "/usr/share/broken-absolute-link/unit.service"
+                ),
+                "usr/lib/systemd/system/broken-absolute-link-helper.service": _service(
+                    "broken-absolute-link-helper", "helper", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-unit-syntax",
+        "A unit file systemd cannot load (a section header without ']'); portabled attaches it.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/lib/systemd/system/broken-unit-syntax.service": (
+                    "[Unit]\nDescription=unit\n\n[Service\nExecStart=/usr/bin/true\n"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-no-loader",
+        "An ELF executable whose dynamic loader (PT_INTERP) the image does not contain.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/bin/broken-no-loader": _elf("/lib64/ld-linux-x86-64.so.2"),
+                "usr/lib/systemd/system/broken-no-loader.service": _service(
+                    "broken-no-loader", "unit", "/usr/bin/broken-no-loader"
+                ),
+            }
+        ),
+        modes={"usr/bin/broken-no-loader": 0o755},
+    ),
+    Sample(
+        "broken-foreign-arch",
+        "An ELF executable built for arm64 (its loader is there): an x86-64 host cannot run it.",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN,
+                "usr/bin/broken-foreign-arch": _elf("/lib/ld-linux-aarch64.so.1", "arm64"),
+                "usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1": "",
+                "lib": Symlink("usr/lib"),
+                "usr/lib/ld-linux-aarch64.so.1": Symlink("aarch64-linux-gnu/ld-linux-aarch64.so.1"),
+                "usr/lib/systemd/system/broken-foreign-arch.service": _service(
+                    "broken-foreign-arch", "unit", "/usr/bin/broken-foreign-arch"
+                ),
+            }
+        ),
+        modes={"usr/bin/broken-foreign-arch": 0o755},
+    ),
+    Sample(
+        "broken-portable-scope",
+        "PORTABLE_SCOPE=user: systemd 262's system portabled refuses it (earlier versions "
+        "ignore the field).",
+        _os_tree(
+            {
+                "usr/lib/os-release": _DEBIAN + "PORTABLE_SCOPE=user\n",
+                "usr/lib/systemd/system/broken-portable-scope.service": _service(
+                    "broken-portable-scope", "unit", "/usr/bin/true"
+                ),
+            }
+        ),
+    ),
+    Sample(
+        "broken-ext-utf8",
+        "An extension whose extension-release file is not valid UTF-8: attach fails with EINVAL.",
+        {
+            "usr/lib/extension-release.d/extension-release.broken-ext-utf8": (
+                b"ID=debian\nVERSION_ID=12\nSYSEXT_ID=caf\xe9\n"
+            ),
+            "usr/lib/systemd/system/webapp-utf8.service": _service(
+                "webapp-utf8", "unit", "/usr/bin/true"
+            ),
+        },
+        extension=True,
+    ),
+    Sample(
+        "broken-ext-renamed_1.0",
+        "A versioned extension whose release file drops the version: found by systemd 256+, "
+        "missing for 252.",
+        {
+            "usr/lib/extension-release.d/extension-release.broken-ext-renamed": (
+                "ID=debian\nVERSION_ID=12\n"
+            ),
+            "usr/lib/systemd/system/webapp-renamed.service": _service(
+                "webapp-renamed", "unit", "/usr/bin/true"
+            ),
+        },
+        extension=True,
+    ),
+    Sample(
+        "broken-ext-arch",
+        "An extension for another architecture (ARCHITECTURE=s390x).",
+        {
+            "usr/lib/extension-release.d/extension-release.broken-ext-arch": (
+                "ID=debian\nVERSION_ID=12\nARCHITECTURE=s390x\n"
+            ),
+            "usr/lib/systemd/system/webapp-arch.service": _service(
+                "webapp-arch", "unit", "/usr/bin/true"
+            ),
+        },
+        extension=True,
+    ),
+    Sample(
+        "broken-ext-no-id",
+        "An extension-release file without ID= (not even ID=_any).",
+        {
+            "usr/lib/extension-release.d/extension-release.broken-ext-no-id": (
+                "VERSION_ID=12\nSYSEXT_SCOPE=portable\n"
+            ),
+            "usr/lib/systemd/system/webapp-no-id.service": _service(
+                "webapp-no-id", "unit", "/usr/bin/true"
+            ),
+        },
+        extension=True,
+    ),
+    Sample(
+        "broken-ext-id",
+        "An extension built for another OS (ID=fedora) than its Debian base.",
+        {
+            "usr/lib/extension-release.d/extension-release.broken-ext-id": (
+                "ID=fedora\nVERSION_ID=12\n"
+            ),
+            "usr/lib/systemd/system/webapp-id.service": _service(
+                "webapp-id", "unit", "/usr/bin/true"
+            ),
+        },
+        extension=True,
+    ),
+    Sample(
+        "broken-ext-version",
+        "An extension with SYSEXT_LEVEL= but no VERSION_ID=, on a base that has only VERSION_ID=.",
+        {
+            "usr/lib/extension-release.d/extension-release.broken-ext-version": (
+                "ID=debian\nSYSEXT_LEVEL=1.0\n"
+            ),
+            "usr/lib/systemd/system/webapp-version.service": _service(
+                "webapp-version", "unit", "/usr/bin/true"
             ),
         },
         extension=True,
