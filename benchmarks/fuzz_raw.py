@@ -16,6 +16,7 @@ import random
 import resource
 import signal
 import sys
+import tempfile
 import time
 import traceback
 import zlib
@@ -32,8 +33,6 @@ def rich_seeds() -> dict[str, bytes]:
     """Larger seeds with deeper structures: the committed EROFS fixtures (lzma, zstd,
     deflate, fragments) and, when the tools are installed, images of the full test tree
     (hash-tree directory, deep extent tree, fragments, directory index, big pclusters)."""
-    import tempfile
-
     from portablekit.raw.build import MissingToolError, build_erofs, build_ext4, build_squashfs
 
     seeds = {f"fixture-{p.stem}": p.read_bytes() for p in sorted(DATA.glob("*.erofs"))}
@@ -106,6 +105,8 @@ def mutate(rnd: random.Random, seed: bytes, name: str) -> bytes:
         fix_gpt(data)
     if rnd.random() < 0.1:
         del data[rnd.randrange(n) :]
+    elif rnd.random() < 0.01:
+        del data[rnd.randrange(64) :]  # almost nothing left
     return bytes(data[:n]) if len(data) > n else bytes(data)
 
 
@@ -154,8 +155,10 @@ def main() -> int:
             f"  {name:28} {sum(c.values()):7}  "
             + "  ".join(f"{k} {v}" for k, v in sorted(c.items()))
         )
+    keep = Path(tempfile.mkdtemp(prefix="fuzz-raw-failures-")) if failures else None
     for name, what, data in failures[:5]:
-        out = Path(f"fuzz-failure-{name}-{zlib.crc32(data):08x}.raw")
+        assert keep is not None
+        out = keep / f"{name}-{zlib.crc32(data):08x}.raw"
         out.write_bytes(data)
         print(f"FAILURE ({name}, saved as {out}):\n{what}")
     print(f"{len(failures)} failures")
