@@ -1,12 +1,16 @@
 # portablekit: the two commands of the README, and the pieces they are made of.
 #   make demo   set up a virtual environment and run the walkthrough on the sample images
-#   make test   set up everything (venv, system tools) and run every check CI runs
+#   make test   set up everything (venv, system tools, notebook stack, Chromium) and run every
+#               check CI runs: linters, mypy, pytest, strict nbval, the real-browser tests
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NBSTAMP := $(VENV)/.notebooks-installed
+R2D     := $(abspath $(VENV))/r2d/bin/jupyter-repo2docker
+NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
 
-.PHONY: demo test check lint typecheck unit tools venv clean
+.PHONY: demo test check lint typecheck unit tools venv clean notebook-deps notebooks nbval browser lab
 
 venv: $(STAMP)
 
@@ -24,8 +28,8 @@ tools:
 	bash .ci/install-tools.sh
 
 lint: venv
-	$(BIN)/ruff check portablekit tests benchmarks
-	$(BIN)/ruff format --check portablekit tests benchmarks
+	$(BIN)/ruff check portablekit tests benchmarks notebooks
+	$(BIN)/ruff format --check portablekit tests benchmarks notebooks
 
 typecheck: venv
 	$(BIN)/mypy
@@ -35,7 +39,29 @@ unit: venv
 
 check: lint typecheck unit
 
-test: tools venv check
+$(NBSTAMP): $(STAMP) .ci/notebook-deps.sh
+	VENV=$(VENV) bash .ci/notebook-deps.sh
+	touch $(NBSTAMP)
+
+notebook-deps: $(NBSTAMP)
+
+# rerun the walkthrough notebooks and store their outputs (then commit them)
+notebooks: $(NBSTAMP)
+	$(BIN)/python notebooks/regenerate.py
+
+# strict check that the stored outputs still reproduce; a separate pytest run on purpose
+nbval: $(NBSTAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(NBVAL) notebooks/
+
+# JupyterLab and Voila in Debian's Chromium, and binder/ through repo2docker --no-build
+browser: $(NBSTAMP)
+	PORTABLEKIT_REPO2DOCKER=$(R2D) $(BIN)/python -m pytest -q -m "browser or binder" tests/browser
+
+# open the walkthroughs in JupyterLab
+lab: $(NBSTAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: tools venv check nbval browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
