@@ -9,7 +9,8 @@ For each image kind it builds a 64 MiB and a 1 GiB image holding about 3,000 and
 * the peak Python memory of one inspect (tracemalloc);
 * the same inspect in a fresh interpreter (start-up and import included);
 * the same work done with the real tools (``unsquashfs``, ``debugfs``, ``dump.erofs`` and
-  ``fsck.erofs --extract``), for comparison.
+  ``fsck.erofs --extract``; with ``PORTABLEKIT_DUMP_EROFS`` pointing at an erofs-utils 1.8+
+  ``dump.erofs``, its ``--cat`` per file instead of extracting everything), for comparison.
 
     python benchmarks/bench_raw.py [--workdir /tmp/portablekit-bench] [--runs 7] [--keep]
 """
@@ -191,6 +192,22 @@ def tool_time(kind: str, img: Path, work: Path, runs: int) -> tuple[str, float]:
         return "debugfs -f (ls + cat)", median_ms(
             lambda: run("debugfs", "-f", str(cmds), str(img)), runs
         )
+    newer = os.environ.get("PORTABLEKIT_DUMP_EROFS")
+    if newer:  # erofs-utils 1.8+ can cat a single file
+        paths = ["/usr/lib/os-release", *(f"/{u}" for u in units)]
+
+        def cat() -> None:
+            subprocess.run(
+                [newer, "--ls", "--path=/usr/lib/systemd/system", str(img)],
+                check=True,
+                capture_output=True,
+            )
+            for p in paths:
+                subprocess.run(
+                    [newer, "--cat", f"--path={p}", str(img)], check=True, capture_output=True
+                )
+
+        return "dump.erofs 1.8 --ls + --cat per file", median_ms(cat, runs)
     out = work / "extract"
 
     def er() -> None:
