@@ -1,0 +1,1146 @@
+"""Image checks: everything Portable Services require of an image, as findings.
+
+:func:`check_image` reads an image (any :class:`~portablekit.source.ImageSource`: a directory, an
+in-memory tree, a raw disk image's file system) and its extensions, and returns *every* problem
+as a :class:`Finding`, never just the first: what portabled refuses (``error``), what attaches
+but runs badly or not at all (``warning``) and what portabled skips without a word (``info``).
+Each finding names its :class:`Rule`, the path inside the image, what is wrong, how to fix it and,
+where portabled (or portablectl) refuses, its exact message for the systemd version checked.
+:func:`check_host_image` does the same for an image of a sandbox root, found by name or path as
+portabled finds it.
+
+The rules, by what they look at (:data:`RULES` has a line on each):
+
+* os-release: present (``/etc/os-release``, else ``/usr/lib/os-release``), parseable, ``ID=``
+  set, ``PORTABLE_SCOPE=`` (262), ``PORTABLE_PREFIXES=`` allowing the matches;
+* units: at least one matching unit across all layers; per directory entry why portabled
+  skipped it (name, type, prefix, hidden, shadowed, masked, empty, dangling); absolute unit
+  symlinks that 252 and 257 resolve on the host; unit files systemd cannot load;
+* runtime: ``/etc/resolv.conf`` and ``/etc/machine-id`` (may be empty) and the mount points
+  ``/proc``, ``/sys``, ``/dev``, ``/run``, ``/tmp``, ``/var/tmp``;
+* ELF executables (headers only, a bounded number of files under ``/usr/bin``, ``/usr/sbin``,
+  ``/bin``, ``/sbin``, ``/usr/lib*``): their dynamic loader exists in the image, their
+  architecture runs on the host;
+* extensions: the extension-release file found and named right, and compatible with the base
+  (``SYSEXT_SCOPE``, ``ARCHITECTURE``, ``ID``, ``VERSION_ID``/``SYSEXT_LEVEL``).
+
+Findings are plain frozen data; :meth:`Finding.to_dict` gives JSON-ready rows (the tables layer
+turns them into a DataFrame). Nothing here prints, and nothing imports pandas.
+
+>>> from portablekit.samples import sample_source
+>>> findings = check_image(sample_source("broken-no-id"), "/var/lib/portables/broken-no-id")
+>>> [(f.severity.value, f.rule.value) for f in findings if f.severity is not Severity.INFO]
+[('error', 'os-release-no-id')]
+>>> findings[0].portabled_message
+'Image /var/lib/portables/broken-no-id os-release metadata lacks the ID field'
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+from .dissect import (
+    SkipReason,
+    UnitCandidate,
+    UnitFile,
+    find_extension_release,
+    host_architecture,
+    read_os_release,
+    scan_units,
+)
+from .errors import EnvFileError, ImagePathError, PortabledError, UnitFileError, UsageError
+from .host import Host
+from .image import Image, ImageKind, image_at_path, lookup_image, normalize_client_path, open_image
+from .names import derive_prefix, extension_name, image_name_is_valid
+from .osrelease import EnvFile
+from .source import FileKind, ImageSource
+from .unitfile import UnitFile as ParsedUnitFile
+from .versions import Systemd
+
+__all__ = [
+    "MOUNT_POINTS",
+    "RULES",
+    "Finding",
+    "Rule",
+    "Severity",
+    "check_host_image",
+    "check_image",
+    "extension_verdict",
+]
+
+
+class Severity(StrEnum):
+    """How bad a finding is: portabled refuses, the service runs badly, or something is
+    silently skipped."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for errors, 1 for warnings, 2 for info (sort key, worst first)."""
+        return ("error", "warning", "info").index(self.value)
+
+
+class Rule(StrEnum):
+    """The image checks, one identifier each (see :data:`RULES`)."""
+
+    OS_RELEASE_MISSING = "os-release-missing"
+    OS_RELEASE_LINK = "os-release-link"
+    RELEASE_UNPARSABLE = "release-unparsable"
+    OS_RELEASE_NO_ID = "os-release-no-id"
+    PORTABLE_SCOPE = "portable-scope"
+    PREFIX_UNDERIVABLE = "prefix-underivable"
+    PREFIX_NOT_ALLOWED = "prefix-not-allowed"
+    NO_MATCHING_UNITS = "no-matching-units"
+    UNIT_NO_MATCH = "unit-no-match"
+    UNIT_HIDDEN = "unit-hidden"
+    UNIT_INVALID_NAME = "unit-invalid-name"
+    UNIT_TYPE = "unit-type"
+    UNIT_SHADOWED = "unit-shadowed"
+    UNIT_NOT_A_FILE = "unit-not-a-file"
+    UNIT_DANGLING = "unit-dangling"
+    UNIT_EMPTY = "unit-empty"
+    UNIT_MASKED = "unit-masked"
+    UNIT_ABSOLUTE_LINK = "unit-absolute-link"
+    UNIT_UNPARSABLE = "unit-unparsable"
+    RESOLV_CONF = "resolv-conf-missing"
+    MACHINE_ID = "machine-id-missing"
+    MOUNT_POINT = "mount-point-missing"
+    DYNAMIC_LOADER = "dynamic-loader-missing"
+    ELF_ARCHITECTURE = "elf-architecture"
+    EXTENSION_RELEASE_MISSING = "extension-release-missing"
+    EXTENSION_RELEASE_AMBIGUOUS = "extension-release-ambiguous"
+    EXTENSION_RELEASE_RENAMED = "extension-release-renamed"
+    EXTENSION_SCOPE = "extension-scope"
+    EXTENSION_ARCHITECTURE = "extension-architecture"
+    EXTENSION_ID_MISSING = "extension-id-missing"
+    EXTENSION_ID_MISMATCH = "extension-id-mismatch"
+    EXTENSION_VERSION = "extension-version"
+
+
+_E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+#: Each rule's usual severity and what it checks (some findings of a rule differ by version).
+RULES: dict[Rule, tuple[Severity, str]] = {
+    Rule.OS_RELEASE_MISSING: (_E, "/etc/os-release or /usr/lib/os-release exists"),
+    Rule.OS_RELEASE_LINK: (_W, "/etc/os-release, when a symlink, resolves inside the image"),
+    Rule.RELEASE_UNPARSABLE: (_E, "os-release / extension-release parse (valid UTF-8)"),
+    Rule.OS_RELEASE_NO_ID: (_E, "os-release sets ID="),
+    Rule.PORTABLE_SCOPE: (_E, "PORTABLE_SCOPE= fits the system portabled (262)"),
+    Rule.PREFIX_UNDERIVABLE: (_E, "portablectl can derive a unit prefix from the image name"),
+    Rule.PREFIX_NOT_ALLOWED: (_E, "PORTABLE_PREFIXES= allows every match"),
+    Rule.NO_MATCHING_UNITS: (_E, "at least one unit matches, across all layers"),
+    Rule.UNIT_NO_MATCH: (_I, "a unit that does not match the prefixes"),
+    Rule.UNIT_HIDDEN: (_I, "a hidden or backup file name in a unit directory"),
+    Rule.UNIT_INVALID_NAME: (_I, "a file in a unit directory that is not a valid unit name"),
+    Rule.UNIT_TYPE: (_I, "a unit type portabled never attaches (.mount, .slice, ...)"),
+    Rule.UNIT_SHADOWED: (_I, "a unit hidden by one of the same name in a higher-priority place"),
+    Rule.UNIT_NOT_A_FILE: (_I, "a directory (or device, ...) named like a unit"),
+    Rule.UNIT_DANGLING: (_I, "a unit symlink that does not resolve"),
+    Rule.UNIT_EMPTY: (_I, "an empty unit file"),
+    Rule.UNIT_MASKED: (_I, "a unit masked with a symlink to /dev/null"),
+    Rule.UNIT_ABSOLUTE_LINK: (_W, "a unit symlink that 252/257 resolve on the host"),
+    Rule.UNIT_UNPARSABLE: (_W, "a unit file systemd cannot load"),
+    Rule.RESOLV_CONF: (_W, "/etc/resolv.conf exists (may be empty)"),
+    Rule.MACHINE_ID: (_W, "/etc/machine-id exists (may be empty)"),
+    Rule.MOUNT_POINT: (_W, "/proc /sys /dev /run /tmp /var/tmp are directories"),
+    Rule.DYNAMIC_LOADER: (_W, "the ELF interpreter (dynamic loader) exists in the image"),
+    Rule.ELF_ARCHITECTURE: (_W, "ELF executables are built for an architecture the host runs"),
+    Rule.EXTENSION_RELEASE_MISSING: (_E, "an extension has its extension-release file"),
+    Rule.EXTENSION_RELEASE_AMBIGUOUS: (_E, "exactly one extension-release file is acceptable"),
+    Rule.EXTENSION_RELEASE_RENAMED: (_I, "extension-release.NAME carries the image's full name"),
+    Rule.EXTENSION_SCOPE: (_E, "SYSEXT_SCOPE= includes portable"),
+    Rule.EXTENSION_ARCHITECTURE: (_E, "ARCHITECTURE= is the host's or _any"),
+    Rule.EXTENSION_ID_MISSING: (_E, "the extension-release file sets ID="),
+    Rule.EXTENSION_ID_MISMATCH: (_E, "the extension's ID= is the base's (or _any)"),
+    Rule.EXTENSION_VERSION: (_E, "SYSEXT_LEVEL= or VERSION_ID= match the base's"),
+}
+
+#: The directories the service manager mounts API file systems and temporary directories on.
+MOUNT_POINTS = tuple(
+    PurePosixPath(p) for p in ("/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem of an image.
+
+    ``image`` names the layer (its host path), ``path`` is inside that image (empty when the
+    finding is about the image as a whole). ``message`` says what is wrong, ``fix`` how to fix
+    it, ``portabled_message`` is what portabled (or portablectl) says, byte for byte, when it
+    refuses (``None`` when it does not). Parse errors carry ``line``, ``column`` (1-based, 0 when
+    unknown) and the offending ``text``.
+    """
+
+    severity: Severity
+    rule: Rule
+    image: str
+    path: str
+    message: str
+    fix: str
+    portabled_message: str | None = None
+    line: int = 0
+    column: int = 0
+    text: str = ""
+
+    @property
+    def location(self) -> str:
+        """``path``, ``path:line`` or ``path:line:column``."""
+        out = self.path
+        if self.line:
+            out += f":{self.line}"
+            if self.column:
+                out += f":{self.column}"
+        return out
+
+    def caret(self) -> str:
+        """The offending line with a caret under the column (empty when there is no line)."""
+        if not self.text:
+            return ""
+        out = self.text
+        if self.column:
+            out += "\n" + " " * (self.column - 1) + "^"
+        return out
+
+    def to_dict(self) -> dict[str, str | int | None]:
+        """The finding as a flat JSON-ready mapping (severity and rule as strings)."""
+        return {
+            "severity": self.severity.value,
+            "rule": self.rule.value,
+            "image": self.image,
+            "path": self.path,
+            "message": self.message,
+            "fix": self.fix,
+            "portabled_message": self.portabled_message,
+            "line": self.line or None,
+            "column": self.column or None,
+            "text": self.text or None,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.rule}: {self.location or self.image}: {self.message}"
+
+
+# -- the images to check -------------------------------------------------------------------------
+
+
+def _as_image(image: Image | str | None, source: ImageSource) -> Image:
+    """An :class:`~portablekit.image.Image` for messages: given, or from a path or file name
+    (``foo.raw`` and ``/x/foo.raw`` are raw images, names land in ``/var/lib/portables``)."""
+    if isinstance(image, Image):
+        return image
+    text = image if image is not None else source.label
+    if not text or (image is None and not text.startswith("/")):
+        raise ValueError(
+            f"cannot tell the image's name from {source.label!r}: pass its path or file name"
+        )
+    path = PurePosixPath(text if text.startswith("/") else f"/var/lib/portables/{text}")
+    kind = ImageKind.RAW if path.name.endswith(".raw") else ImageKind.DIRECTORY
+    return Image.from_path(path, kind)
+
+
+@dataclass(slots=True)
+class _Run:
+    """One run of the checks: the inputs and the findings collected so far."""
+
+    systemd: Systemd
+    host_arch: str
+    max_elf_files: int
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(
+        self,
+        rule: Rule,
+        image: Image,
+        path: str | PurePosixPath,
+        message: str,
+        fix: str,
+        portabled: str | None = None,
+        *,
+        severity: Severity | None = None,
+        line: int = 0,
+        column: int = 0,
+        text: str = "",
+    ) -> None:
+        self.findings.append(
+            Finding(
+                severity or RULES[rule][0],
+                rule,
+                str(image.path),
+                str(path),
+                message,
+                fix,
+                portabled,
+                line,
+                column,
+                text,
+            )
+        )
+
+
+def check_image(
+    source: ImageSource,
+    image: Image | str | None = None,
+    *,
+    matches: Sequence[str] | None = None,
+    extensions: Sequence[tuple[ImageSource, Image | str]] = (),
+    systemd: Systemd | int | None = None,
+    host_arch: str | None = None,
+    max_elf_files: int = 400,
+    argument: str | None = None,
+) -> list[Finding]:
+    """Check the image ``source`` (and its ``extensions``) for everything portable services need.
+
+    ``image`` is how portabled knows it: an :class:`~portablekit.image.Image`, a host path
+    (``/var/lib/portables/foo.raw``) or a file name (``foo_1.2``; it is then placed in
+    ``/var/lib/portables``); by default the source's label when that is a path. It names the
+    image in portabled's messages and gives the default unit prefix; ``matches`` replaces that
+    prefix (as ``portablectl attach IMAGE PREFIX...`` does). ``extensions`` are ``(source,
+    image)`` pairs in ``--extension`` order. ``systemd`` (default 257) picks the version whose
+    rules and messages apply; ``host_arch`` (systemd's spelling, default: this machine's) is
+    what ``ARCHITECTURE=`` and ELF executables are compared with; at most ``max_elf_files``
+    executables are read (headers only). ``argument`` is the image argument as typed, when it
+    differs from ``image``: portablectl derives the default prefix from it.
+
+    Returns the findings, errors first, then warnings, then info; within a severity base image
+    first, then the extensions in order.
+    """
+    sd = systemd if isinstance(systemd, Systemd) else Systemd(systemd or 257)
+    run = _Run(sd, host_arch or host_architecture(), max_elf_files)
+    img = _as_image(image, source)
+    layers = [(source, img)] + [(src, _as_image(e, src)) for src, e in extensions]
+    if matches is None:
+        try:
+            typed = argument or (image if isinstance(image, str) else str(img.path))
+            matches = [derive_prefix(typed, sd.version)]
+        except UsageError as e:
+            run.add(
+                Rule.PREFIX_UNDERIVABLE,
+                img,
+                "",
+                f"portablectl derives the unit prefix from the image name '{img.path.name}', "
+                "and it has characters other than A-Z a-z 0-9 . - before the first '_'",
+                "rename the image NAME or NAME_VERSION with NAME made of letters, digits, "
+                "'.' and '-', or give the prefixes explicitly (portablectl attach IMAGE PREFIX)",
+                e.message,
+            )
+    _check(run, layers, tuple(matches) if matches is not None else None)
+    return sorted(run.findings, key=lambda f: f.severity.rank)
+
+
+def check_host_image(
+    host: Host,
+    image: str,
+    *,
+    extensions: Sequence[str] = (),
+    matches: Sequence[str] | None = None,
+    host_arch: str | None = None,
+    max_elf_files: int = 400,
+    cwd: PurePosixPath = PurePosixPath("/"),
+) -> list[Finding]:
+    """:func:`check_image` for an image of a sandbox root, named or given by path as
+    ``portablectl attach IMAGE`` takes it (the default prefix is derived from ``image`` as
+    typed). Raises :class:`~portablekit.errors.PortabledError` or
+    :class:`~portablekit.errors.UsageError` with portabled's or portablectl's message when an
+    image cannot be found or opened."""
+    sd = host.systemd
+
+    def find(arg: str) -> Image:
+        if not image_name_is_valid(arg):
+            arg = normalize_client_path(host, arg, cwd=cwd)
+        img = lookup_image(host, arg)
+        if sd.vpick:  # 256+ attach from the resolved path (links, NAME.v)
+            real = image_at_path(host, str(img.path), pick=True)
+            img = Image(img.name if real.path == img.path else real.name, real.path, real.kind)
+        return img
+
+    base = find(image)
+    exts = [find(e) for e in extensions]
+    if matches is None:
+        try:
+            matches = [derive_prefix(image, sd.version)]
+        except UsageError:
+            matches = None  # check_image reports it
+    return check_image(
+        open_image(host, base),
+        base,
+        argument=image,
+        matches=matches,
+        extensions=[(open_image(host, e), e) for e in exts],
+        systemd=sd,
+        host_arch=host_arch,
+        max_elf_files=max_elf_files,
+    )
+
+
+def _check(
+    run: _Run, layers: list[tuple[ImageSource, Image]], matches: tuple[str, ...] | None
+) -> None:
+    src, img = layers[0]
+    os_release = _check_os_release(run, src, img)
+    _check_runtime_files(run, src, img)
+    releases: list[EnvFile | None] = [os_release]
+    for source, ext in layers[1:]:
+        releases.append(_check_extension(run, source, ext, os_release))
+    if matches is not None and releases[0] is not None:
+        _check_prefixes(run, layers, releases, matches)
+    units = _check_units(run, layers, matches or ())
+    if matches is not None and not units:
+        ext_part = _extensions_part([str(e.path) for _, e in layers[1:]])
+        run.add(
+            Rule.NO_MATCHING_UNITS,
+            img,
+            "",
+            "no unit file in the image"
+            + (" or its extensions" if len(layers) > 1 else "")
+            + " matches "
+            + ", ".join(f"'{m}'" for m in matches)
+            + " (see the unit findings for what was skipped and why)",
+            "name the unit files PREFIX.service, PREFIX-*.service or PREFIX@.service (also "
+            ".socket, .target, .timer, .path) in /usr/lib/systemd/system or /etc/systemd/system,"
+            " or pass the prefixes explicitly",
+            f"Couldn't find any matching unit files in image '{img.path}{ext_part}', refusing.",
+        )
+    _check_unit_files(run, units)
+    _check_elf(run, layers)
+
+
+def _extensions_part(paths: Sequence[str]) -> str:
+    return f"' or any of its extensions '{', '.join(paths)}" if paths else ""
+
+
+# -- os-release ----------------------------------------------------------------------------------
+
+
+def _check_os_release(run: _Run, src: ImageSource, img: Image) -> EnvFile | None:
+    etc = PurePosixPath("/etc/os-release")
+    dangling = src.kind(etc, follow=False) is FileKind.SYMLINK and not src.exists(etc)
+    try:
+        found = read_os_release(src, run.systemd)
+    except EnvFileError as e:
+        _unparsable(run, src, img, e, "os-release", "Invalid argument")
+        return None
+    except ImagePathError as e:  # a directory, a link loop, too large: portabled gets the errno
+        run.add(
+            Rule.OS_RELEASE_MISSING,
+            img,
+            e.filename or etc,
+            f"the os-release file cannot be read: {e.strerror}",
+            "make /usr/lib/os-release a regular file and /etc/os-release a relative symlink to it",
+            os.strerror(e.errno or errno.EIO),
+        )
+        return None
+    if found is None:
+        link = (
+            f"; /etc/os-release is a symlink to {_readlink(src, etc)!r}, which" if dangling else ""
+        )
+        run.add(
+            Rule.OS_RELEASE_MISSING,
+            img,
+            "/usr/lib/os-release",
+            "the image has neither /etc/os-release nor /usr/lib/os-release"
+            + (f"{link} does not resolve inside the image" if dangling else ""),
+            "add /usr/lib/os-release with at least ID= (and VERSION_ID=), and a relative "
+            "symlink /etc/os-release -> ../usr/lib/os-release",
+            f"Image '{img.path}' lacks os-release data, refusing.",
+        )
+        return None
+    release, where = found
+    if dangling:
+        run.add(
+            Rule.OS_RELEASE_LINK,
+            img,
+            etc,
+            f"/etc/os-release is a symlink to {_readlink(src, etc)!r}, which does not resolve "
+            f"inside the image; portabled falls back to {where}, but programs in the service "
+            "that read /etc/os-release find nothing",
+            "point it at the real file with a relative link: /etc/os-release -> "
+            "../usr/lib/os-release",
+        )
+    if not release.get("ID"):
+        run.add(
+            Rule.OS_RELEASE_NO_ID,
+            img,
+            where,
+            f"{where} does not set ID= (or sets it empty); attach and reattach refuse the image",
+            "add an ID= line (lower-case, like ID=debian) to the os-release file",
+            f"Image {img.path} os-release metadata lacks the ID field",
+        )
+    scope = release.get("PORTABLE_SCOPE")
+    if run.systemd.portable_scope and scope is not None and scope != "system" and scope != "any":
+        valid = scope == "user"
+        run.add(
+            Rule.PORTABLE_SCOPE,
+            img,
+            where,
+            f"PORTABLE_SCOPE={scope}: "
+            + (
+                "the image is meant for a user's portabled, not the system's"
+                if valid
+                else "not one of system, user, any"
+            ),
+            "set PORTABLE_SCOPE=system (or any), or leave it out",
+            (
+                f"Image {img.path} portable scope 'user' incompatible with portabled runtime scope"
+                " 'system'."
+                if valid
+                else f"Invalid PORTABLE_SCOPE value '{scope}' in image {img.path}."
+            ),
+        )
+    return release
+
+
+def _unparsable(
+    run: _Run, src: ImageSource, img: Image, e: EnvFileError, what: str, portabled: str
+) -> None:
+    run.add(
+        Rule.RELEASE_UNPARSABLE,
+        img,
+        e.origin.removeprefix(src.label),
+        f"the {what} file does not parse: {e.reason}",
+        "write the file in UTF-8 (KEY=value lines; quote values with spaces)",
+        portabled,
+        line=e.line,
+        column=e.column,
+        text=e.text,
+    )
+
+
+def _check_prefixes(
+    run: _Run,
+    layers: list[tuple[ImageSource, Image]],
+    releases: list[EnvFile | None],
+    matches: tuple[str, ...],
+) -> None:
+    base = releases[0]
+    assert base is not None
+    valid: set[str] = set(base.words("PORTABLE_PREFIXES"))
+    declared = base.get("PORTABLE_PREFIXES") is not None
+    for release in releases[1:]:
+        if release is not None:
+            valid.update(release.words("PORTABLE_PREFIXES"))
+    refused = [m for m in matches if m not in valid]
+    if not (declared or valid) or not refused:
+        return
+    img = layers[0][1]
+    ext_part = _extensions_part([str(e.path) for _, e in layers[1:]])
+    run.add(
+        Rule.PREFIX_NOT_ALLOWED,
+        img,
+        "",
+        "PORTABLE_PREFIXES= allows "
+        + (", ".join(sorted(valid)) or "no prefix at all")
+        + ", not "
+        + ", ".join(f"'{m}'" for m in refused),
+        "add the prefix to PORTABLE_PREFIXES= in os-release (or an extension's "
+        "extension-release), or attach with one of the allowed prefixes",
+        "Selected matches '"
+        + "', '".join(matches)
+        + "' are not compatible with portable service image "
+        + f"'{img.path}{ext_part}', refusing. (Acceptable prefix matches are: "
+        + ", ".join(sorted(valid))
+        + ")",
+    )
+
+
+def _readlink(src: ImageSource, path: PurePosixPath) -> str:
+    """The target of the symlink ``path`` (its parent directories resolved in the image)."""
+    try:
+        return src.readlink(src.resolve(path, follow=False))
+    except ImagePathError:
+        return "?"
+
+
+# -- runtime files -------------------------------------------------------------------------------
+
+
+def _describe_missing(src: ImageSource, path: PurePosixPath, want: FileKind) -> str | None:
+    """Why ``path`` is not a usable ``want`` (file or directory), ``None`` if it is."""
+    try:
+        kind = src.kind(path)
+    except ImagePathError as e:
+        return f"{path} cannot be resolved ({e.strerror})"
+    if kind is want:
+        return None
+    own = src.kind(path, follow=False)
+    if own is FileKind.SYMLINK and kind is None:
+        return f"{path} is a symlink to {_readlink(src, path)!r}, which does not exist in the image"
+    if kind is None:
+        return f"{path} does not exist"
+    noun = "a directory" if want is FileKind.DIR else "a regular file"
+    return f"{path} is a {kind}, not {noun}"
+
+
+def _check_runtime_files(run: _Run, src: ImageSource, img: Image) -> None:
+    for rule, name, why in (
+        (Rule.RESOLV_CONF, "/etc/resolv.conf", "the host's DNS configuration"),
+        (Rule.MACHINE_ID, "/etc/machine-id", "the host's machine ID"),
+    ):
+        path = PurePosixPath(name)
+        problem = _describe_missing(src, path, FileKind.FILE)
+        if problem is not None:
+            run.add(
+                rule,
+                img,
+                path,
+                f"{problem}: the service manager bind-mounts {why} onto it when the service "
+                "starts, which fails on a read-only image",
+                f"add an empty file {name} to the image",
+            )
+    for path in MOUNT_POINTS:
+        problem = _describe_missing(src, path, FileKind.DIR)
+        if problem is not None:
+            run.add(
+                Rule.MOUNT_POINT,
+                img,
+                path,
+                f"{problem}: it is a mount point when the service starts; systemd creates a "
+                "missing one only in a writable image, so a read-only image fails to start",
+                f"add an empty directory {path} to the image",
+            )
+
+
+# -- units ---------------------------------------------------------------------------------------
+
+_SKIPS: dict[SkipReason, tuple[Rule, str, str]] = {
+    SkipReason.HIDDEN: (
+        Rule.UNIT_HIDDEN,
+        "hidden or backup file name (leading '.', trailing '~', .dpkg-old, .rpmsave, ...): "
+        "never attached",
+        "remove the file from the image, or rename it if it is meant to be a unit",
+    ),
+    SkipReason.INVALID_NAME: (
+        Rule.UNIT_INVALID_NAME,
+        "not a valid unit name (a misspelt suffix?): never attached",
+        "rename it NAME.service (or .socket, .target, .timer, .path), or remove it",
+    ),
+    SkipReason.UNIT_TYPE: (
+        Rule.UNIT_TYPE,
+        "portabled attaches only .service, .socket, .target, .timer and .path units; this one is "
+        "never attached",
+        "replace it by a setting of the service (a .mount by BindPaths=/TemporaryFileSystem=, a "
+        ".slice by Slice=/resource settings), or remove it",
+    ),
+    SkipReason.NO_MATCH: (
+        Rule.UNIT_NO_MATCH,
+        "does not match {matches}: a prefix must be followed by '-', '.', '@' or the end",
+        "rename the unit PREFIX.service or PREFIX-*.service, or pass its name as a prefix",
+    ),
+    SkipReason.DUPLICATE: (
+        Rule.UNIT_SHADOWED,
+        "a unit of the same name was taken from {winner}; this one is never attached",
+        "remove the copy that is not meant to be attached",
+    ),
+    SkipReason.NOT_A_FILE: (
+        Rule.UNIT_NOT_A_FILE,
+        "named like a unit but not a file or symlink: never attached",
+        "make it a unit file, or rename it (drop-ins go in NAME.service.d/)",
+    ),
+    SkipReason.UNREADABLE: (
+        Rule.UNIT_DANGLING,
+        "cannot be opened: {link}; portabled skips it",
+        "point the symlink at a file inside the image (a relative link), or remove it",
+    ),
+    SkipReason.EMPTY: (
+        Rule.UNIT_EMPTY,
+        "empty file: portabled skips empty units",
+        "give the unit its content, or remove it",
+    ),
+}
+
+
+def _check_units(
+    run: _Run, layers: list[tuple[ImageSource, Image]], matches: Sequence[str]
+) -> list[tuple[UnitFile, Image]]:
+    """Scan every layer's unit directories as portabled does; report skipped entries."""
+    accepted: list[tuple[UnitFile, Image]] = []
+    taken: dict[str, Image] = {}
+    for i, (src, img) in enumerate(layers):
+        try:
+            units, candidates = scan_units(src, matches, layer=i, taken=frozenset(taken))
+        except ImagePathError as e:  # a unit file too large to read, or unreadable
+            run.add(
+                Rule.UNIT_UNPARSABLE,
+                img,
+                e.filename or "",
+                f"the unit directories cannot be read: {e}",
+                "make the unit files regular files of a reasonable size",
+            )
+            continue
+        winners = {u.name: u for u in units}
+        for c in candidates:
+            if c.reason is not None:
+                _skipped(run, src, img, c, matches, winners, taken)
+        for u in units:
+            taken[u.name] = img
+            accepted.append((u, img))
+            _absolute_link(run, src, img, u)
+    return accepted
+
+
+def _skipped(
+    run: _Run,
+    src: ImageSource,
+    img: Image,
+    c: UnitCandidate,
+    matches: Sequence[str],
+    winners: dict[str, UnitFile],
+    taken: dict[str, Image],
+) -> None:
+    assert c.reason is not None
+    path = c.directory / c.name
+    kind = src.kind(path, follow=False)
+    rule, message, fix = _SKIPS[c.reason]
+    if c.reason is SkipReason.INVALID_NAME and kind is FileKind.DIR:
+        return  # drop-in and .wants directories belong there
+    if c.reason is SkipReason.EMPTY and kind is FileKind.SYMLINK:
+        rule, message, fix = (
+            Rule.UNIT_MASKED,
+            f"masked: a symlink to {_readlink(src, path)!r}; portabled skips it",
+            "remove the symlink if the unit is not meant to be part of the image, or replace it "
+            "by the unit file",
+        )
+    winner = winners.get(c.name)
+    where = (
+        str(winner.path)
+        if winner is not None
+        else f"the image {taken[c.name].path}"
+        if c.name in taken
+        else "a higher-priority directory"
+    )
+    link = ""
+    if kind is FileKind.SYMLINK:
+        link = f"a symlink to {_readlink(src, path)!r}, which does not resolve inside the image"
+    run.add(
+        rule,
+        img,
+        path,
+        message.format(
+            matches=", ".join(f"'{m}'" for m in matches), winner=where, link=link or "unreadable"
+        ),
+        fix,
+    )
+
+
+def _absolute_link(run: _Run, src: ImageSource, img: Image, unit: UnitFile) -> None:
+    """252/257 open a unit through the host's root: absolute (or escaping) links go there."""
+    if not unit.is_symlink or run.systemd.units_resolve_in_image:
+        return
+    real_dir = src.resolve(unit.directory)
+    target = src.readlink(real_dir / unit.name)
+    if not target.startswith("/") and not _escapes(real_dir, target):
+        return
+    run.add(
+        Rule.UNIT_ABSOLUTE_LINK,
+        img,
+        unit.path,
+        f"a symlink to {target!r}: portabled of systemd {run.systemd.version} opens unit files "
+        "through the host's file system, so it copies the host's file of that path (or skips "
+        "the unit when the host has none), not the image's",
+        "use a relative symlink that stays inside the image (e.g. ../../../share/NAME/unit), or "
+        "put the unit file itself there",
+    )
+
+
+def _escapes(directory: PurePosixPath, target: str) -> bool:
+    """Whether a relative link in ``directory`` climbs above the image root."""
+    depth = len(directory.parts) - 1
+    for part in PurePosixPath(target).parts:
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part != ".":
+            depth += 1
+    return False
+
+
+def _check_unit_files(run: _Run, units: list[tuple[UnitFile, Image]]) -> None:
+    """Parse the attached unit files as systemd will."""
+    for unit, img in units:
+        try:
+            ParsedUnitFile.parse(unit.data, origin=str(unit.path))
+        except UnitFileError as e:
+            run.add(
+                Rule.UNIT_UNPARSABLE,
+                img,
+                unit.path,
+                f"systemd cannot load this unit: {e.reason}; portabled attaches it anyway "
+                "(it does not parse units), and starting it fails",
+                "close the section header with ']' ([Name] on a line of its own)"
+                if "section header" in e.reason
+                else "split the line: systemd reads lines of at most 1 MiB",
+                line=e.line,
+                column=e.column,
+                text=e.text,
+            )
+
+
+# -- extensions ----------------------------------------------------------------------------------
+
+#: what portabled 255+ says for a directory extension without a release file (a bare errno)
+_ENOENT = os.strerror(errno.ENOENT)
+_RELEASE_DIRS = {
+    "sysext": PurePosixPath("/usr/lib/extension-release.d"),
+    "confext": PurePosixPath("/etc/extension-release.d"),
+}
+
+
+def _check_extension(
+    run: _Run, src: ImageSource, img: Image, base: EnvFile | None
+) -> EnvFile | None:
+    """Find the extension's release file as portabled does and validate it against the base."""
+    sd = run.systemd
+    raw = not img.is_tree
+    name = extension_name(img.file_name, raw, sd.version)
+    expected = _RELEASE_DIRS["sysext"] / f"extension-release.{name}"
+    lacks = f"Image '{img.path}' lacks extension-release data, refusing."
+    fix_name = (
+        f"name the file {expected} after the image (extension-release.{name}), or give the "
+        "image the name of the file"
+    )
+    if raw and sd.raw_extension_refuses_os_release and src.exists("/usr/lib/os-release"):
+        run.add(
+            Rule.EXTENSION_RELEASE_MISSING,
+            img,
+            "/usr/lib/os-release",
+            f"the raw extension contains /usr/lib/os-release, so systemd {sd.version} takes it "
+            "for an OS image, not an extension",
+            f"remove /usr/lib/os-release from the extension (extensions carry only {expected})",
+            lacks,
+        )
+        return None
+    try:
+        found = find_extension_release(src, name, sd)
+    except EnvFileError as e:
+        _unparsable(run, src, img, e, "extension-release", "Invalid argument")
+        return None
+    except ImagePathError as e:
+        run.add(
+            Rule.EXTENSION_RELEASE_MISSING,
+            img,
+            e.filename or expected,
+            f"the extension-release file cannot be read: {e.strerror}",
+            fix_name,
+            os.strerror(e.errno or errno.EIO),
+        )
+        return None
+    except PortabledError as e:
+        run.add(
+            Rule.EXTENSION_RELEASE_AMBIGUOUS,
+            img,
+            expected.parent,
+            f"there is no {expected.name}, and more than one other extension-release file is "
+            "acceptable (user.extension-release.strict=0 or the image's base name)",
+            f"keep one extension-release file; best {expected.name}",
+            e.message,
+        )
+        return None
+    if found is None:
+        others = _release_files(src)
+        run.add(
+            Rule.EXTENSION_RELEASE_MISSING,
+            img,
+            expected,
+            f"the extension has no {expected}"
+            + (f" (it has {', '.join(others)})" if others else "")
+            + "; portabled finds an extension's release file by the image's name",
+            fix_name,
+            lacks if raw or not sd.missing_extension_release_is_enoent else _ENOENT,
+        )
+        return None
+    release, cls, reported = found
+    exact = _RELEASE_DIRS[cls.value] / f"extension-release.{name}"
+    if not src.exists(exact):
+        run.add(
+            Rule.EXTENSION_RELEASE_RENAMED,
+            img,
+            exact.parent,
+            f"there is no {exact.name}; systemd {sd.version} accepts "
+            + ", ".join(_release_files(src))
+            + " instead (the image name without its version, 256+, or the "
+            "user.extension-release.strict=0 attribute), systemd 252 to 255 do not",
+            fix_name,
+        )
+    verdict = extension_verdict(base, release, sd, host_arch=run.host_arch)
+    if verdict is not None:
+        rule, message, fix = verdict
+        run.add(
+            rule,
+            img,
+            reported,
+            message,
+            fix,
+            f"Image {img.path} extension-release metadata does not match the root's",
+        )
+    return release
+
+
+def _release_files(src: ImageSource) -> list[str]:
+    """The ``extension-release.*`` files an extension has (for messages)."""
+    out = []
+    for d in _RELEASE_DIRS.values():
+        try:
+            names = src.listdir(src.resolve(d)) if src.is_dir(d) else []
+        except ImagePathError:
+            names = []
+        out += [str(d / n) for n in sorted(names) if n.startswith("extension-release.")]
+    return out
+
+
+def extension_verdict(
+    base: EnvFile | None, ext: EnvFile, systemd: Systemd, *, host_arch: str | None = None
+) -> tuple[Rule, str, str] | None:
+    """Why ``extension_release_validate()`` rejects ``ext`` on ``base``: ``(rule, what is
+    wrong, how to fix it)``, or ``None`` when it accepts it (the same answer as
+    :func:`portablekit.dissect.validate_extension`; with no base os-release only the
+    extension's own fields are judged)."""
+    if not ext.assignments:
+        return (
+            Rule.EXTENSION_ID_MISSING,
+            "the extension-release file assigns nothing",
+            "add ID= (the base image's ID, or _any) and VERSION_ID= or SYSEXT_LEVEL=",
+        )
+    scope = ext.pair("SYSEXT_SCOPE")
+    if scope is not None and "portable" not in scope.split():
+        return (
+            Rule.EXTENSION_SCOPE,
+            f"SYSEXT_SCOPE={scope} does not include portable"
+            if scope.strip()
+            else "SYSEXT_SCOPE= is set but empty, so the extension is for no scope at all",
+            "add portable to SYSEXT_SCOPE= (SYSEXT_SCOPE=system portable), or remove the line "
+            "(the default is 'system portable')",
+        )
+    host = host_arch or host_architecture()
+    arch = ext.pair("ARCHITECTURE")
+    if arch and arch != "_any" and arch != host:
+        return (
+            Rule.EXTENSION_ARCHITECTURE,
+            f"ARCHITECTURE={arch}, but the host is {host}",
+            f"build the extension for {host}, or set ARCHITECTURE=_any if it has no binaries",
+        )
+    ext_id = ext.pair("ID")
+    base_id = base.get("ID") if base is not None else None
+    if not ext_id:
+        return (
+            Rule.EXTENSION_ID_MISSING,
+            "ID= is missing or empty",
+            f"set ID={base_id or 'the base image ID'} (or ID=_any for any OS)",
+        )
+    if ext_id == "_any" or base is None:
+        return None
+    like = base.words("ID_LIKE") if systemd.extension_id_like else ()
+    if ext_id != base_id and ext_id not in like:
+        also = f" or one of its ID_LIKE={' '.join(like)}" if like else ""
+        return (
+            Rule.EXTENSION_ID_MISMATCH,
+            f"ID={ext_id}, but the base image has ID={base_id}{also}",
+            f"build the extension for the base's OS and set ID={base_id}, or ID=_any if it "
+            "fits any OS",
+        )
+    base_version = base.get("VERSION_ID") or ""
+    base_level = base.get("SYSEXT_LEVEL") or ""
+    ext_level = ext.pair("SYSEXT_LEVEL") or ""
+    ext_version = ext.pair("VERSION_ID") or ""
+    if not base_version and not base_level:
+        return None
+    if base_level and ext_level:
+        if base_level == ext_level:
+            return None
+        return (
+            Rule.EXTENSION_VERSION,
+            f"SYSEXT_LEVEL={ext_level}, but the base image has SYSEXT_LEVEL={base_level}",
+            f"build the extension for level {base_level} and set SYSEXT_LEVEL={base_level}",
+        )
+    if base_version and ext_version != base_version:
+        why = (
+            f" (SYSEXT_LEVEL={ext_level} does not count: the base has no SYSEXT_LEVEL=)"
+            if ext_level
+            else ""
+        )
+        return (
+            Rule.EXTENSION_VERSION,
+            f"VERSION_ID={ext_version or '(unset)'}, but the base image has "
+            f"VERSION_ID={base_version}{why}",
+            f"build the extension for that release and set VERSION_ID={base_version}",
+        )
+    return None
+
+
+# -- ELF executables -----------------------------------------------------------------------------
+
+_ELF_DIRS = tuple(PurePosixPath(d) for d in ("/usr/bin", "/usr/sbin", "/bin", "/sbin"))
+#: (e_machine, EI_CLASS, EI_DATA) -> systemd's architecture name
+_ELF_ARCHES = {
+    (62, 2, 1): "x86-64", (62, 1, 1): "x32", (3, 1, 1): "x86",
+    (183, 2, 1): "arm64", (183, 2, 2): "arm64-be", (40, 1, 1): "arm", (40, 1, 2): "arm-be",
+    (243, 2, 1): "riscv64", (243, 1, 1): "riscv32", (258, 2, 1): "loongarch64",
+    (22, 2, 2): "s390x", (22, 1, 2): "s390", (21, 2, 1): "ppc64-le", (21, 2, 2): "ppc64",
+    (20, 1, 2): "ppc", (20, 1, 1): "ppc-le",
+}  # fmt: skip
+#: what a host of each architecture runs besides its own binaries
+_ALSO_RUNS = {
+    "x86-64": ("x86", "x32"),
+    "arm64": ("arm",),
+    "s390x": ("s390",),
+    "ppc64": ("ppc",),
+}
+_MAX_INTERP = 4096
+
+
+def _elf_candidates(src: ImageSource, max_entries: int) -> Iterator[PurePosixPath]:
+    """Executable regular files in the binary directories (top level) and below ``/usr/lib*``
+    (recursively, links not followed), each directory once; at most ``max_entries`` entries
+    looked at."""
+    dirs = list(_ELF_DIRS)
+    try:
+        usr = src.resolve("/usr")
+        if src.is_dir(usr):
+            dirs += [PurePosixPath("/usr", n) for n in sorted(src.listdir(usr)) if n[:3] == "lib"]
+    except ImagePathError:
+        pass
+    seen: set[PurePosixPath] = set()
+    looked = 0
+    for d in dirs:
+        try:
+            real = src.resolve(d)
+            if not src.is_dir(real) or real in seen:
+                continue
+        except ImagePathError:
+            continue
+        seen.add(real)
+        stack = [real]
+        while stack:
+            cur = stack.pop()
+            try:
+                names = sorted(src.listdir(cur), reverse=True)
+            except ImagePathError:
+                continue
+            for name in names:
+                looked += 1
+                if looked > max_entries:
+                    return
+                p = cur / name
+                try:
+                    st = src.lstat(p)
+                except ImagePathError:
+                    continue
+                if st.kind is FileKind.DIR and d.name.startswith("lib") and p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+                elif st.kind is FileKind.FILE and st.mode & 0o111 and st.size >= 52:
+                    yield p
+
+
+def _read_elf(src: ImageSource, path: PurePosixPath) -> tuple[str | None, str | None] | None:
+    """``(interpreter, architecture)`` from an ELF file's headers; ``None`` if not ELF."""
+    head = src.read_bytes(path, 0, 64)
+    if len(head) < 52 or head[:4] != b"\x7fELF" or head[4] not in (1, 2) or head[5] not in (1, 2):
+        return None
+    cls, data = head[4], head[5]
+    e = "<" if data == 1 else ">"
+    (machine,) = struct.unpack_from(e + "H", head, 18)
+    arch = _ELF_ARCHES.get((machine, cls, data))
+    if cls == 2:
+        if len(head) < 64:
+            return None
+        (phoff,) = struct.unpack_from(e + "Q", head, 32)
+        phentsize, phnum = struct.unpack_from(e + "HH", head, 54)
+        entry = 56
+    else:
+        (phoff,) = struct.unpack_from(e + "I", head, 28)
+        phentsize, phnum = struct.unpack_from(e + "HH", head, 42)
+        entry = 32
+    if phentsize < entry or not 0 < phnum <= 512:
+        return None, arch
+    table = src.read_bytes(path, phoff, phentsize * phnum)
+    for i in range(len(table) // phentsize):
+        at = i * phentsize
+        (p_type,) = struct.unpack_from(e + "I", table, at)
+        if p_type != 3:  # PT_INTERP
+            continue
+        if cls == 2:
+            (offset,) = struct.unpack_from(e + "Q", table, at + 8)
+            (size,) = struct.unpack_from(e + "Q", table, at + 32)
+        else:
+            offset, size = (
+                struct.unpack_from(e + "I", table, at + 4)[0],
+                struct.unpack_from(e + "I", table, at + 16)[0],
+            )
+        if not 0 < size <= _MAX_INTERP:
+            return None, arch
+        interp = src.read_bytes(path, offset, size).split(b"\0", 1)[0]
+        return interp.decode("utf-8", "surrogateescape") or None, arch
+    return None, arch
+
+
+def _examples(paths: Sequence[PurePosixPath]) -> str:
+    shown = ", ".join(str(p) for p in paths[:3])
+    return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def _check_elf(run: _Run, layers: list[tuple[ImageSource, Image]]) -> None:
+    """Read the ELF headers of up to ``run.max_elf_files`` executables (all layers)."""
+    budget = run.max_elf_files
+    loaders: dict[str, list[tuple[int, PurePosixPath]]] = {}
+    foreign: dict[str, list[tuple[int, PurePosixPath]]] = {}
+    runs = {run.host_arch, *_ALSO_RUNS.get(run.host_arch, ())}
+    for i, (src, _) in enumerate(layers):
+        for path in _elf_candidates(src, budget * 20):
+            if budget <= 0:
+                break
+            budget -= 1
+            try:
+                elf = _read_elf(src, path)
+            except (ImagePathError, struct.error):
+                continue
+            if elf is None:
+                continue
+            interp, arch = elf
+            if interp is not None:
+                loaders.setdefault(interp, []).append((i, path))
+            if arch is not None and arch not in runs:
+                foreign.setdefault(arch, []).append((i, path))
+    for interp, users in loaders.items():
+        target = PurePosixPath("/", interp)
+        if any(_is_file(src, target) for src, _ in layers):
+            continue
+        problem = _describe_missing(layers[0][0], target, FileKind.FILE) or f"{target} is missing"
+        first, paths = users[0][0], [p for _, p in users]
+        plural = len(paths) > 1
+        run.add(
+            Rule.DYNAMIC_LOADER,
+            layers[first][1],
+            target,
+            f"{_examples(paths)} {'need' if plural else 'needs'} the dynamic loader {interp} "
+            f"(ELF PT_INTERP), but {problem}; {'they' if plural else 'it'} cannot start",
+            "add the C library's loader and the libraries the executables link to the image "
+            "(Debian: the libc6 package; with a merged /usr also the /lib64 -> usr/lib64 link), "
+            "or link the executables statically",
+        )
+    for arch, users in foreign.items():
+        first, paths = users[0][0], [p for _, p in users]
+        run.add(
+            Rule.ELF_ARCHITECTURE,
+            layers[first][1],
+            paths[0],
+            f"{_examples(paths)} {'are' if len(paths) > 1 else 'is'} built for {arch}; "
+            f"a {run.host_arch} host cannot run {'them' if len(paths) > 1 else 'it'}",
+            f"build the image for {run.host_arch}",
+        )
+
+
+def _is_file(src: ImageSource, path: PurePosixPath) -> bool:
+    try:
+        return src.kind(path) is FileKind.FILE
+    except ImagePathError:
+        return False
