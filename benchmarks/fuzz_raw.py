@@ -14,6 +14,7 @@ import argparse
 import collections
 import random
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -49,6 +50,8 @@ def rich_seeds() -> dict[str, bytes]:
         ).read_bytes()
     except MissingToolError as e:
         print(f"(some rich seeds skipped: {e})")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return seeds
 
 
