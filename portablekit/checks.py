@@ -61,7 +61,7 @@ from .names import derive_prefix, extension_name, image_name_is_valid
 from .osrelease import EnvFile
 from .source import FileKind, ImageSource
 from .unitfile import UnitFile as ParsedUnitFile
-from .versions import Systemd
+from .versions import DEFAULT_VERSION, Systemd
 
 __all__ = [
     "MOUNT_POINTS",
@@ -314,7 +314,7 @@ def check_image(
     Returns the findings, errors first, then warnings, then info; within a severity base image
     first, then the extensions in order.
     """
-    sd = systemd if isinstance(systemd, Systemd) else Systemd(systemd or 257)
+    sd = systemd if isinstance(systemd, Systemd) else Systemd(systemd or DEFAULT_VERSION)
     run = _Run(sd, host_arch or host_architecture(), max_elf_files)
     img = _as_image(image, source)
     layers = [(source, img)] + [(src, _as_image(e, src)) for src, e in extensions]

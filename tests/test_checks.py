@@ -341,6 +341,28 @@ def test_os_release_parse_error_has_a_location() -> None:
     assert Rule.UNIT_TYPE in {g.rule for g in findings}
 
 
+def test_unreadable_os_release() -> None:
+    tree = dict(SAMPLES["minimal"].files)
+    tree["usr/lib/os-release"] = None  # a directory
+    f = one(check_image(MemorySource(tree), "minimal", host_arch=ARCH), Rule.OS_RELEASE_MISSING)
+    assert (f.path, f.portabled_message) == ("/etc/os-release", "Is a directory")
+    assert f.message == "the os-release file cannot be read: Is a directory"
+
+
+def test_relative_unit_link_that_leaves_the_image() -> None:
+    tree = dict(SAMPLES["minimal"].files)
+    # inside the image ".." stops at the root; through the host's root it climbs out of it
+    tree["usr/lib/systemd/system/minimal-out.service"] = Symlink("../../../../../etc/out.service")
+    tree["etc/out.service"] = "[Service]\nExecStart=/usr/bin/minimald\n"
+    tree["usr/lib/systemd/system/minimal-in.service"] = Symlink("../../../../etc/out.service")
+    findings = check_image(MemorySource(tree), "minimal", host_arch=ARCH)
+    (f,) = [g for g in findings if g.rule is Rule.UNIT_ABSOLUTE_LINK]
+    assert f.path == "/usr/lib/systemd/system/minimal-out.service"
+    assert f.message.startswith("a symlink to '../../../../../etc/out.service': portabled of ")
+    assert not [g for g in check_image(MemorySource(tree), "minimal", systemd=262, host_arch=ARCH)
+                if g.rule is Rule.UNIT_ABSOLUTE_LINK]  # fmt: skip
+
+
 def test_to_dict() -> None:
     f = one(check_sample("broken-unit-syntax"), Rule.UNIT_UNPARSABLE)
     assert f.to_dict() == {
