@@ -125,7 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return demo_main(rest[1:], sd)
             from . import extra_cli
 
-            return extra_cli.dispatch(first, rest[1:], sd, opts.get("root"))
+            # without --systemd the sandbox's own version applies
+            return extra_cli.dispatch(
+                first, rest[1:], sd if "systemd" in opts else None, opts.get("root")
+            )
         root_arg = opts.get("root")
         root_path = (
             Path(str(root_arg)) if root_arg else Path(os.environ.get("PORTABLEKIT_ROOT", "/"))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
 
-from .errors import FileTooLargeError, ImagePathError, PortabledError
+from .errors import EnvFileError, FileTooLargeError, ImagePathError, PortabledError
 from .host import Host
 from .image import Image, image_at_path, lookup_image, open_image_with_policy
 from .names import (
@@ -474,6 +474,8 @@ def dissect(
         )
     except ImagePathError as e:
         raise PortabledError.from_errno(e.errno or errno.EIO, detail=str(e)) from e
+    except EnvFileError as e:  # portabled's env-file parser fails with EINVAL
+        raise PortabledError.from_errno(errno.EINVAL, detail=str(e)) from e
 
 
 def _dissect(

@@ -140,3 +140,15 @@ def test_python_m_and_version(host_dir: Path) -> None:
         check=False,
     )
     assert p.returncode == 0 and p.stdout.startswith("systemd 262 (262-1)")
+
+
+def test_invalid_utf8_os_release_is_einval(
+    host_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = SandboxRoot(host_dir)
+    root.write_file("/var/lib/portables/bad/usr/lib/os-release", b"ID=\xff\n")
+    root.write_file("/var/lib/portables/bad/usr/lib/systemd/system/bad.service", "[Service]\n")
+    rc, _, err = _run(capsys, "--root", str(host_dir), "attach", "bad")
+    assert rc == 1
+    assert "AttachImage failed: Invalid argument\n" in err
+    assert "/usr/lib/os-release:1: invalid UTF-8" in err
