@@ -40,7 +40,7 @@ from __future__ import annotations
 import errno
 import os
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -54,6 +54,7 @@ from .dissect import (
     read_os_release,
     scan_units,
 )
+from .elf import ALSO_RUNS, elf_candidates, read_elf
 from .errors import EnvFileError, ImagePathError, PortabledError, UnitFileError, UsageError
 from .host import Host
 from .image import Image, ImageKind, image_at_path, lookup_image, normalize_client_path, open_image
@@ -978,110 +979,6 @@ def extension_verdict(
 
 # -- ELF executables -----------------------------------------------------------------------------
 
-_ELF_DIRS = tuple(PurePosixPath(d) for d in ("/usr/bin", "/usr/sbin", "/bin", "/sbin"))
-#: (e_machine, EI_CLASS, EI_DATA) -> systemd's architecture name
-_ELF_ARCHES = {
-    (62, 2, 1): "x86-64", (62, 1, 1): "x32", (3, 1, 1): "x86",
-    (183, 2, 1): "arm64", (183, 2, 2): "arm64-be", (40, 1, 1): "arm", (40, 1, 2): "arm-be",
-    (243, 2, 1): "riscv64", (243, 1, 1): "riscv32", (258, 2, 1): "loongarch64",
-    (22, 2, 2): "s390x", (22, 1, 2): "s390", (21, 2, 1): "ppc64-le", (21, 2, 2): "ppc64",
-    (20, 1, 2): "ppc", (20, 1, 1): "ppc-le",
-}  # fmt: skip
-#: what a host of each architecture runs besides its own binaries
-_ALSO_RUNS = {
-    "x86-64": ("x86", "x32"),
-    "arm64": ("arm",),
-    "s390x": ("s390",),
-    "ppc64": ("ppc",),
-}
-_MAX_INTERP = 4096
-
-
-def _elf_candidates(src: ImageSource, max_entries: int) -> Iterator[PurePosixPath]:
-    """Executable regular files in the binary directories (top level) and below ``/usr/lib*``
-    (recursively, links not followed), each directory once; at most ``max_entries`` entries
-    looked at."""
-    dirs = list(_ELF_DIRS)
-    try:
-        usr = src.resolve("/usr")
-        if src.is_dir(usr):
-            dirs += [PurePosixPath("/usr", n) for n in sorted(src.listdir(usr)) if n[:3] == "lib"]
-    except ImagePathError:
-        pass
-    seen: set[PurePosixPath] = set()
-    looked = 0
-    for d in dirs:
-        try:
-            real = src.resolve(d)
-            if not src.is_dir(real) or real in seen:
-                continue
-        except ImagePathError:
-            continue
-        seen.add(real)
-        stack = [real]
-        while stack:
-            cur = stack.pop()
-            try:
-                names = sorted(src.listdir(cur), reverse=True)
-            except ImagePathError:
-                continue
-            for name in names:
-                looked += 1
-                if looked > max_entries:
-                    return
-                p = cur / name
-                try:
-                    st = src.lstat(p)
-                except ImagePathError:
-                    continue
-                if st.kind is FileKind.DIR and d.name.startswith("lib") and p not in seen:
-                    seen.add(p)
-                    stack.append(p)
-                elif st.kind is FileKind.FILE and st.mode & 0o111 and st.size >= 52:
-                    yield p
-
-
-def _read_elf(src: ImageSource, path: PurePosixPath) -> tuple[str | None, str | None] | None:
-    """``(interpreter, architecture)`` from an ELF file's headers; ``None`` if not ELF."""
-    head = src.read_bytes(path, 0, 64)
-    if len(head) < 52 or head[:4] != b"\x7fELF" or head[4] not in (1, 2) or head[5] not in (1, 2):
-        return None
-    cls, data = head[4], head[5]
-    e = "<" if data == 1 else ">"
-    (machine,) = struct.unpack_from(e + "H", head, 18)
-    arch = _ELF_ARCHES.get((machine, cls, data))
-    if cls == 2:
-        if len(head) < 64:
-            return None
-        (phoff,) = struct.unpack_from(e + "Q", head, 32)
-        phentsize, phnum = struct.unpack_from(e + "HH", head, 54)
-        entry = 56
-    else:
-        (phoff,) = struct.unpack_from(e + "I", head, 28)
-        phentsize, phnum = struct.unpack_from(e + "HH", head, 42)
-        entry = 32
-    if phentsize < entry or not 0 < phnum <= 512:
-        return None, arch
-    table = src.read_bytes(path, phoff, phentsize * phnum)
-    for i in range(len(table) // phentsize):
-        at = i * phentsize
-        (p_type,) = struct.unpack_from(e + "I", table, at)
-        if p_type != 3:  # PT_INTERP
-            continue
-        if cls == 2:
-            (offset,) = struct.unpack_from(e + "Q", table, at + 8)
-            (size,) = struct.unpack_from(e + "Q", table, at + 32)
-        else:
-            offset, size = (
-                struct.unpack_from(e + "I", table, at + 4)[0],
-                struct.unpack_from(e + "I", table, at + 16)[0],
-            )
-        if not 0 < size <= _MAX_INTERP:
-            return None, arch
-        interp = src.read_bytes(path, offset, size).split(b"\0", 1)[0]
-        return interp.decode("utf-8", "surrogateescape") or None, arch
-    return None, arch
-
 
 def _examples(paths: Sequence[PurePosixPath]) -> str:
     shown = ", ".join(str(p) for p in paths[:3])
@@ -1093,14 +990,14 @@ def _check_elf(run: _Run, layers: list[tuple[ImageSource, Image]]) -> None:
     budget = run.max_elf_files
     loaders: dict[str, list[tuple[int, PurePosixPath]]] = {}
     foreign: dict[str, list[tuple[int, PurePosixPath]]] = {}
-    runs = {run.host_arch, *_ALSO_RUNS.get(run.host_arch, ())}
+    runs = {run.host_arch, *ALSO_RUNS.get(run.host_arch, ())}
     for i, (src, _) in enumerate(layers):
-        for path in _elf_candidates(src, budget * 20):
+        for path in elf_candidates(src, budget * 20):
             if budget <= 0:
                 break
             budget -= 1
             try:
-                elf = _read_elf(src, path)
+                elf = read_elf(src, path)
             except (ImagePathError, struct.error):
                 continue
             if elf is None:
