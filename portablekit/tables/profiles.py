@@ -1,0 +1,151 @@
+"""Frames of profiles: what each portable profile sets, across profiles or systemd versions, and
+how each changes the ``systemd-analyze security`` checks and score of a unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from ..directives import lookup
+from ..host import Host
+from ..profilediff import ProfileComparison, compare_profiles
+from ..profiles import builtin_profile
+from ..unitfile import UnitFile
+from ._common import INT, STR, _frame
+
+__all__ = [
+    "profile_checks_frame",
+    "profile_matrix_frame",
+    "profile_versions_frame",
+    "scores_frame",
+]
+
+
+def _comparison(
+    profiles: Sequence[str] | Mapping[str, str],
+    version: int,
+    host: Host | None,
+    unit: tuple[str, str] | None = None,
+) -> ProfileComparison:
+    specs: Sequence[str] | Mapping[str, UnitFile]
+    if isinstance(profiles, Mapping):
+        specs = {n: UnitFile.parse(t, origin=f"{n}/service.conf") for n, t in profiles.items()}
+    else:
+        specs = list(profiles)
+    return compare_profiles(
+        specs,
+        version=host.systemd.version if host is not None else version,
+        root=host.root if host is not None else None,
+        unit=unit[1] if unit is not None else None,
+        unit_name=unit[0] if unit is not None else None,
+    )
+
+
+def _category(section: str, name: str) -> str | None:
+    d = lookup(section, name)
+    return str(d.category) if d is not None else None
+
+
+def profile_matrix_frame(
+    profiles: Sequence[str] | Mapping[str, str],
+    version: int = 257,
+    *,
+    host: Host | None = None,
+    only_differences: bool = False,
+) -> pd.DataFrame:
+    """Directive × profile: the value each profile gives each directive (missing: not set;
+    ``""``: set to the empty value, e.g. ``strict``'s empty ``CapabilityBoundingSet=``).
+
+    ``profiles`` are names (built-in profiles of ``version``, or looked up on ``host`` the way
+    portabled finds them, custom ones included) or a mapping ``name → drop-in text``. Each
+    profile is merged on its own (:mod:`portablekit.profilediff`), so list settings show every
+    item. Columns: ``section``, ``directive``, ``category``, then one per profile in the order
+    given. Rows in the directive table's order (by topic), see :mod:`portablekit.directives`.
+    ``only_differences`` keeps the rows where the profiles disagree.
+    """
+    cmp = _comparison(profiles, version, host)
+    names = list(cmp.names)
+    rows = []
+    for section, directive, values in cmp.rows():
+        if only_differences and len(set(values)) == 1:
+            continue
+        row: dict[str, object] = {
+            "section": section,
+            "directive": directive,
+            "category": _category(section, directive),
+        }
+        row.update(zip(names, values, strict=True))
+        rows.append(row)
+    schema: dict[str, object] = {"section": STR, "directive": STR, "category": STR}
+    schema.update({n: STR for n in names})
+    return _frame(rows, schema)
+
+
+def profile_versions_frame(
+    profile: str, versions: Sequence[int] = (252, 257, 262), *, only_differences: bool = False
+) -> pd.DataFrame:
+    """One built-in profile across systemd versions: directive × version (columns named
+    ``"252"``, ``"257"``, ...), to see what Debian's upgrades changed."""
+    texts = {str(v): builtin_profile(profile, v) for v in versions}
+    return profile_matrix_frame(texts, max(versions), only_differences=only_differences)
+
+
+def profile_checks_frame(
+    profiles: Sequence[str],
+    unit_text: str,
+    unit: str,
+    version: int = 257,
+    *,
+    host: Host | None = None,
+    only_differences: bool = False,
+) -> pd.DataFrame:
+    """``systemd-analyze security`` check × profile for one unit: the badness of each check
+    (0 = fine; missing = not applicable) with each profile attached. Columns: ``check``,
+    ``json_field``, then one per profile. Rows in systemd-analyze's check order."""
+    cmp = _comparison(profiles, version, host, (unit, unit_text))
+    names = list(cmp.names)
+    rows = []
+    for check, field, values in cmp.check_rows(only_differences=only_differences):
+        row: dict[str, object] = {"check": check, "json_field": field}
+        row.update(zip(names, values, strict=True))
+        rows.append(row)
+    schema: dict[str, object] = {"check": STR, "json_field": STR}
+    schema.update({n: INT for n in names})
+    return _frame(rows, schema)
+
+
+SCORES_SCHEMA: dict[str, object] = {
+    "unit": STR,
+    "profile": STR,
+    "version": INT,
+    "exposure": "Float64",
+    "level": STR,
+}
+
+
+def scores_frame(
+    unit_text: str,
+    unit: str,
+    profiles: Sequence[str],
+    version: int = 257,
+    *,
+    host: Host | None = None,
+) -> pd.DataFrame:
+    """The ``systemd-analyze security`` exposure (0.0–10.0) and level of ``unit`` attached
+    from a directory image with each profile. Rows in the order of ``profiles``."""
+    cmp = _comparison(profiles, version, host, (unit, unit_text))
+    rows = []
+    for p in cmp.names:
+        r = cmp.score(p)
+        rows.append(
+            {
+                "unit": unit,
+                "profile": p,
+                "version": cmp.version,
+                "exposure": float(r.score),
+                "level": str(r.level),
+            }
+        )
+    return _frame(rows, SCORES_SCHEMA)
