@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from .errors import EnvFileError, FileTooLargeError, ImagePathError, PortabledError
-from .host import Host
+from .host import SYSTEM_UNIT_PATH, Host
 from .image import Image, image_at_path, lookup_image, open_image_with_policy
 from .names import (
     PORTABLE_UNIT_TYPES,
@@ -53,24 +53,7 @@ __all__ = [
 ]
 
 #: Unit directories inside an image, in portabled's priority order (system scope).
-UNIT_DIRECTORIES = tuple(
-    PurePosixPath(p)
-    for p in (
-        "/etc/systemd/system.control",
-        "/run/systemd/system.control",
-        "/run/systemd/transient",
-        "/run/systemd/generator.early",
-        "/etc/systemd/system",
-        "/etc/systemd/system.attached",
-        "/run/systemd/system",
-        "/run/systemd/system.attached",
-        "/run/systemd/generator",
-        "/usr/local/lib/systemd/system",
-        "/usr/lib/systemd/system",
-        "/lib/systemd/system",
-        "/run/systemd/generator.late",
-    )
-)
+UNIT_DIRECTORIES = tuple(PurePosixPath(p) for p in SYSTEM_UNIT_PATH)
 
 #: The largest unit file portablekit reads (systemd refuses lines over 1 MiB anyway).
 MAX_UNIT_FILE = 64 * 1024 * 1024

@@ -22,7 +22,14 @@ from .names import is_hidden_or_backup, template_of, unit_name_is_valid
 from .source import DirectorySource, FileKind
 from .versions import Systemd
 
-__all__ = ["ACTIVE_STATES", "STATE_DIR", "Host", "attached_dir", "portables_dir"]
+__all__ = [
+    "ACTIVE_STATES",
+    "STATE_DIR",
+    "SYSTEM_UNIT_PATH",
+    "Host",
+    "attached_dir",
+    "portables_dir",
+]
 
 #: Where the simulated service manager keeps its state inside the root.
 STATE_DIR = PurePosixPath("/run/portablekit")
@@ -45,24 +52,29 @@ def portables_dir(runtime: bool) -> PurePosixPath:
     return PurePosixPath("/run/portables" if runtime else "/etc/portables")
 
 
+#: systemd's system unit search path (``lookup_paths_init()``), in priority order; the same
+#: list is searched inside an image (re-rooted there) and on the host.
+SYSTEM_UNIT_PATH = (
+    "/etc/systemd/system.control",
+    "/run/systemd/system.control",
+    "/run/systemd/transient",
+    "/run/systemd/generator.early",
+    "/etc/systemd/system",
+    "/etc/systemd/system.attached",
+    "/run/systemd/system",
+    "/run/systemd/system.attached",
+    "/run/systemd/generator",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+    "/run/systemd/generator.late",
+)
+
+
 def _unit_path(systemd: Systemd) -> tuple[str, ...]:
-    paths = [
-        "/etc/systemd/system.control",
-        "/run/systemd/system.control",
-        "/run/systemd/transient",
-        "/run/systemd/generator.early",
-        "/etc/systemd/system",
-        "/etc/systemd/system.attached",
-        "/run/systemd/system",
-        "/run/systemd/system.attached",
-        "/run/systemd/generator",
-        "/usr/local/lib/systemd/system",
-        "/usr/lib/systemd/system",
-    ]
     if systemd.host_checks_lib_systemd:
-        paths.append("/lib/systemd/system")
-    paths.append("/run/systemd/generator.late")
-    return tuple(paths)
+        return SYSTEM_UNIT_PATH
+    return tuple(p for p in SYSTEM_UNIT_PATH if p != "/lib/systemd/system")
 
 
 class Host:

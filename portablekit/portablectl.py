@@ -610,26 +610,37 @@ def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
     else:
         plan = plan_attach(ctx.host, image, **kwargs)  # type: ignore[arg-type]
     if ctx.opts.dry_run:
-        if ctx.opts.json:
-            _plan_output(ctx, plan)
-        else:
-            _print_plan(ctx, plan)
-        return 0 if plan.ok else 1
-    root = _require_root(ctx) if plan.ops else ctx.root
-    if root is not None and plan.ops:
-        root.apply(plan)
+        return _show_dry_run(ctx, plan)
     method = _method("ReattachImage" if reattach else "AttachImage", ctx)
-    if plan.error is not None:
-        if ctx.opts.json:
-            _plan_output(ctx, plan)
-        _fail(ctx, f"{method} failed", plan.error)
-        return 1
+    root = ctx.root
+    rc = _apply_and_report(ctx, plan, method)
+    if rc:
+        return rc
+    if root is not None:
+        _after_attach(ctx, root, plan)
+    return 0
+
+
+def _show_dry_run(ctx: _Ctx, plan: Plan) -> int:
+    """``--dry-run``: the plan as JSON or as a table; nothing is written."""
     if ctx.opts.json:
         _plan_output(ctx, plan)
     else:
+        _print_plan(ctx, plan)
+    return 0 if plan.ok else 1
+
+
+def _apply_and_report(ctx: _Ctx, plan: Plan, method: str) -> int:
+    """Carry out a plan and print what portablectl prints: the error, or the changes."""
+    if plan.ops:
+        _require_root(ctx).apply(plan)
+    if ctx.opts.json:
+        _plan_output(ctx, plan)
+    if plan.error is not None:
+        _fail(ctx, f"{method} failed", plan.error)
+        return 1
+    if not ctx.opts.json:
         _print_changes(ctx, plan)
-    if root is not None:
-        _after_attach(ctx, root, plan)
     return 0
 
 
@@ -687,23 +698,8 @@ def _verb_detach(ctx: _Ctx) -> int:
         stopped=to_stop if ctx.opts.now else (),
     )
     if ctx.opts.dry_run:
-        if ctx.opts.json:
-            _plan_output(ctx, plan)
-        else:
-            _print_plan(ctx, plan)
-        return 0 if plan.ok else 1
-    if plan.ops:
-        _require_root(ctx).apply(plan)
-    if plan.error is not None:
-        if ctx.opts.json:
-            _plan_output(ctx, plan)
-        _fail(ctx, f"{_method('DetachImage', ctx)} failed", plan.error)
-        return 1
-    if ctx.opts.json:
-        _plan_output(ctx, plan)
-    else:
-        _print_changes(ctx, plan)
-    return 0
+        return _show_dry_run(ctx, plan)
+    return _apply_and_report(ctx, plan, _method("DetachImage", ctx))
 
 
 def _verb_unsupported(ctx: _Ctx) -> int:
