@@ -65,10 +65,21 @@ def test_image_explorer(full_root: SandboxRoot) -> None:
 
 def test_image_explorer_shows_findings(full_root: SandboxRoot) -> None:
     def checker(host: Any, image: str) -> list[dict[str, str]]:
-        return [{"severity": "warning", "code": "demo", "image": image, "message": "looked"}]
+        return [{"severity": "warning", "code": "demo", "image": image, "message": f"{image} x"}]
 
     ex = ImageExplorer(full_root, image="minimal", checker=checker)
-    assert "demo" in text(ex.findings.value) and "minimal" in text(ex.findings.value)
+    shown = text(ex.findings.value)
+    assert "demo" in shown and "minimal x" in shown
+    assert "image" not in shown.split()  # one image is shown: no column repeating its name
+    ex.image.value = "webapp_2.1"
+    assert "webapp_2.1 x" in text(ex.findings.value)
+    ex.close()
+
+
+def test_image_explorer_runs_the_real_checks(full_root: SandboxRoot) -> None:
+    ex = ImageExplorer(full_root, image="minimal")
+    shown = text(ex.findings.value)
+    assert "unit-type" in shown and "minimal.mount" in shown
     ex.close()
 
 

@@ -21,7 +21,7 @@ from ..names import derive_prefix
 from ..sandbox import SandboxRoot
 from ..tables import findings_frame, release_frame, units_frame
 from ._base import Tool, as_host
-from .render import frame_html
+from .render import frame_html, styled
 
 __all__ = ["Checker", "ImageExplorer", "default_checker"]
 
@@ -168,4 +168,10 @@ class ImageExplorer(Tool):
         if not found:
             self.findings.value = "<p>no findings</p>"
             return
-        self.findings.value = frame_html(findings_frame(found), "explorer_findings")
+        # one image is shown: its name would repeat on every row
+        frame = findings_frame(found).drop(columns=["image"])
+        wide = {"min-width": "24em", "white-space": "normal"}
+        st = styled(frame, "explorer_findings").set_properties(
+            subset=["message", "fix", "portabled_message"], **wide
+        )
+        self.findings.value = frame_html(st)

@@ -96,5 +96,6 @@ def test_lab_runs_the_widget_notebook_and_a_dropdown_changes_the_table(
     errors = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
     assert errors.count() == 0
 
+    page.set_viewport_size({"width": 1400, "height": 2400})  # the whole tool in view
     explorer.scroll_into_view_if_needed()
     explorer.screenshot(path=str(artifacts / "lab-image-explorer.png"))
