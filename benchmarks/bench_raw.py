@@ -8,6 +8,7 @@ For each image kind it builds a 64 MiB and a 1 GiB image holding about 3,000 and
 * the bytes read from the image file (an unbuffered file object wrapped to count);
 * the peak Python memory of one inspect (tracemalloc);
 * the same inspect in a fresh interpreter (start-up and import included);
+* ``systemd-dissect --copy-from`` of os-release: the real dissection (root, loop devices);
 * the same work done with the real tools (``unsquashfs``, ``debugfs``, ``dump.erofs`` and
   ``fsck.erofs --extract``; with ``PORTABLEKIT_DUMP_EROFS`` pointing at an erofs-utils 1.8+
   ``dump.erofs``, its ``--cat`` per file instead of extracting everything), for comparison.
@@ -218,6 +219,25 @@ def tool_time(kind: str, img: Path, work: Path, runs: int) -> tuple[str, float]:
     return "dump.erofs --ls + fsck.erofs --extract", median_ms(er, max(1, runs // 3))
 
 
+def dissect_time(img: Path, runs: int) -> tuple[str, float]:
+    """``systemd-dissect --copy-from IMAGE /usr/lib/os-release -``: the real dissection (root,
+    loop devices), reading one file only."""
+    tool = shutil.which("systemd-dissect")
+    if tool is None:
+        return "n/a (systemd-dissect: apt install systemd-container)", float("nan")
+    if os.geteuid() != 0:
+        return "n/a (systemd-dissect needs root)", float("nan")
+
+    def run() -> None:
+        subprocess.run(
+            [tool, "--copy-from", str(img), "/usr/lib/os-release", "-"],
+            check=True,
+            capture_output=True,
+        )
+
+    return "systemd-dissect --copy-from os-release", median_ms(run, runs)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/portablekit-bench"))
@@ -249,20 +269,27 @@ def main() -> int:
                 tool, tool_ms = tool_time(kind, img, work, max(3, args.runs // 2))
             except (subprocess.CalledProcessError, OSError) as e:
                 tool, tool_ms = f"failed: {str(e)[:60]}", float("nan")
-            rows.append((kind, size, img.stat().st_size, files, r, fresh, tool, tool_ms))
+            try:
+                dis, dis_ms = dissect_time(img, max(3, args.runs // 2))
+            except (subprocess.CalledProcessError, OSError) as e:
+                dis, dis_ms = f"failed: {str(e)[:60]}", float("nan")
+            rows.append(
+                (kind, size, img.stat().st_size, files, r, fresh, tool, tool_ms, dis, dis_ms)
+            )
     print()
     head = (
         "| image | size | files | inspect, in-process (median) | bytes read (reads) "
-        "| peak memory | fresh process | real tools, same work |"
+        "| peak memory | fresh process | real tools, same work | systemd-dissect |"
     )
     print(head)
-    print("|" + "---|" * 8)
-    for kind, _size, nbytes, files, r, fresh, tool, tool_ms in rows:
+    print("|" + "---|" * 9)
+    for kind, _size, nbytes, files, r, fresh, tool, tool_ms, dis, dis_ms in rows:
         tool_cell = f"{tool_ms:.0f} ms ({tool})" if tool_ms == tool_ms else tool
+        dis_cell = f"{dis_ms:.0f} ms" if dis_ms == dis_ms else dis
         print(
             f"| {kind} | {nbytes / (1 << 20):.0f} MiB | {files:,} | {r['ms']:.1f} ms "
             f"| {r['bytes'] / 1024:.0f} KiB ({r['reads']:.0f}) | {r['peak'] / 1024:.0f} KiB "
-            f"| {fresh:.0f} ms | {tool_cell} |"
+            f"| {fresh:.0f} ms | {tool_cell} | {dis_cell} |"
         )
     return 0
 

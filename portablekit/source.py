@@ -339,14 +339,24 @@ class DirectorySource(ImageSource):
         try:
             ffd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
         except OSError as e:
-            raise self._err(e.errno or errno.EIO, path) from None
+            err = e.errno or errno.EIO
+            # a symbolic link is not a regular file (as MemorySource answers)
+            raise self._err(errno.EINVAL if err == errno.ELOOP else err, path) from None
         finally:
             os.close(fd)
-        with os.fdopen(ffd, "rb") as f:
-            if not _stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        try:
+            mode = os.fstat(ffd).st_mode
+            if _stat.S_ISDIR(mode):
+                raise self._err(errno.EISDIR, path)
+            if not _stat.S_ISREG(mode):
                 raise self._err(errno.EINVAL, path)
-            f.seek(offset)
-            return f.read() if size < 0 else f.read(size)
+            with os.fdopen(ffd, "rb") as f:
+                ffd = -1
+                f.seek(offset)
+                return f.read() if size < 0 else f.read(size)
+        finally:
+            if ffd >= 0:
+                os.close(ffd)
 
     def getxattr(self, path: PurePosixPath, name: str) -> bytes | None:
         fd, base = self._parent_fd(path)

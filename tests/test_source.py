@@ -129,3 +129,12 @@ def test_memory_from_source_snapshot(tmp_path: Path) -> None:
 def test_missing_directory_source(tmp_path: Path) -> None:
     with pytest.raises(ImagePathError):
         DirectorySource(tmp_path / "nope")
+
+
+def test_directory_primitives_report_like_memory(tmp_path: Path) -> None:
+    mem, d = _trees(tmp_path)
+    for src in (mem, d):
+        for path, err in (("/etc", errno.EISDIR), ("/lib", errno.EINVAL)):
+            with pytest.raises(ImagePathError) as e:
+                src.read_bytes(P(path))
+            assert e.value.errno == err, (src, path)
