@@ -27,6 +27,9 @@ from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
+from ._argparse import CliParser as _Parser
+from ._argparse import CliUsageError as _UsageError
+from ._argparse import wants_help
 from .checks import Finding, Severity, check_host_image, check_image
 from .errors import PortableKitError
 from .source import DirectorySource, ImageSource
@@ -65,19 +68,8 @@ def _sandbox_version(root: str) -> int | None:
 # -- check ---------------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports errors as an exception instead of exiting."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(f"{self.prog}: {message}")
-
-
-class _UsageError(Exception):
-    pass
-
-
 def _check_parser() -> _Parser:
-    p = _Parser(prog="portablekit check", add_help=False)
+    p = _Parser("portablekit check", "Everything wrong with a portable image, as findings.")
     p.add_argument("image")
     p.add_argument("--extension", action="append", default=[])
     p.add_argument("--prefix", action="append", default=None)
@@ -108,6 +100,8 @@ def check_main(
     root: str | None = None,
 ) -> int:
     """``portablekit check ...``; ``systemd``/``root`` are defaults for the options."""
+    if wants_help(_check_parser(), argv, stdout):
+        return 0
     try:
         args = _check_parser().parse_args(list(argv))
         version = _version(args.systemd if args.systemd is not None else systemd)

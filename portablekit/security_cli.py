@@ -27,6 +27,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from ._argparse import CliParser as _Parser
+from ._argparse import CliUsageError as _UsageError
+from ._argparse import wants_help
 from .errors import PortableKitError
 from .profilediff import ProfileComparison, compare_profiles
 from .security import (
@@ -42,17 +45,6 @@ from .unitfile import ParseWarning, UnitFile
 __all__ = ["compare_profiles_main", "security_main"]
 
 _UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".target")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports errors as an exception instead of exiting."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(f"{self.prog}: {message}")
-
-
-class _UsageError(Exception):
-    pass
 
 
 def _version(value: str | int | None) -> int:
@@ -71,7 +63,10 @@ def _version(value: str | int | None) -> int:
 
 
 def _security_parser() -> _Parser:
-    p = _Parser(prog="portablekit security", add_help=False)
+    p = _Parser(
+        "portablekit security",
+        "Score a unit as systemd-analyze security does, after attach with a profile.",
+    )
     p.add_argument("target")
     p.add_argument("units", nargs="*")
     p.add_argument("--profile", default="default")
@@ -115,6 +110,8 @@ def security_main(
     root: str | None = None,
 ) -> int:
     """``portablekit security ...``; ``systemd``/``root`` are defaults for the options."""
+    if wants_help(_security_parser(), argv, stdout):
+        return 0
     try:
         args = _security_parser().parse_args(_json_option(argv))
         version = _version(args.systemd if args.systemd is not None else systemd)
@@ -260,7 +257,10 @@ def _score_image(
 
 
 def _compare_parser() -> _Parser:
-    p = _Parser(prog="portablekit compare-profiles", add_help=False)
+    p = _Parser(
+        "portablekit compare-profiles",
+        "Profiles side by side: directive matrix, differences, scores.",
+    )
     p.add_argument("profiles", nargs="*")
     p.add_argument("--systemd")
     p.add_argument("--root")
@@ -280,6 +280,8 @@ def compare_profiles_main(
     root: str | None = None,
 ) -> int:
     """``portablekit compare-profiles ...``: directive matrix, differences, and scores."""
+    if wants_help(_compare_parser(), argv, stdout):
+        return 0
     try:
         args = _compare_parser().parse_args(list(argv))
         version = _version(args.systemd if args.systemd is not None else systemd)

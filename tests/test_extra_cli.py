@@ -221,3 +221,9 @@ def test_check_main_options() -> None:
     out, err = io.StringIO(), io.StringIO()
     assert check_main(["x", "--systemd", "300"], out, err) == 2
     assert err.getvalue() == "portablekit check: --systemd must be one of 252|257|262, not '300'\n"
+
+
+@pytest.mark.parametrize("cmd", ["security", "compare-profiles", "check"])
+def test_help(cmd: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([cmd, "--help"]) == 0
+    assert capsys.readouterr().out.startswith(f"usage: portablekit {cmd}")
