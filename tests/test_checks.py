@@ -531,7 +531,7 @@ def _elf32_be(interp: str, machine: int = 22) -> bytes:
 
 
 def test_loader_found_through_links_inside_the_image() -> None:
-    from portablekit.samples import _elf
+    from portablekit.sampledata import _elf
 
     tree = dict(SAMPLES["minimal"].files)
     tree["usr/bin/app"] = _elf("/lib64/ld-linux-x86-64.so.2")
@@ -575,7 +575,7 @@ def test_elf_headers_of_other_kinds() -> None:
 
 
 def test_elf_reading_is_bounded() -> None:
-    from portablekit.samples import _elf
+    from portablekit.sampledata import _elf
 
     tree = dict(SAMPLES["minimal"].files)
     for i in range(50):
@@ -765,7 +765,7 @@ _BYTES = [b"", b"ID=debian\n", b"ID=debian\nPORTABLE_PREFIXES=x\n", b"ID=\xff\n"
 
 @st.composite
 def _trees(draw: st.DrawFn) -> MemorySource:
-    from portablekit.samples import _elf
+    from portablekit.sampledata import _elf
 
     src = MemorySource()
     for _ in range(draw(st.integers(0, 25))):

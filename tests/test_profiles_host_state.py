@@ -126,3 +126,31 @@ def test_versions() -> None:
         Systemd(257).bare_name_matches_everything and not Systemd(262).bare_name_matches_everything
     )
     assert Systemd(252).copy_modes == ("auto", "copy", "symlink")
+
+
+@pytest.mark.parametrize(
+    ("fstype", "table"), [("squashfs", None), ("erofs", None), ("ext4", "gpt")]
+)
+def test_raw_samples_attach_like_the_directories(
+    tmp_path: Path, fstype: str, table: str | None
+) -> None:
+    import shutil
+
+    from portablekit.dissect import dissect
+    from portablekit.samples import build_raw_sample
+
+    tool = {"squashfs": "mksquashfs", "erofs": "mkfs.erofs", "ext4": "mkfs.ext4"}[fstype]
+    if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists():
+        pytest.skip(f"{tool} is not installed (make tools installs it)")
+    root = SandboxRoot.init(tmp_path / "r", 262)
+    img = build_raw_sample(
+        "minimal", root.machine_path("/var/lib/portables/minimal.raw"), fstype=fstype, table=table
+    )
+    assert img.is_file()
+    raw = dissect(root.host, "minimal", matches=["minimal"])
+    assert [u.name for u in raw.units] == [
+        "minimal-worker.service",
+        "minimal.service",
+        "minimal.socket",
+    ]
+    assert raw.base.policy is not None
