@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import platform
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
 
@@ -396,12 +396,6 @@ def validate_extension(
 
 
 # -- putting it together ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Lookup:
-    image: Image
-    source: ImageSource = field(compare=False)
 
 
 def _host_reader(host: Host, image: Image) -> UnitReader | None:

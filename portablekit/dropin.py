@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from .dissect import Dissection, Layer, ReleaseClass, UnitFile
+from .dissect import Dissection, Layer, UnitFile
 from .host import Host
 from .image import vpick
 from .names import escape_marker_path, image_base_name, image_name_is_valid
@@ -308,8 +308,3 @@ def read_marker(host: Host, dropin_dir: PurePosixPath) -> tuple[str, ...] | None
     if text is None:
         return None
     return parse_marker(text)
-
-
-def release_of(layer: Layer) -> ReleaseClass | None:
-    """The release class a layer was recognised by (re-exported for tables)."""
-    return layer.release_class

@@ -282,12 +282,3 @@ def replay(
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
-
-
-def scenario_min_version(scenario: Path) -> int:
-    """The lowest systemd version a scenario is recorded for (``min-version``, default 0)."""
-    p = scenario / "min-version"
-    try:
-        return int(p.read_text().strip())
-    except (OSError, ValueError):
-        return 0

@@ -373,10 +373,6 @@ class DirectorySource(ImageSource):
         finally:
             os.close(ffd)
 
-    def host_path(self, path: str | PurePosixPath) -> Path:
-        """The host path of ``path`` after resolving it inside the tree."""
-        return self._host(self.resolve(path))
-
 
 # --------------------------------------------------------------------------------------------
 # An in-memory tree

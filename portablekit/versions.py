@@ -98,11 +98,6 @@ class Systemd:
         return self.version >= 253
 
     @property
-    def skips_hidden_images(self) -> bool:
-        """Hidden entries of the search paths are images in 252 too; never skipped."""
-        return False
-
-    @property
     def hidden_images_read_only(self) -> bool:
         """259+: images whose name starts with a dot are listed read-only."""
         return self.version >= 259
