@@ -18,7 +18,13 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from .errors import ImagePathError, SandboxError
-from .names import is_hidden_or_backup, template_of, unit_name_is_valid
+from .names import (
+    UnitNameKind,
+    is_hidden_or_backup,
+    template_of,
+    unit_name_is_valid,
+    unit_name_kind,
+)
 from .source import DirectorySource, FileKind
 from .versions import Systemd
 
@@ -182,14 +188,16 @@ class Host:
         """``ActiveState`` of ``unit`` (``inactive`` unless listed in the state file)."""
         return self.active_units().get(unit, "inactive")
 
-    def unit_is_active(self, unit: str) -> bool:
-        """``unit_file_is_active()``: for a template, any running instance counts."""
-        active = self.active_units()
-        if unit.endswith("@." + unit.rpartition(".")[2]) and "@" in unit:
-            stem, _, suffix = unit.rpartition(".")
-            prefix = stem  # "foo@"
+    def unit_is_active(self, unit: str, active: dict[str, str] | None = None) -> bool:
+        """``unit_file_is_active()``: for a template, any running instance counts.
+
+        ``active`` is an :meth:`active_units` reading to reuse.
+        """
+        active = self.active_units() if active is None else active
+        if unit_name_kind(unit) is UnitNameKind.TEMPLATE:
+            stem, _, suffix = unit.rpartition(".")  # stem ends in "@"
             return any(
-                u.startswith(prefix) and u.endswith("." + suffix) and st in ACTIVE_STATES
+                u.startswith(stem) and u.endswith("." + suffix) and st in ACTIVE_STATES
                 for u, st in active.items()
             )
         return active.get(unit, "inactive") in ACTIVE_STATES
@@ -203,34 +211,26 @@ class Host:
         name, _, message = first.partition(" ")
         return name, message
 
-    def _links_to(self, p: PurePosixPath, name: str) -> bool:
-        if not unit_name_is_valid(p.name) or self.fs.kind(p, follow=False) is not FileKind.SYMLINK:
-            return False
+    def _link_target(self, p: PurePosixPath) -> str | None:
+        """The target of the symlink ``p``, ``None`` if ``p`` is not a readable symlink."""
+        if self.fs.kind(p, follow=False) is not FileKind.SYMLINK:
+            return None
         try:
-            target = self.fs.readlink(self.fs.resolve(p, follow=False))
+            return self.fs.readlink(self.fs.resolve(p, follow=False))
         except ImagePathError:
-            return False
-        return PurePosixPath(target).name == name
+            return None
 
     def unit_file_state(self, name: str) -> str:
         """The unit-file state systemd's install logic reports (simplified, see below).
 
-        ``masked``/``masked-runtime`` for a ``/dev/null`` link or empty file in ``/etc`` or
-        ``/run``; ``enabled``/``enabled-runtime`` when a ``.wants``/``.requires``/``.upholds``
-        symlink in the configuration directories points at the unit by name;
-        ``alias`` when the unit file is a link to another unit name; else ``static`` or
-        ``disabled`` (both count as not enabled).
+        ``masked``/``masked-runtime`` for a ``/dev/null`` link in ``/etc`` or ``/run``;
+        ``enabled``/``enabled-runtime`` when a ``.wants``/``.requires``/``.upholds`` symlink or
+        an alias in the configuration directories points at the unit by name; else
+        ``disabled`` (which, like ``static``, counts as not enabled).
         """
         for d, runtime in (("/etc/systemd/system", False), ("/run/systemd/system", True)):
-            p = PurePosixPath(d) / name
-            k = self.fs.kind(p, follow=False)
-            if k is FileKind.SYMLINK:
-                try:
-                    target = self.fs.readlink(self.fs.resolve(p, follow=False))
-                except ImagePathError:
-                    target = ""
-                if target == "/dev/null":
-                    return "masked-runtime" if runtime else "masked"
+            if self._link_target(PurePosixPath(d) / name) == "/dev/null":
+                return "masked-runtime" if runtime else "masked"
         config = (
             ("/etc/systemd/system.control", False),
             ("/run/systemd/system.control", True),
@@ -241,22 +241,17 @@ class Host:
         )
         for d, runtime in config:
             for sub in self.listdir(d):
-                if sub != name and self._links_to(PurePosixPath(d) / sub, name):
-                    # an alias of the unit in a configuration directory
-                    return "enabled-runtime" if runtime else "enabled"
+                p = PurePosixPath(d) / sub
+                if sub != name and unit_name_is_valid(sub):
+                    target = self._link_target(p)
+                    if target is not None and PurePosixPath(target).name == name:
+                        return "enabled-runtime" if runtime else "enabled"  # an alias
                 if not sub.endswith((".wants", ".requires", ".upholds")):
                     continue
-                subdir = PurePosixPath(d) / sub
-                for entry in self.listdir(subdir):
+                for entry in self.listdir(p):
                     if is_hidden_or_backup(entry) or not unit_name_is_valid(entry):
                         continue
-                    p = subdir / entry
-                    if self.fs.kind(p, follow=False) is not FileKind.SYMLINK:
-                        continue
-                    try:
-                        target = self.fs.readlink(self.fs.resolve(p, follow=False))
-                    except ImagePathError:
-                        continue
-                    if entry == name or PurePosixPath(target).name == name:
+                    target = self._link_target(p / entry)
+                    if target is not None and name in (entry, PurePosixPath(target).name):
                         return "enabled-runtime" if runtime else "enabled"
         return "disabled"

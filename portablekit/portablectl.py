@@ -24,7 +24,7 @@ from .names import derive_prefix, image_name_is_valid
 from .plan import CopyMode, Plan, plan_attach, plan_detach, plan_reattach, units_in
 from .profiles import list_profiles, profile_name_is_valid
 from .sandbox import SandboxRoot
-from .state import image_state
+from .state import image_state, unit_states
 from .versions import Systemd
 
 __all__ = ["Options", "parse_args", "run"]
@@ -71,7 +71,6 @@ _LONG = {
     "dry-run": False,
 }
 _SHORT = {"h": "help", "q": "quiet", "p": "profile", "H": "host", "M": "machine"}
-_OWN = ("json", "dry-run")
 
 
 @dataclass
@@ -351,11 +350,12 @@ def _table(rows: list[list[str]]) -> str:
 def _verb_list(ctx: _Ctx) -> int:
     host = ctx.host
     images = discover_images(host)
+    units = unit_states(host)  # one scan answers for every image
     rows = []
     data = []
     for img in images:
         st = image_stat(host, img)
-        state = image_state(host, str(img.path))
+        state = image_state(host, str(img.path), units=units)
         rows.append(
             [
                 img.name,
@@ -559,22 +559,21 @@ def _plan_output(ctx: _Ctx, plan: Plan) -> None:
 
 
 def _install_targets(data: bytes) -> list[str]:
-    """``WantedBy=``/``RequiredBy=`` targets of a unit's ``[Install]`` section."""
+    """``WantedBy=``/``RequiredBy=`` targets of a unit's ``[Install]`` section (an empty
+    assignment resets the list)."""
+    from .errors import UnitFileError
+    from .unitfile import UnitFile  # only --enable needs the unit-file parser
+
+    try:
+        unit = UnitFile.parse(data)
+    except UnitFileError:
+        return []  # systemd would not load it, so it enables nothing
     out: list[str] = []
-    section = ""
-    for raw in data.decode("utf-8", "replace").splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-            continue
-        if section == "Install":
-            key, _, value = line.partition("=")
-            if key.strip() in ("WantedBy", "RequiredBy"):
-                if not value.strip():
-                    out.clear()
-                out.extend(value.split())
+    for _, a in unit.items("Install"):
+        if a.key in ("WantedBy", "RequiredBy"):
+            if not a.value.strip():
+                out.clear()
+            out.extend(a.value.split())
     return out
 
 

@@ -45,7 +45,7 @@ class ImageState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class UnitState:
-    """One attached unit and what the service manager says about it."""
+    """One attached unit, the marker tokens that own it, and what the service manager says."""
 
     unit: str
     image: str
@@ -53,22 +53,27 @@ class UnitState:
     runtime: bool
     unit_file_state: str
     active_state: str
+    #: active as attach/detach judge it (for a template: any instance is active)
+    running: bool
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """The marker's image paths: base first, then the extensions."""
+        return (self.image, *self.extensions)
 
     @property
     def enabled(self) -> bool:
         """Enabled in systemd's sense (any unit-file state but static/disabled/linked)."""
         return self.unit_file_state not in _NOT_ENABLED
 
-    @property
-    def running(self) -> bool:
-        """Whether the service manager reports the unit active (or on its way)."""
-        from .host import ACTIVE_STATES
-
-        return self.active_state in ACTIVE_STATES
-
 
 def unit_states(host: Host) -> list[UnitState]:
-    """Every portable unit on the host (both attached directories) with its states."""
+    """Every portable unit on the host (persistent directory first) with its states.
+
+    One scan of both attached directories and of the service manager's state; pass the result
+    to :func:`image_state` to answer for several images without scanning again.
+    """
+    active = host.active_units()
     out = []
     for runtime in (False, True):
         for u in attached_units(host, runtime, for_detach=host.systemd.state_counts_dropin_dirs):
@@ -79,29 +84,36 @@ def unit_states(host: Host) -> list[UnitState]:
                     u.extensions,
                     runtime,
                     host.unit_file_state(u.name),
-                    host.active_state(u.name),
+                    active.get(u.name, "inactive"),
+                    host.unit_is_active(u.name, active),
                 )
             )
     return out
 
 
-def image_state(host: Host, image: str, extensions: Sequence[str] = ()) -> ImageState:
-    """``portable_get_state()`` for an image (name or path, as sent) and its extensions."""
+def image_state(
+    host: Host,
+    image: str,
+    extensions: Sequence[str] = (),
+    *,
+    units: Sequence[UnitState] | None = None,
+) -> ImageState:
+    """``portable_get_state()`` for an image (name or path, as sent) and its extensions.
+
+    ``units`` is a :func:`unit_states` scan to reuse (``list`` asks for every image).
+    """
     query = [image, *extensions]
+    scan = unit_states(host) if units is None else units
     for runtime in (False, True):
-        attached = enabled = running = False
-        for u in attached_units(host, runtime, for_detach=host.systemd.state_counts_dropin_dirs):
-            if not marker_matches(host, u.tokens, query, match_all=False):
-                continue
-            attached = True
-            if host.unit_file_state(u.name) not in _NOT_ENABLED:
-                enabled = True
-            if host.unit_is_active(u.name):
-                running = True
-        if running:
+        mine = [
+            u
+            for u in scan
+            if u.runtime is runtime and marker_matches(host, u.tokens, query, match_all=False)
+        ]
+        if any(u.running for u in mine):
             return ImageState.RUNNING_RUNTIME if runtime else ImageState.RUNNING
-        if enabled:
+        if any(u.enabled for u in mine):
             return ImageState.ENABLED_RUNTIME if runtime else ImageState.ENABLED
-        if attached:
+        if mine:
             return ImageState.ATTACHED_RUNTIME if runtime else ImageState.ATTACHED
     return ImageState.DETACHED

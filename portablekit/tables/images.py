@@ -21,7 +21,7 @@ from ..image import discover_images, image_stat, open_image
 from ..layers import LayeredView, explain_extension
 from ..names import extension_name
 from ..osrelease import EnvFile
-from ..state import image_state
+from ..state import image_state, unit_states
 from ..versions import Systemd
 from ._common import (
     BOOL,
@@ -84,6 +84,7 @@ def images_frame(host: Host) -> pd.DataFrame:
     and ``pretty_name`` come from that file.
     """
     rows = []
+    units = unit_states(host)  # one scan answers for every image
     for img in discover_images(host):
         cls, rel = _image_release(host, img)
         rows.append(
@@ -96,7 +97,7 @@ def images_frame(host: Host) -> pd.DataFrame:
                 "version_id": rel.get("VERSION_ID") if rel else None,
                 "pretty_name": rel.get("PRETTY_NAME") if rel else None,
                 "read_only": image_stat(host, img).read_only,
-                "state": image_state(host, str(img.path)).value,
+                "state": image_state(host, str(img.path), units=units).value,
             }
         )
     return _frame(rows, IMAGES_SCHEMA, ["name"])
