@@ -207,6 +207,10 @@ class _View:
     def exists(self, p: PurePosixPath) -> bool:
         return self.kind(p) is not None
 
+    def removed(self, p: PurePosixPath) -> bool:
+        """Whether the plan removes ``p`` or a directory above it."""
+        return any(self.pending.get(anc, FileKind.DIR) is None for anc in (p, *p.parents))
+
     def listdir(self, p: PurePosixPath) -> list[str]:
         names = set(self.host.listdir(p)) if self.host.kind(p) is FileKind.DIR else set()
         if p in self.pending and self.pending[p] is None:
@@ -627,10 +631,8 @@ class _ViewHost(Host):
         self._view = view
 
     def kind(self, path: str | PurePosixPath, *, follow: bool = True) -> FileKind | None:
-        p = PurePosixPath("/", path)
-        for anc in (p, *p.parents):
-            if anc in self._view.pending and self._view.pending[anc] is None:
-                return None
+        if self._view.removed(PurePosixPath("/", path)):
+            return None
         return super().kind(path, follow=follow)
 
     def exists(self, path: str | PurePosixPath, *, follow: bool = True) -> bool:
@@ -638,9 +640,8 @@ class _ViewHost(Host):
 
     def resolve(self, path: str | PurePosixPath, *, follow: bool = True) -> PurePosixPath:
         p = PurePosixPath("/", path)
-        for anc in (p, *p.parents):
-            if anc in self._view.pending and self._view.pending[anc] is None:
-                return p  # removed by the plan: resolves to nothing
+        if self._view.removed(p):
+            return p  # removed by the plan: resolves to nothing
         return super().resolve(path, follow=follow)
 
     def listdir(self, path: str | PurePosixPath) -> list[str]:
