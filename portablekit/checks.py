@@ -54,6 +54,8 @@ from .dissect import (
     UnitCandidate,
     UnitFile,
     host_architecture,
+    no_units_message,
+    prefixes_message,
     read_os_release,
     scan_units,
 )
@@ -213,7 +215,6 @@ def _check(
         _check_prefixes(run, layers, releases, matches)
     units = _check_units(run, layers, matches or ())
     if matches is not None and not units:
-        ext_part = _extensions_part([str(e.path) for _, e in layers[1:]])
         run.add(
             Rule.NO_MATCHING_UNITS,
             img,
@@ -226,14 +227,10 @@ def _check(
             "name the unit files PREFIX.service, PREFIX-*.service or PREFIX@.service (also "
             ".socket, .target, .timer, .path) in /usr/lib/systemd/system or /etc/systemd/system,"
             " or pass the prefixes explicitly",
-            f"Couldn't find any matching unit files in image '{img.path}{ext_part}', refusing.",
+            no_units_message(str(img.path), [str(e.path) for _, e in layers[1:]]),
         )
     _check_unit_files(run, units)
     _check_elf(run, layers)
-
-
-def _extensions_part(paths: Sequence[str]) -> str:
-    return f"' or any of its extensions '{', '.join(paths)}" if paths else ""
 
 
 # -- os-release ----------------------------------------------------------------------------------
@@ -334,7 +331,6 @@ def _check_prefixes(
     if not (declared or valid) or not refused:
         return
     img = layers[0][1]
-    ext_part = _extensions_part([str(e.path) for _, e in layers[1:]])
     run.add(
         Rule.PREFIX_NOT_ALLOWED,
         img,
@@ -345,12 +341,7 @@ def _check_prefixes(
         + ", ".join(f"'{m}'" for m in refused),
         "add the prefix to PORTABLE_PREFIXES= in os-release (or an extension's "
         "extension-release), or attach with one of the allowed prefixes",
-        "Selected matches '"
-        + "', '".join(matches)
-        + "' are not compatible with portable service image "
-        + f"'{img.path}{ext_part}', refusing. (Acceptable prefix matches are: "
-        + ", ".join(sorted(valid))
-        + ")",
+        prefixes_message(matches, str(img.path), [str(e.path) for _, e in layers[1:]], valid),
     )
 
 

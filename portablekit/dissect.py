@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import errno
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -45,8 +45,11 @@ __all__ = [
     "UnitCandidate",
     "UnitFile",
     "dissect",
+    "extensions_clause",
     "find_extension_release",
     "host_architecture",
+    "no_units_message",
+    "prefixes_message",
     "read_os_release",
     "scan_units",
     "validate_extension",
@@ -416,8 +419,28 @@ def _resolved(host: Host, img: Image) -> Image:
     return Image(img.name if real.path == img.path else real.name, real.path, real.kind)
 
 
-def _extensions_part(extensions: Sequence[str]) -> str:
+def extensions_clause(extensions: Sequence[str]) -> str:
+    """What portabled inserts after an image path when extensions were given."""
     return f"' or any of its extensions '{', '.join(extensions)}" if extensions else ""
+
+
+def no_units_message(image: str, extensions: Sequence[str] = ()) -> str:
+    """portabled's refusal when no unit file matches (attach, reattach, inspect)."""
+    return (
+        f"Couldn't find any matching unit files in image '{image}{extensions_clause(extensions)}'"
+        ", refusing."
+    )
+
+
+def prefixes_message(
+    matches: Sequence[str], image: str, extensions: Sequence[str], valid: Iterable[str]
+) -> str:
+    """portabled's refusal when the matches are not among ``PORTABLE_PREFIXES``."""
+    return (
+        "Selected matches '" + "', '".join(matches) + "' are not compatible with portable "
+        f"service image '{image}{extensions_clause(extensions)}', refusing. (Acceptable prefix "
+        "matches are: " + ", ".join(sorted(valid)) + ")"
+    )
 
 
 def dissect(
@@ -536,18 +559,10 @@ def _dissect(
             assert layer.release is not None
             valid.update(layer.release.words("PORTABLE_PREFIXES"))
         if (declared or valid) and not all(m in valid for m in matches):
-            ext_part = _extensions_part([str(e.path) for e in ext_images])
-            raise PortabledError(
-                "Selected matches '" + "', '".join(matches) + "' are not compatible with portable "
-                f"service image '{img.path}{ext_part}', refusing. (Acceptable prefix matches are: "
-                + ", ".join(sorted(valid))
-                + ")"
-            )
+            ext_paths = [str(e.path) for e in ext_images]
+            raise PortabledError(prefixes_message(matches, str(img.path), ext_paths, valid))
 
     if not units:
-        ext_part = _extensions_part([str(e.path) for e in ext_images])
-        raise PortabledError(
-            f"Couldn't find any matching unit files in image '{img.path}{ext_part}', refusing."
-        )
+        raise PortabledError(no_units_message(str(img.path), [str(e.path) for e in ext_images]))
     units.sort(key=lambda u: u.name.encode())
     return Dissection(base, tuple(layers), tuple(units), tuple(candidates), tuple(matches))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
 
-from .dissect import Dissection, dissect
+from .dissect import Dissection, dissect, extensions_clause
 from .dropin import (
     PORTABLE_DROPIN,
     PROFILE_DROPIN,
@@ -453,10 +453,6 @@ def attached_units(host: Host, runtime: bool, *, for_detach: bool = True) -> lis
     return out
 
 
-def _extensions_part(extensions: Sequence[str]) -> str:
-    return f"' or any of its extensions '{', '.join(extensions)}" if extensions else ""
-
-
 def plan_detach(
     host: Host,
     image: str,
@@ -484,7 +480,7 @@ def plan_detach(
         if marker_matches(host, u.tokens, query, match_all=True)
     ]
     not_found = PortabledError(
-        f"No unit files associated with '{image}{_extensions_part(extensions)}' found attached "
+        f"No unit files associated with '{image}{extensions_clause(extensions)}' found attached "
         "to the system. Image not attached?",
         dbus_error="org.freedesktop.systemd1.NoSuchUnit",
     )
