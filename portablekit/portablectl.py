@@ -9,7 +9,6 @@ scenario replays. Beyond portablectl it understands ``--json`` (every verb) and 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -504,7 +503,8 @@ def _verb_inspect(ctx: _Ctx) -> int:
             and ctx.root is not None
             and ctx.root.is_sandbox
         ):
-            _nspawn_locks(ctx.root)
+            # 262 leaves its image lock directory behind
+            ctx.root.make_dir("/run/systemd/nspawn/locks", 0o700)
         _fail(ctx, "Failed to inspect image metadata", e)
         return 1
     from .image import lookup_image
@@ -530,16 +530,6 @@ def _verb_inspect(ctx: _Ctx) -> int:
         return 0
     ctx.out.write(_inspect_text(ctx, d, shown))
     return 0
-
-
-def _nspawn_locks(root: SandboxRoot) -> None:
-    host = root.host
-    if host.kind("/run/systemd/nspawn/locks") is None:
-        if host.kind("/run/systemd/nspawn") is None:
-            os.mkdir(root.machine_path("/run/systemd/nspawn"), 0o755)
-            os.chmod(root.machine_path("/run/systemd/nspawn"), 0o755)
-        os.mkdir(root.machine_path("/run/systemd/nspawn/locks"), 0o700)
-        os.chmod(root.machine_path("/run/systemd/nspawn/locks"), 0o700)
 
 
 def _verb_is_attached(ctx: _Ctx) -> int:

@@ -298,6 +298,16 @@ class SandboxRoot:
                 raise SandboxError(f"{p}: cannot create it: {nxt} is not a directory")
             cur = nxt
 
+    def make_dir(self, path: str | PurePosixPath, mode: int = 0o755) -> None:
+        """Create a directory (its missing parents 0755, itself ``mode``) unless it exists."""
+        self._require_sandbox()
+        p = PurePosixPath("/", path)
+        if self.host.kind(p) is not None:
+            return
+        self._makedirs(p.parent)
+        os.mkdir(self.machine_path(p), mode)
+        os.chmod(self.machine_path(p), mode)
+
     def remove(self, path: str | PurePosixPath) -> None:
         """Remove one entry (a whole tree for a directory) inside the root."""
         self._require_sandbox()
