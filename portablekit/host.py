@@ -184,10 +184,6 @@ class Host:
                 out[words[0]] = words[1] if len(words) > 1 else "active"
         return out
 
-    def active_state(self, unit: str) -> str:
-        """``ActiveState`` of ``unit`` (``inactive`` unless listed in the state file)."""
-        return self.active_units().get(unit, "inactive")
-
     def unit_is_active(self, unit: str, active: dict[str, str] | None = None) -> bool:
         """``unit_file_is_active()``: for a template, any running instance counts.
 
