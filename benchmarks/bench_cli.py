@@ -2,7 +2,7 @@
 
 Creates a sandbox with the sample images, then runs ``portablekit --root R inspect minimal`` in a
 fresh process N times and prints the median, next to ``python -c pass`` (interpreter start-up)
-and ``python -c 'import portablekit.cli'`` measured in the same run, so the figure can be read
+and ``python -c 'import portablekit.cli.main'`` measured in the same run, so the figure can be read
 against the machine's noise.
 
     python benchmarks/bench_cli.py [--runs 15]
@@ -41,7 +41,7 @@ def main() -> None:
         py = sys.executable
         rows = [
             ("python -c pass", [py, "-c", "pass"]),
-            ("python -c 'import portablekit.cli'", [py, "-c", "import portablekit.cli"]),
+            ("python -c 'import portablekit.cli.main'", [py, "-c", "import portablekit.cli.main"]),
             (
                 "portablekit inspect minimal",
                 [py, "-m", "portablekit", "--root", str(root.path), "inspect", "minimal"],

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from portablekit.raw import open_raw_image  # noqa: E402
-from portablekit.raw.build import (  # noqa: E402
+from portablekit.samples.raw import (  # noqa: E402
     GptPartition,
     build_erofs,
     build_ext4,

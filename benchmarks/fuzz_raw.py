@@ -34,7 +34,7 @@ def rich_seeds() -> dict[str, bytes]:
     """Larger seeds with deeper structures: the committed EROFS fixtures (lzma, zstd,
     deflate, fragments) and, when the tools are installed, images of the full test tree
     (hash-tree directory, deep extent tree, fragments, directory index, big pclusters)."""
-    from portablekit.raw.build import MissingToolError, build_erofs, build_ext4, build_squashfs
+    from portablekit.samples.raw import MissingToolError, build_erofs, build_ext4, build_squashfs
 
     seeds = {f"fixture-{p.stem}": p.read_bytes() for p in sorted(DATA.glob("*.erofs"))}
     tmp = Path(tempfile.mkdtemp(prefix="fuzz-raw-"))

@@ -4,7 +4,7 @@ A sandbox root is a directory that plays the host's ``/``. :meth:`SandboxRoot.in
 what Debian's base system has where portabled and the scenarios write (the built-in profiles,
 ``/etc/os-release``, ``/var/lib/portables`` with mode 0700, ...), mirroring the oracle's base
 root for the chosen systemd version. :meth:`SandboxRoot.apply` carries out a
-:class:`~portablekit.plan.Plan`.
+:class:`~portablekit.portabled.plan.Plan`.
 
 Safety rules, enforced here:
 
@@ -28,9 +28,9 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from .errors import ImagePathError, SandboxError
-from .host import ACTIVE_UNITS, STATE_DIR, Host
-from .plan import Op, OpKind, Plan
-from .profiles import BUILTIN_PROFILES, builtin_profile
+from .portabled.host import ACTIVE_UNITS, STATE_DIR, Host
+from .portabled.plan import Op, OpKind, Plan
+from .portabled.profiles import BUILTIN_PROFILES, builtin_profile
 from .source import FileKind
 from .versions import Systemd
 
@@ -357,7 +357,7 @@ class SandboxRoot:
 
     def disable_units(self, names: Iterable[str], runtime: bool) -> list[str]:
         """``--enable`` on detach: remove the install symlinks pointing to these units."""
-        from .host import attached_dir
+        from .portabled.host import attached_dir
 
         removed = []
         a = attached_dir(runtime)

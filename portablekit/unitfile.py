@@ -2,8 +2,8 @@
 
 This module knows the *syntax* only (systemd.syntax(7) and systemd's ``conf-parser``): lines,
 continuations, comments, sections and ``key=value`` assignments. What a key means, which sections
-a unit type has and how values merge across drop-ins is :mod:`portablekit.directives` and
-:mod:`portablekit.effective`.
+a unit type has and how values merge across drop-ins is :mod:`portablekit.security.directives` and
+:mod:`portablekit.security.effective`.
 
 Physical lines end at ``\\n``, ``\\r\\n``, ``\\r`` or a NUL byte. A line whose first non-blank
 character is ``#`` or ``;`` is a comment, also in the middle of a continuation; there are no
@@ -13,7 +13,7 @@ the end of the file is still used). A UTF-8 byte order mark at the start is skip
 are stripped; ``[Name]`` starts a section (a line starting with ``[`` but not ending in ``]`` is
 fatal for the whole file, as in systemd); other lines split at the first ``=``; both sides are
 stripped. Repeated keys and repeated sections are kept in order, empty values too (an empty value
-resets a list setting, see :mod:`portablekit.effective`).
+resets a list setting, see :mod:`portablekit.security.effective`).
 
 Problems systemd only warns about are collected in :attr:`UnitFile.warnings`, with systemd's
 wording; nothing is printed.

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import portablekit.checks
-from portablekit.checks import (
+import portablekit.check.image
+from portablekit.check.image import (
     MOUNT_POINTS,
     RULES,
     Finding,
@@ -30,10 +30,10 @@ from portablekit.checks import (
     check_image,
     extension_verdict,
 )
-from portablekit.dissect import dissect, validate_extension
 from portablekit.errors import EnvFileError, PortabledError
 from portablekit.names import derive_prefix
 from portablekit.osrelease import EnvFile
+from portablekit.portabled.dissect import dissect, validate_extension
 from portablekit.samples import SAMPLES, install_samples, sample_source, write_sample
 from portablekit.sandbox import SandboxRoot
 from portablekit.source import DirectorySource, MemorySource, Symlink
@@ -531,7 +531,7 @@ def _elf32_be(interp: str, machine: int = 22) -> bytes:
 
 
 def test_loader_found_through_links_inside_the_image() -> None:
-    from portablekit.sampledata import _elf
+    from portablekit.samples.data import _elf
 
     tree = dict(SAMPLES["minimal"].files)
     tree["usr/bin/app"] = _elf("/lib64/ld-linux-x86-64.so.2")
@@ -575,7 +575,7 @@ def test_elf_headers_of_other_kinds() -> None:
 
 
 def test_elf_reading_is_bounded() -> None:
-    from portablekit.sampledata import _elf
+    from portablekit.samples.data import _elf
 
     tree = dict(SAMPLES["minimal"].files)
     for i in range(50):
@@ -619,7 +619,7 @@ needs_mksquashfs = pytest.mark.skipif(
 @needs_mksquashfs
 def test_raw_images(tmp_path: Path) -> None:
     from portablekit.raw import open_raw_image
-    from portablekit.raw.build import build_image
+    from portablekit.samples.raw import build_image
 
     def raw(name: str) -> Path:
         out = tmp_path / f"{name}.raw"
@@ -702,13 +702,13 @@ def test_host_image_prefix_from_the_argument(sandbox: SandboxRoot, tmp_path: Pat
 
 
 def test_docstring_examples() -> None:
-    result = doctest.testmod(portablekit.checks)
+    result = doctest.testmod(portablekit.check.image)
     assert result.failed == 0 and result.attempted > 0
 
 
 def test_checks_do_not_load_pandas() -> None:
     code = (
-        "import sys, portablekit.checks, portablekit.extra_cli\n"
+        "import sys, portablekit.check.image, portablekit.cli.check\n"
         "print([m for m in ('pandas', 'numpy', 'ipywidgets') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -765,7 +765,7 @@ _BYTES = [b"", b"ID=debian\n", b"ID=debian\nPORTABLE_PREFIXES=x\n", b"ID=\xff\n"
 
 @st.composite
 def _trees(draw: st.DrawFn) -> MemorySource:
-    from portablekit.sampledata import _elf
+    from portablekit.samples.data import _elf
 
     src = MemorySource()
     for _ in range(draw(st.integers(0, 25))):

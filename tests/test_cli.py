@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from portablekit.cli import main
-from portablekit.dump import Snapshot
+from portablekit.cli.main import main
+from portablekit.oracle.dump import Snapshot
 from portablekit.samples import install_samples
 from portablekit.sandbox import SandboxRoot
 

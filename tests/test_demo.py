@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portablekit.cli import main
+from portablekit.cli.main import main
 
 
 @pytest.mark.parametrize("version", ["252", "257", "262"])

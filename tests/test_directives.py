@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portablekit.directives import (
+from portablekit.security.directives import (
     ADDRESS_FAMILIES,
     CAPABILITIES,
     DIRECTIVES,
@@ -21,7 +21,7 @@ from portablekit.directives import (
     syscall_groups,
     syscall_not_native,
 )
-from portablekit.security import CHECKS
+from portablekit.security.score import CHECKS
 
 GOLDEN = Path(__file__).parent / "golden" / "security"
 

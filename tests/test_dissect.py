@@ -4,7 +4,9 @@ import errno
 
 import pytest
 
-from portablekit.dissect import (
+from portablekit.errors import PortabledError
+from portablekit.osrelease import EnvFile
+from portablekit.portabled.dissect import (
     SkipReason,
     dissect,
     find_extension_release,
@@ -12,8 +14,6 @@ from portablekit.dissect import (
     scan_units,
     validate_extension,
 )
-from portablekit.errors import PortabledError
-from portablekit.osrelease import EnvFile
 from portablekit.samples import sample_source
 from portablekit.sandbox import SandboxRoot
 from portablekit.source import MemorySource, Symlink

@@ -2,9 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from portablekit.dissect import dissect
-from portablekit.dropin import marker_line, marker_matches, parse_marker, render_portable_dropin
-from portablekit.host import Host
+from portablekit.portabled.dissect import dissect
+from portablekit.portabled.dropin import (
+    marker_line,
+    marker_matches,
+    parse_marker,
+    render_portable_dropin,
+)
+from portablekit.portabled.host import Host
 from portablekit.sandbox import SandboxRoot
 from portablekit.versions import Systemd
 

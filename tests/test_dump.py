@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from portablekit.dump import Snapshot, render_changes, render_tree
+from portablekit.oracle.dump import Snapshot, render_changes, render_tree
 
 
 def test_changes_format(tmp_path: Path) -> None:

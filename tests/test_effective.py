@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from portablekit.effective import (
+from portablekit.security.effective import (
     ALL_CAPABILITIES,
     Contribution,
+    Dropin,
     EffectiveUnit,
-    Layer,
     effective_unit,
     format_capabilities,
 )
-from portablekit.security import builtin_profile
+from portablekit.security.score import builtin_profile
 from portablekit.unitfile import UnitFile
 
 DATA = Path(__file__).parent / "data" / "units"
@@ -71,10 +71,10 @@ def test_lists_accumulate_and_reset() -> None:
 def test_dropins_apply_in_file_name_order_first_of_a_name_wins() -> None:
     unit = UnitFile.parse("[Service]\nUser=unit\n")
     layers = [
-        Layer("50-local.conf", UnitFile.parse("[Service]\nUser=local\n")),
-        Layer("10-profile.conf", UnitFile.parse("[Service]\nUser=profile\n")),
-        Layer("50-local.conf", UnitFile.parse("[Service]\nUser=shadowed\n")),
-        Layer("20-portable.conf", UnitFile.parse("[Service]\nUser=portable\n")),
+        Dropin("50-local.conf", UnitFile.parse("[Service]\nUser=local\n")),
+        Dropin("10-profile.conf", UnitFile.parse("[Service]\nUser=profile\n")),
+        Dropin("50-local.conf", UnitFile.parse("[Service]\nUser=shadowed\n")),
+        Dropin("20-portable.conf", UnitFile.parse("[Service]\nUser=portable\n")),
     ]
     eff = effective_unit("foo.service", unit, layers)
     assert [x.name for x in eff.layers] == [

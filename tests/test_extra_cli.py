@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from portablekit.cli import main
-from portablekit.extra_cli import dispatch
+from portablekit.cli.check import dispatch
+from portablekit.cli.main import main
 from portablekit.samples import SAMPLES, install_samples, write_sample
 from portablekit.sandbox import SandboxRoot
 from portablekit.versions import Systemd
@@ -155,7 +155,7 @@ def test_check_plain_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 @pytest.mark.skipif(shutil.which("mksquashfs") is None, reason="needs mksquashfs")
 def test_check_raw_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from portablekit.raw.build import build_image
+    from portablekit.samples.raw import build_image
 
     raw = build_image(
         write_sample("broken-no-id", tmp_path / "tree"), tmp_path / "broken-no-id.raw"
@@ -216,7 +216,7 @@ def test_dispatch(host_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_check_main_options() -> None:
     import io
 
-    from portablekit.extra_cli import check_main
+    from portablekit.cli.check import check_main
 
     out, err = io.StringIO(), io.StringIO()
     assert check_main(["x", "--systemd", "300"], out, err) == 2

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from portablekit.replay import replay
+from portablekit.oracle.replay import replay
 
 HERE = Path(__file__).parent
 SETS = {

@@ -6,7 +6,7 @@ from pathlib import PurePosixPath
 import pytest
 
 from portablekit.errors import PortabledError, UsageError
-from portablekit.image import (
+from portablekit.portabled.image import (
     ImageKind,
     discover_images,
     find_image,

@@ -10,8 +10,9 @@ HEAVY = ("pandas", "ipywidgets", "traitlets", "IPython", "numpy")
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, portablekit, portablekit.cli, portablekit.portablectl, portablekit.replay, "
-        "portablekit.samples, portablekit.plan, portablekit.sandbox\n"
+        "import sys, portablekit, portablekit.cli.main, portablekit.cli.portablectl, "
+        "portablekit.oracle.replay, "
+        "portablekit.samples, portablekit.portabled.plan, portablekit.sandbox\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portablekit.dump import Snapshot, render_changes
 from portablekit.errors import SandboxError
-from portablekit.plan import ChangeType, CopyMode, OpKind, plan_attach, plan_detach
+from portablekit.oracle.dump import Snapshot, render_changes
+from portablekit.portabled.plan import ChangeType, CopyMode, OpKind, plan_attach, plan_detach
+from portablekit.portabled.state import ImageState, image_state
 from portablekit.samples import install_samples
 from portablekit.sandbox import SandboxRoot
-from portablekit.state import ImageState, image_state
 
 
 def test_plan_is_data_and_apply_writes_it(root: SandboxRoot) -> None:

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from portablekit.cli.security import compare_profiles_main
 from portablekit.errors import PortableKitError
-from portablekit.profilediff import (
+from portablekit.security.profilediff import (
     ChangedSetting,
     NamedProfile,
-    Setting,
+    ProfileSetting,
     compare_profiles,
     named_profile,
 )
-from portablekit.security_cli import compare_profiles_main
 from portablekit.unitfile import UnitFile
 
 DATA = Path(__file__).parent / "data" / "units"
@@ -45,10 +45,10 @@ def test_diff_adds_removes_changes() -> None:
     cmp = compare_profiles(["default", "strict"], version=257)
     d = cmp.diff("default", "strict")
     assert d.added == (
-        Setting("Service", "NoNewPrivileges", "yes"),
-        Setting("Service", "PrivateNetwork", "yes"),
-        Setting("Service", "IPAddressDeny", "any"),
-        Setting("Service", "TasksMax", "4"),
+        ProfileSetting("Service", "NoNewPrivileges", "yes"),
+        ProfileSetting("Service", "PrivateNetwork", "yes"),
+        ProfileSetting("Service", "IPAddressDeny", "any"),
+        ProfileSetting("Service", "TasksMax", "4"),
     )
     assert d.removed == ()
     by_name = {c.name: c for c in d.changed}
@@ -97,7 +97,7 @@ def test_custom_profiles_from_a_directory_a_file_text_and_a_root(tmp_path: Path)
         named_profile("nope", 257)
     cmp = compare_profiles({"a": by_text.unit, "b": UnitFile()}, version=262)
     assert cmp.names == ("a", "b") and cmp.diff("a", "b").removed == (
-        Setting("Service", "PrivateNetwork", "yes"),
+        ProfileSetting("Service", "PrivateNetwork", "yes"),
     )
     same = compare_profiles([CUSTOM, CUSTOM / "service.conf"], version=257)
     assert same.names == ("custom#1", "custom#2")
@@ -172,8 +172,9 @@ def test_modules_import_without_the_notebook_stack() -> None:
     import sys
 
     code = (
-        "import sys, portablekit.unitfile, portablekit.directives, portablekit.effective, "
-        "portablekit.security, portablekit.security_cli, portablekit.profilediff\n"
+        "import sys, portablekit.unitfile, portablekit.security.directives, "
+        "portablekit.security.effective, "
+        "portablekit.security.score, portablekit.cli.security, portablekit.security.profilediff\n"
         "print([m for m in ('pandas', 'ipywidgets', 'traitlets', 'IPython') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -183,13 +184,18 @@ def test_modules_import_without_the_notebook_stack() -> None:
 def test_docstring_examples() -> None:
     import doctest
 
-    import portablekit.directives
-    import portablekit.effective
-    import portablekit.profilediff
-    import portablekit.security
+    import portablekit.security.directives
+    import portablekit.security.effective
+    import portablekit.security.profilediff
+    import portablekit.security.score
     import portablekit.unitfile
 
-    for module in (portablekit.unitfile, portablekit.directives, portablekit.effective,
-                   portablekit.security, portablekit.profilediff):  # fmt: skip
+    for module in (
+        portablekit.unitfile,
+        portablekit.security.directives,
+        portablekit.security.effective,
+        portablekit.security.score,
+        portablekit.security.profilediff,
+    ):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -5,8 +5,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from portablekit.host import Host
-from portablekit.profiles import (
+from portablekit.portabled.host import Host
+from portablekit.portabled.profiles import (
     BUILTIN_PROFILES,
     builtin_profile,
     builtin_profiles,
@@ -14,9 +14,9 @@ from portablekit.profiles import (
     list_profiles,
     read_profile,
 )
+from portablekit.portabled.state import ImageState, image_state, unit_states
 from portablekit.samples import SAMPLE_MTIME, SAMPLES, sample_source, write_sample
 from portablekit.sandbox import SandboxRoot
-from portablekit.state import ImageState, image_state, unit_states
 from portablekit.versions import Systemd
 
 
@@ -82,7 +82,7 @@ def test_active_units_file(tmp_path: Path) -> None:
 
 
 def test_states(root: SandboxRoot) -> None:
-    from portablekit.plan import plan_attach
+    from portablekit.portabled.plan import plan_attach
 
     assert image_state(root.host, "minimal") is ImageState.DETACHED
     root.apply(plan_attach(root.host, "minimal", matches=["minimal"], runtime=True))
@@ -136,7 +136,7 @@ def test_raw_samples_attach_like_the_directories(
 ) -> None:
     import shutil
 
-    from portablekit.dissect import dissect
+    from portablekit.portabled.dissect import dissect
     from portablekit.samples import build_raw_sample
 
     tool = {"squashfs": "mksquashfs", "erofs": "mkfs.erofs", "ext4": "mkfs.ext4"}[fstype]

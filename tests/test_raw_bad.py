@@ -14,11 +14,11 @@ from test_raw_support import craft_gpt, need, tiny
 from portablekit.errors import CorruptImageError, PortableKitError, UnsupportedImageError
 from portablekit.raw import NoPartitionTableError, open_raw_image
 from portablekit.raw._io import Reader
-from portablekit.raw.build import build_ext4, gpt_type
 from portablekit.raw.compress import decompress, lz4_block, microlzma
 from portablekit.raw.erofs import ErofsSource
 from portablekit.raw.ext4 import Ext4Source
 from portablekit.raw.squashfs import SquashfsSource
+from portablekit.samples.raw import build_ext4, gpt_type
 
 
 def reader(data: bytes | bytearray) -> Reader:

@@ -9,8 +9,8 @@ import pytest
 from test_raw_support import make_tree, need
 
 from portablekit.raw import Designator, NoRootForRootHashError, open_raw_image
-from portablekit.raw import build as build_mod
-from portablekit.raw.build import (
+from portablekit.samples import raw as build_mod
+from portablekit.samples.raw import (
     GptPartition,
     MbrPartition,
     MissingToolError,

@@ -13,8 +13,8 @@ from test_raw_support import compare, make_tree, need, newer_erofs
 
 from portablekit.raw import open_raw_image
 from portablekit.raw._io import Reader
-from portablekit.raw.build import build_erofs
 from portablekit.raw.erofs import ErofsSource
+from portablekit.samples.raw import build_erofs
 from portablekit.source import DirectorySource, FileKind
 
 DATA = Path(__file__).parent / "data/raw"

@@ -10,8 +10,8 @@ from test_raw_support import compare, make_tree, need, run
 
 from portablekit.raw import open_raw_image
 from portablekit.raw._io import Reader
-from portablekit.raw.build import build_ext4
 from portablekit.raw.ext4 import FL_EXTENTS, FL_INDEX, FL_INLINE_DATA, Ext4Source
+from portablekit.samples.raw import build_ext4
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_raw_support import DATA, craft_gpt, craft_mbr, exercise, tiny
 
-from portablekit.raw.build import gpt_type
+from portablekit.samples.raw import gpt_type
 
 SEEDS = {
     "squashfs": tiny("a"),

@@ -13,7 +13,7 @@ from test_raw_support import DATA, craft_gpt, tiny
 
 from portablekit.errors import ImagePathError, MissingExtraError
 from portablekit.raw import compress, open_raw_image
-from portablekit.raw.build import gpt_type
+from portablekit.samples.raw import gpt_type
 from portablekit.source import DirectorySource, ImageSource
 
 sys.path.insert(0, str(DATA))

@@ -12,8 +12,8 @@ from test_raw_support import compare, make_tree, mode_string, need, run
 from portablekit.errors import CorruptImageError
 from portablekit.raw import open_raw_image
 from portablekit.raw._io import Reader
-from portablekit.raw.build import build_squashfs
 from portablekit.raw.squashfs import SquashfsSource
+from portablekit.samples.raw import build_squashfs
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 
 from portablekit.errors import PortableKitError
 from portablekit.raw import open_raw_image
-from portablekit.raw.build import FIXED_TIME, MissingToolError, find_tool, set_tree_times
+from portablekit.samples.raw import FIXED_TIME, MissingToolError, find_tool, set_tree_times
 from portablekit.source import DirectorySource, FileKind, ImageSource
 
 #: non-UTF-8 file name bytes: the readers must round-trip them

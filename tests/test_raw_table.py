@@ -24,8 +24,8 @@ from portablekit.raw import (
     detect,
     open_raw_image,
 )
-from portablekit.raw.build import gpt_type
 from portablekit.raw.table import FLAG_GROWFS, FLAG_NO_AUTO, FLAG_READ_ONLY
+from portablekit.samples.raw import gpt_type
 
 PATH = "/var/lib/portables/x.raw"
 

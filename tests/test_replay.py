@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from portablekit.errors import ScenarioError
-from portablekit.replay import read_steps, replay
+from portablekit.oracle.replay import read_steps, replay
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

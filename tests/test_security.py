@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from portablekit.effective import effective_unit
 from portablekit.errors import PortableKitError, UnitFileError
-from portablekit.security import (
+from portablekit.security.effective import effective_unit
+from portablekit.security.score import (
     CHECKS,
     Level,
     RootKind,
@@ -119,10 +119,10 @@ def test_portable_dropin_text(case: Path) -> None:
 def test_sample_image_recordings_are_current(version: int, tmp_path: Path) -> None:
     """The recorded units and drop-ins of the sample images are what portablekit.samples and
     the core's drop-in writer give today (re-run record.py when they change)."""
-    from portablekit.dissect import dissect
-    from portablekit.dropin import render_portable_dropin
-    from portablekit.host import Host
     from portablekit.names import derive_prefix
+    from portablekit.portabled.dissect import dissect
+    from portablekit.portabled.dropin import render_portable_dropin
+    from portablekit.portabled.host import Host
     from portablekit.samples import install_samples
     from portablekit.sandbox import SandboxRoot
     from portablekit.versions import Systemd
@@ -251,7 +251,7 @@ def test_report_as_data() -> None:
 def cli(*argv: str, **kw: object) -> tuple[int, str, str]:
     from io import StringIO
 
-    from portablekit.security_cli import security_main
+    from portablekit.cli.security import security_main
 
     out, err = StringIO(), StringIO()
     rc = security_main(list(argv), out, err, **kw)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
-"""The check table and the rules of each check (portablekit.securitychecks), split off
-portablekit.security, which still exports the public names as the same objects. The scores
+"""The check table and the rules of each check (portablekit.security.checks), split off
+portablekit.security.score, which still exports the public names as the same objects. The scores
 themselves are tested against the recordings in test_security.py."""
 
 from __future__ import annotations
@@ -8,15 +8,15 @@ import doctest
 
 import pytest
 
-import portablekit.security
-import portablekit.securitychecks as sc
-from portablekit.securitychecks import CHECKS, SecurityInfo, assess_check
+import portablekit.security.checks as sc
+import portablekit.security.score
+from portablekit.security.checks import CHECKS, SecurityInfo, assess_check
 
 
 @pytest.mark.parametrize("name", [n for n in sc.__all__ if n != "assess_check"])
 def test_security_reexports_the_same_objects(name: str) -> None:
-    assert getattr(portablekit.security, name) is getattr(sc, name)
-    assert name in portablekit.security.__all__
+    assert getattr(portablekit.security.score, name) is getattr(sc, name)
+    assert name in portablekit.security.score.__all__
 
 
 def test_docstring_examples() -> None:

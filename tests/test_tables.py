@@ -1,4 +1,5 @@
-"""portablekit.tables and portablekit.layers: columns, dtypes, row order, no machine paths."""
+"""portablekit.tables and portablekit.portabled.layers: columns, dtypes, row order, no machine
+paths."""
 
 from __future__ import annotations
 
@@ -10,19 +11,19 @@ import pandas as pd
 import pytest
 
 from portablekit import tables as T
-from portablekit.dissect import dissect, validate_extension
-from portablekit.layers import LayeredView, explain_extension, extension_compatible
 from portablekit.osrelease import EnvFile
-from portablekit.plan import plan_attach
+from portablekit.portabled.dissect import dissect, validate_extension
+from portablekit.portabled.layers import LayeredView, explain_extension, extension_compatible
+from portablekit.portabled.plan import plan_attach
 from portablekit.samples import SAMPLES, install_samples, sample_source
 from portablekit.sandbox import SandboxRoot
-from portablekit.versions import Systemd
-from portablekit.widgets.render import (
+from portablekit.tables.render import (
     enable_notebook_display,
     frame_html,
     layer_stack_svg,
     profile_heatmap,
 )
+from portablekit.versions import Systemd
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""The vocabularies of unit-file settings (portablekit.vocabulary), split off the directive table.
+"""The vocabularies of unit-file settings (portablekit.security.vocabulary), split off the
+directive table.
 
-They stay importable from :mod:`portablekit.directives`, as the same objects.
+They stay importable from :mod:`portablekit.security.directives`, as the same objects.
 """
 
 from __future__ import annotations
@@ -9,15 +10,15 @@ import doctest
 
 import pytest
 
-import portablekit.directives
-import portablekit.vocabulary as vocabulary
+import portablekit.security.directives
+import portablekit.security.vocabulary as vocabulary
 from portablekit.versions import SUPPORTED_VERSIONS
 
 
 @pytest.mark.parametrize("name", vocabulary.__all__)
 def test_directives_reexports_the_same_objects(name: str) -> None:
-    assert getattr(portablekit.directives, name) is getattr(vocabulary, name)
-    assert name in portablekit.directives.__all__
+    assert getattr(portablekit.security.directives, name) is getattr(vocabulary, name)
+    assert name in portablekit.security.directives.__all__
 
 
 def test_docstring_examples() -> None:

@@ -24,7 +24,6 @@ from typing import BinaryIO
 
 from ..source import ImageSource
 from ._io import Reader
-from .dissect import DissectedPartition, Dissection, Rules, dissect
 from .dps import ARCHITECTURES, Designator
 from .errors import (
     DissectError,
@@ -35,6 +34,7 @@ from .errors import (
     NoRootForRootHashError,
     VeritySignatureError,
 )
+from .layout import DissectedPartition, PartitionLayout, Rules, dissect_partitions
 from .mounts import assemble
 from .policy import ImagePolicy, PartitionPolicy
 from .table import CorruptPartitionTableError, Partition, PartitionTable
@@ -85,7 +85,7 @@ class RawImage:
     #: the same as a value, for unions of several extensions
     policy: ImagePolicy
     #: the full dissection result
-    dissection: Dissection
+    dissection: PartitionLayout
     #: the image path or name used in messages
     label: str = ""
     _owned: BinaryIO | None = field(default=None, repr=False)
@@ -142,7 +142,7 @@ def open_raw_image(
 
     ``arch`` is the host architecture that picks root and /usr partitions (systemd's names,
     :data:`ARCHITECTURES`); ``systemd`` the version whose rules apply (see
-    :class:`~portablekit.raw.dissect.Rules`); ``label`` names the image in errors (default: the
+    :class:`~portablekit.raw.layout.Rules`); ``label`` names the image in errors (default: the
     path). With ``strict``, overlapping partitions are refused (portabled accepts them).
 
     Raises :class:`~portablekit.raw.errors.DissectError` subclasses where portabled refuses,
@@ -163,7 +163,7 @@ def open_raw_image(
     label = name if label is None else label
     try:
         reader = Reader(fobj, label=label)
-        d = dissect(reader, arch=arch, systemd=systemd)
+        d = dissect_partitions(reader, arch=arch, systemd=systemd)
         if strict and d.table is not None and d.table.overlaps:
             a, b = d.table.overlaps[0]
             raise CorruptPartitionTableError(

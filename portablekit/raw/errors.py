@@ -5,7 +5,7 @@ them into messages of its own and passes the others on as a bare errno (``strerr
 :class:`DissectError` keeps that errno, so :meth:`DissectError.portabled_message` and
 :meth:`DissectError.to_portabled_error` give the exact text and D-Bus error name for an image
 path, on every systemd version (which errno a given layout produces is decided in
-:mod:`portablekit.raw.dissect`, per version).
+:mod:`portablekit.raw.layout`, per version).
 
 >>> NoRootError(image="x.raw").portabled_message("/var/lib/portables/x.raw")
 "No suitable root partition found in image '/var/lib/portables/x.raw'."

@@ -16,12 +16,12 @@ from pathlib import PurePosixPath
 from ..errors import ImagePathError, UnsupportedImageError
 from ..source import ImageSource, MemorySource, Stat
 from ._io import Reader
-from .dissect import DissectedPartition, Dissection
 from .dps import Designator
 from .erofs import ErofsSource
 from .errors import MountError
 from .ext4 import Ext4Source
 from .fsbase import FileSystemSource
+from .layout import DissectedPartition, PartitionLayout
 from .squashfs import SquashfsSource
 
 __all__ = ["MountedSource", "assemble", "open_fs"]
@@ -112,13 +112,13 @@ def open_fs(reader: Reader, fstype: str | None, what: str) -> FileSystemSource: 
     return opener(reader, reader.label)
 
 
-def _mount_failed(d: Dissection, err: int, message: str, label: str) -> MountError:
+def _mount_failed(d: PartitionLayout, err: int, message: str, label: str) -> MountError:
     e = MountError(message, image=label, errno=err)
     e.lacks_metadata = not d.rules.report_mount_errno
     return e
 
 
-def _fs(reader: Reader, d: Dissection, p: DissectedPartition) -> ImageSource:
+def _fs(reader: Reader, d: PartitionLayout, p: DissectedPartition) -> ImageSource:
     what = f"the {p.designator} partition" + (f" ({p.number})" if p.number else "")
     if p.fstype is None:
         # the kernel refuses to mount an unrecognisable file system
@@ -128,7 +128,7 @@ def _fs(reader: Reader, d: Dissection, p: DissectedPartition) -> ImageSource:
     return open_fs(reader.window(p.offset, p.size, f"partition {p.number}"), p.fstype, what)
 
 
-def assemble(reader: Reader, d: Dissection) -> ImageSource:
+def assemble(reader: Reader, d: PartitionLayout) -> ImageSource:
     """The tree portabled extracts metadata from, for dissection ``d`` of ``reader``."""
     label = reader.label
     root_p, usr_p = d.used.get(D.ROOT), d.used.get(D.USR)

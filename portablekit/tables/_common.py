@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from ..dissect import ReleaseClass, SkipReason
-from ..image import ImageKind
 from ..names import PORTABLE_UNIT_TYPES, unit_type
-from ..plan import ChangeType, OpKind
-from ..profiles import BUILTIN_PROFILES
+from ..portabled.dissect import ReleaseClass, SkipReason
+from ..portabled.image import ImageKind
+from ..portabled.plan import ChangeType, OpKind
+from ..portabled.profiles import BUILTIN_PROFILES
+from ..portabled.state import ImageState
 from ..source import FileKind
-from ..state import ImageState
 
 __all__ = [
     "BOOL",

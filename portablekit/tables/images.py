@@ -4,7 +4,7 @@
 os-release / extension-release files; :func:`layers_frame`, :func:`compat_frame` and
 :func:`paths_frame` the layer stack of a base image and its extensions, whether portabled
 accepts each extension and which layer each path comes from; :func:`findings_frame` the findings
-of the image checks (:mod:`portablekit.checks`).
+of the image checks (:mod:`portablekit.check.image`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from ..dissect import Dissection, ReleaseClass, find_extension_release, read_os_release
 from ..errors import PortableKitError
-from ..host import Host
-from ..image import discover_images, image_stat, open_image
-from ..layers import LayeredView, explain_extension
 from ..names import extension_name
 from ..osrelease import EnvFile
-from ..state import image_state, unit_states
+from ..portabled.dissect import Dissection, ReleaseClass, find_extension_release, read_os_release
+from ..portabled.host import Host
+from ..portabled.image import discover_images, image_stat, open_image
+from ..portabled.layers import LayeredView, explain_extension
+from ..portabled.state import image_state, unit_states
 from ..versions import Systemd
 from ._common import (
     BOOL,
@@ -152,7 +152,7 @@ def compat_frame(
 ) -> pd.DataFrame:
     """portabled's compatibility checks of one extension on one base, step by step: the value
     on each side, whether the step passed (``ok`` missing: not reached) and which step decided
-    (see :func:`portablekit.layers.explain_extension`)."""
+    (see :func:`portablekit.portabled.layers.explain_extension`)."""
     rows = [
         {
             "step": s.step,
@@ -189,7 +189,7 @@ def layers_frame(
     order. ``overlays`` names the hierarchies the layer provides in the running service,
     ``units`` how many attached units it supplies, ``compatible`` whether portabled's
     extension check accepts it on this base (missing for the base)."""
-    from ..layers import HIERARCHIES, extension_compatible
+    from ..portabled.layers import HIERARCHIES, extension_compatible
 
     sd = systemd or Systemd()
     base_release = dissection.base.release

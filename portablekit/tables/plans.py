@@ -11,10 +11,10 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from ..errors import ImagePathError
-from ..host import Host
-from ..plan import OpKind, Plan
+from ..portabled.host import Host
+from ..portabled.plan import OpKind, Plan
+from ..portabled.state import unit_states
 from ..source import FileKind
-from ..state import unit_states
 from ._common import BOOL, CHANGE_TYPE, FILE_KIND, INT, OP_KIND, STR, UNIT_TYPE, _frame, _unit_type
 
 __all__ = [

@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..directives import lookup
-from ..host import Host
-from ..profilediff import ProfileComparison, compare_profiles
-from ..profiles import builtin_profile
+from ..portabled.host import Host
+from ..portabled.profiles import builtin_profile
+from ..security.directives import lookup
+from ..security.profilediff import ProfileComparison, compare_profiles
 from ..unitfile import UnitFile
 from ._common import INT, STR, _frame
 
@@ -60,9 +60,11 @@ def profile_matrix_frame(
 
     ``profiles`` are names (built-in profiles of ``version``, or looked up on ``host`` the way
     portabled finds them, custom ones included) or a mapping ``name → drop-in text``. Each
-    profile is merged on its own (:mod:`portablekit.profilediff`), so list settings show every
+    profile is merged on its own (:mod:`portablekit.security.profilediff`), so list settings show
+    every
     item. Columns: ``section``, ``directive``, ``category``, then one per profile in the order
-    given. Rows in the directive table's order (by topic), see :mod:`portablekit.directives`.
+    given. Rows in the directive table's order (by topic), see
+    :mod:`portablekit.security.directives`.
     ``only_differences`` keeps the rows where the profiles disagree.
     """
     cmp = _comparison(profiles, version, host)

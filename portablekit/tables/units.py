@@ -9,13 +9,13 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from ..dissect import Dissection
-from ..dropin import PORTABLE_DROPIN, PROFILE_DROPIN
 from ..errors import ImagePathError
-from ..host import Host, attached_dir
-from ..layers import unit_origins
+from ..portabled.dissect import Dissection
+from ..portabled.dropin import PORTABLE_DROPIN, PROFILE_DROPIN
+from ..portabled.host import Host, attached_dir
+from ..portabled.layers import unit_origins
+from ..portabled.state import unit_states
 from ..source import FileKind
-from ..state import unit_states
 from ._common import BOOL, DROPIN_SOURCE, INT, STR, UNIT_STATUS, UNIT_TYPE, _frame, _unit_type
 
 __all__ = [

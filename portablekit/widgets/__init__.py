@@ -6,7 +6,7 @@
 * :class:`AttachSimulator` — plan, attach and detach in a sandbox root;
 * :class:`Dashboard` — all four in tabs.
 
-The classes load lazily, so ``portablekit.widgets.render`` (HTML for tables and diagrams)
+The classes load lazily, so ``portablekit.tables.render`` (HTML for tables and diagrams)
 works without importing ipywidgets.
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
 from ..errors import PortableKitError
-from ..host import Host
+from ..portabled.host import Host
 from ..sandbox import SandboxRoot
 
 __all__ = ["Tool", "as_host"]

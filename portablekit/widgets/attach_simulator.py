@@ -9,16 +9,16 @@ from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
-from ..host import Host
-from ..image import lookup_image
 from ..names import derive_prefix
-from ..plan import Plan, plan_attach, plan_detach
-from ..profiles import list_profiles
+from ..portabled.host import Host
+from ..portabled.image import lookup_image
+from ..portabled.plan import Plan, plan_attach, plan_detach
+from ..portabled.profiles import list_profiles
+from ..portabled.state import image_state
 from ..sandbox import SandboxRoot
-from ..state import image_state
 from ..tables import changes_frame, images_frame, plan_frame, sandbox_frame, tree_frame
+from ..tables.render import frame_html
 from ._base import Tool
-from .render import frame_html
 
 __all__ = ["AttachSimulator"]
 

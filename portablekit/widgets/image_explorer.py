@@ -13,15 +13,22 @@ from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
-from ..dissect import Dissection, Layer, ReleaseClass, dissect, read_os_release, scan_units
 from ..errors import PortabledError
-from ..host import Host
-from ..image import discover_images, lookup_image, open_image
 from ..names import derive_prefix
+from ..portabled.dissect import (
+    Dissection,
+    Layer,
+    ReleaseClass,
+    dissect,
+    read_os_release,
+    scan_units,
+)
+from ..portabled.host import Host
+from ..portabled.image import discover_images, lookup_image, open_image
 from ..sandbox import SandboxRoot
 from ..tables import findings_frame, release_frame, units_frame
+from ..tables.render import frame_html, styled
 from ._base import Tool, as_host
-from .render import frame_html, styled
 
 __all__ = ["Checker", "ImageExplorer", "default_checker"]
 
@@ -30,9 +37,9 @@ Checker = Callable[[Host, str], Iterable[object]]
 
 
 def default_checker() -> Checker | None:
-    """``portablekit.checks.check_host_image``, where that module is installed and loads."""
+    """``portablekit.check.image.check_host_image``, where that module is installed and loads."""
     try:
-        mod = importlib.import_module("portablekit.checks")
+        mod = importlib.import_module("portablekit.check.image")
     except Exception:  # absent, or broken while being written: the explorer works without
         return None
     fn = getattr(mod, "check_host_image", None)

@@ -10,14 +10,14 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped]
 import pandas as pd
 
-from ..dissect import Dissection, dissect
-from ..host import Host
-from ..image import discover_images
 from ..names import derive_prefix
+from ..portabled.dissect import Dissection, dissect
+from ..portabled.host import Host
+from ..portabled.image import discover_images
 from ..sandbox import SandboxRoot
 from ..tables import compat_frame, images_frame, layers_frame, unit_origins_frame, units_frame
+from ..tables.render import frame_html, layer_stack_svg
 from ._base import Tool, as_host
-from .render import frame_html, layer_stack_svg
 
 __all__ = ["LayerBuilder"]
 

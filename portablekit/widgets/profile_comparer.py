@@ -11,14 +11,14 @@ from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
-from ..host import Host
-from ..profiles import BUILTIN_PROFILES, list_profiles
+from ..portabled.host import Host
+from ..portabled.profiles import BUILTIN_PROFILES, list_profiles
 from ..samples import BASE_SAMPLES, sample_source
 from ..sandbox import SandboxRoot
 from ..tables import profile_checks_frame, profile_matrix_frame, scores_frame
+from ..tables.render import frame_html, profile_heatmap
 from ..versions import SUPPORTED_VERSIONS
 from ._base import Tool, as_host
-from .render import frame_html, profile_heatmap
 
 __all__ = ["ProfileComparer", "sample_units"]
 

@@ -87,7 +87,7 @@ def tiny_tree(root: Path, pretty: str, *, usr: bool = False) -> None:
 
 def main() -> None:
     sys.path.insert(0, str(HERE.parents[2]))
-    from portablekit.raw.build import build_erofs, build_ext4, build_squashfs, set_tree_times
+    from portablekit.samples.raw import build_erofs, build_ext4, build_squashfs, set_tree_times
 
     with tempfile.TemporaryDirectory() as tmp:
         tinies = (("a", "Tiny A"), ("b", "Tiny B"), ("c", "Tiny C"), ("usr", "Tiny Usr"))

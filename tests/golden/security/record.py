@@ -49,7 +49,7 @@ IMAGES = ("none", "directory", "raw")
 NA = 18446744073709551615  # UINT64_MAX: how systemd-analyze marks "not applicable"
 
 sys.path.insert(0, str(REPO))
-from portablekit.security import portable_dropin_text  # noqa: E402
+from portablekit.security.score import portable_dropin_text  # noqa: E402
 
 
 def fixture_units() -> list[Path]:
@@ -69,11 +69,11 @@ def image_sample_cases(version: int, work: Path) -> list[dict[str, object]]:
     """Cases for the service units portabled attaches from the base sample images of
     portablekit.samples, with the exact 20-portable.conf of the directory image (a raw image of
     the same content gets RootImage=/var/lib/portables/NAME.raw), every built-in profile."""
-    from portablekit.dissect import dissect
-    from portablekit.dropin import render_portable_dropin
-    from portablekit.host import Host
     from portablekit.names import derive_prefix
     from portablekit.osrelease import name_and_version
+    from portablekit.portabled.dissect import dissect
+    from portablekit.portabled.dropin import render_portable_dropin
+    from portablekit.portabled.host import Host
     from portablekit.samples import install_samples
     from portablekit.sandbox import SandboxRoot
     from portablekit.versions import Systemd
@@ -321,7 +321,8 @@ def not_native(version: int) -> set[str]:
 
 
 def emit_tables() -> str:
-    """Python source of the syscall tables of portablekit.vocabulary, from the recordings."""
+    """Python source of the syscall tables of portablekit.security.vocabulary, from the
+    recordings."""
 
     def wrap(words: list[str], indent: str) -> list[str]:
         lines, cur = [], ""
@@ -371,7 +372,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--emit-tables",
         action="store_true",
-        help="print the syscall tables of portablekit/vocabulary.py from the recordings and exit",
+        help="print the syscall tables of portablekit/security/vocabulary.py from the recordings "
+        "and exit",
     )
     parser.add_argument(
         "--oracle-home", default=os.environ.get("ORACLE_HOME", "/var/tmp/portable-oracle")

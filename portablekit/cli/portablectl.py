@@ -1,0 +1,587 @@
+"""portablectl, simulated against a sandbox root: its verbs and their exact output.
+
+:func:`run` takes portablectl's arguments and writes what portablectl would print to the given
+streams, returning its exit status. It is the engine of the ``portablekit`` command line and of
+scenario replays. Beyond portablectl it understands ``--json`` (every verb) and ``--dry-run``
+(attach, detach, reattach: print the plan, write nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TextIO
+
+from ..errors import ImageError, PortabledError, PortableKitError, UsageError
+from ..names import derive_prefix, image_name_is_valid
+from ..portabled.dissect import Dissection, dissect
+from ..portabled.host import Host
+from ..portabled.image import discover_images, image_stat, normalize_client_path
+from ..portabled.plan import CopyMode, Plan, plan_attach, plan_detach, plan_reattach, units_in
+from ..portabled.profiles import list_profiles
+from ..portabled.state import image_state, unit_states
+from ..sandbox import SandboxRoot
+from ..versions import Systemd
+from .ctlargs import HELP, VERBS, Options, parse_args
+
+__all__ = ["Options", "parse_args", "run"]
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Ctx:
+    root: SandboxRoot | None
+    host: Host
+    out: TextIO
+    err: TextIO
+    opts: Options
+    cwd: PurePosixPath
+    prog: str = "portablectl"
+
+    @property
+    def systemd(self) -> Systemd:
+        return self.host.systemd
+
+
+def _norm_image(ctx: _Ctx, arg: str, must_exist: bool) -> str:
+    if image_name_is_valid(arg):
+        return arg
+    return normalize_client_path(ctx.host, arg, cwd=ctx.cwd, must_exist=must_exist)
+
+
+def _matches(ctx: _Ctx, arg: str, prefixes: Sequence[str], *, allow_all: bool) -> list[str]:
+    """``determine_matches()``: the match list and the line portablectl prints about it."""
+    systemd = ctx.systemd
+    if len(prefixes) == 1 and prefixes[0] == "-":
+        if not allow_all:
+            raise UsageError("Refusing all unit file match.")
+        if not ctx.opts.quiet:
+            ctx.err.write("(Matching all unit files.)\n")
+        return []
+    if prefixes:
+        if not ctx.opts.quiet:
+            joined = "', '".join(prefixes)
+            word = (
+                "prefix" if len(prefixes) == 1 and systemd.singular_prefix_wording else "prefixes"
+            )
+            ctx.err.write(f"(Matching unit files with {word} '{joined}'.)\n")
+        return list(prefixes)
+    p = derive_prefix(arg, systemd.version)
+    if not ctx.opts.quiet:
+        ctx.err.write(f"(Matching unit files with prefix '{p}'.)\n")
+    return [p]
+
+
+def _fail(ctx: _Ctx, prefix: str, err: PortabledError) -> None:
+    """portablectl's error line; as ``portablekit`` also the detail portabled only logs."""
+    ctx.err.write(f"{prefix}: {err.message}\n")
+    if err.detail and ctx.prog != "portablectl":
+        ctx.err.write(f"portablekit: {err.detail}\n")
+
+
+def _method(base: str, ctx: _Ctx) -> str:
+    return base + ("WithExtensions" if ctx.opts.extensions or ctx.opts.force else "")
+
+
+def _print_changes(ctx: _Ctx, plan: Plan) -> None:
+    if ctx.opts.quiet:
+        return
+    for c in plan.printed_changes():
+        ctx.err.write(str(c) + "\n")
+
+
+def _json(ctx: _Ctx, obj: object) -> None:
+    indent = 2 if ctx.opts.json == "pretty" else None
+    ctx.out.write(json.dumps(obj, indent=indent, sort_keys=False) + "\n")
+
+
+def _require_root(ctx: _Ctx) -> SandboxRoot:
+    if ctx.root is None:
+        raise UsageError("This verb changes the host: it needs a sandbox root (--root DIR).")
+    return ctx.root
+
+
+def _format_timestamp(t: float | None) -> str:
+    if not t:
+        return "-"
+    return time.strftime("%a %Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
+
+
+def format_bytes(n: int | None, keep_zero_decimal: bool) -> str:
+    """systemd's ``format_bytes()`` (IEC, one decimal; from 256 on a ``.0`` is left out)."""
+    if n is None:
+        return ""
+    factors = [
+        ("E", 1024**6),
+        ("P", 1024**5),
+        ("T", 1024**4),
+        ("G", 1024**3),
+        ("M", 1024**2),
+        ("K", 1024),
+    ]
+    for i, (suffix, f) in enumerate(factors):
+        if n >= f:
+            if i != len(factors) - 1:
+                dec = (n // factors[i + 1][1] * 10 // 1024) % 10
+            else:
+                dec = (n * 10 // f) % 10
+            if dec == 0 and not keep_zero_decimal:
+                return f"{n // f}{suffix}"
+            return f"{n // f}.{dec}{suffix}"
+    return f"{n}B"
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [c.ljust(widths[i]) for i, c in enumerate(r[:-1])] + [r[-1]]
+        lines.append(" ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+# -- verbs -------------------------------------------------------------------------------------
+
+
+def _verb_list(ctx: _Ctx) -> int:
+    host = ctx.host
+    images = discover_images(host)
+    units = unit_states(host)  # one scan answers for every image
+    rows = []
+    data = []
+    for img in images:
+        st = image_stat(host, img)
+        state = image_state(host, str(img.path), units=units)
+        rows.append(
+            [
+                img.name,
+                str(img.kind),
+                "yes" if st.read_only else "no",
+                _format_timestamp(st.crtime),
+                _format_timestamp(st.mtime),
+                format_bytes(st.usage, ctx.systemd.bytes_below_point),
+                str(state),
+            ]
+        )
+        data.append(
+            {
+                "name": img.name,
+                "type": str(img.kind),
+                "path": str(img.path),
+                "read_only": st.read_only,
+                "usage": st.usage,
+                "state": str(state),
+            }
+        )
+    if ctx.opts.json:
+        _json(ctx, data)
+        return 0
+    if rows:
+        header = [["NAME", "TYPE", "RO", "CRTIME", "MTIME", "USAGE", "STATE"]]
+        ctx.out.write(_table((header if ctx.opts.legend else []) + rows))
+    if ctx.opts.legend:
+        if rows:
+            ctx.out.write(f"\n{len(rows)} images listed.\n")
+        else:
+            ctx.out.write("No images.\n")
+    return 0
+
+
+def _inspect_text(ctx: _Ctx, d: Dissection, shown_path: str) -> str:
+    systemd = ctx.systemd
+    base = d.base
+    assert base.release is not None
+    if ctx.opts.cat:
+        parts = ["-- OS Release: --\n", base.release.raw.decode("utf-8", "surrogateescape")]
+        for ext in d.extensions:
+            assert ext.release is not None
+            shown = "" if ext.image.is_tree else str(ext.image.path)
+            parts.append(f"\n-- Extension Release: {shown} --\n")
+            parts.append(ext.release.raw.decode("utf-8", "surrogateescape"))
+        for u in d.units:
+            parts.append(f"\n-- Unit file: {u.name} --\n")
+            parts.append(u.data.decode("utf-8", "surrogateescape"))
+        return "".join(parts)
+
+    def na(v: str | None) -> str:
+        return v if v else "n/a"
+
+    out = [
+        "Image:",
+        f"\t{shown_path}",
+        "Portable Service:",
+        f"\t{na(base.release.get('PORTABLE_PRETTY_NAME'))}",
+        "Operating System:",
+        f"\t{na(base.release.get('PRETTY_NAME'))}",
+    ]
+    for ext in d.extensions:
+        r = ext.release
+        assert r is not None
+        shown = "" if ext.image.is_tree else str(ext.image.path)
+        out += ["Extension:", f"\t{shown}"]
+        if systemd.inspect_extension_format >= 254:
+            scope = r.get("SYSEXT_SCOPE") or r.get("CONFEXT_SCOPE")
+            level = r.get("SYSEXT_LEVEL") or r.get("CONFEXT_LEVEL")
+            out += [
+                "\tExtension Scope:",
+                f"\t\t{na(scope)}",
+                "\tExtension Compatibility Level:",
+                f"\t\t{na(level)}",
+                "\tExtension Compatibility OS:",
+                f"\t\t{na(r.get('ID'))}",
+                "\tExtension Compatibility OS Version:",
+                f"\t\t{na(r.get('VERSION_ID'))}",
+                "\tPortable Service:",
+                f"\t\t{na(r.get('PORTABLE_PRETTY_NAME'))}",
+                "\tPortable Prefixes:",
+                f"\t\t{na(r.get('PORTABLE_PREFIXES'))}",
+                "\tExtension Image:",
+            ]
+            pretty = r.get("SYSEXT_PRETTY_NAME") or r.get("CONFEXT_PRETTY_NAME")
+            xid = next(
+                (
+                    r.get(k)
+                    for k in ("SYSEXT_ID", "SYSEXT_IMAGE_ID", "CONFEXT_ID", "CONFEXT_IMAGE_ID")
+                    if r.get(k)
+                ),
+                None,
+            )
+            xver = next(
+                (
+                    r.get(k)
+                    for k in (
+                        "SYSEXT_VERSION_ID",
+                        "SYSEXT_IMAGE_VERSION",
+                        "SYSEXT_BUILD_ID",
+                        "CONFEXT_VERSION_ID",
+                        "CONFEXT_IMAGE_VERSION",
+                        "CONFEXT_BUILD_ID",
+                    )
+                    if r.get(k)
+                ),
+                None,
+            )
+            if pretty:
+                out.append(f"\t\t{pretty} ({na(xid)} {na(xver)})")
+            else:
+                out.append(f"\t\tID: {na(xid)} Version: {na(xver)}")
+        else:
+            out += [
+                "\tExtension Scope:",
+                f"\t\t{na(r.get('SYSEXT_SCOPE'))}",
+                "\tExtension Compatibility Level:",
+                f"\t\t{na(r.get('SYSEXT_LEVEL'))}",
+                "\tPortable Service:",
+                f"\t\t{na(r.get('PORTABLE_PRETTY_NAME'))}",
+                "\tPortable Prefixes:",
+                f"\t\t{na(r.get('PORTABLE_PREFIXES'))}",
+                "\tOperating System:",
+                f"\t\t{na(r.get('PRETTY_NAME'))} ({na(r.get('ID'))} {na(r.get('VERSION_ID'))})",
+            ]
+    if d.units:
+        out.append("Unit files:")
+        out += [f"\t{u.name}" for u in d.units]
+    return "\n".join(out) + "\n"
+
+
+def _verb_inspect(ctx: _Ctx) -> int:
+    arg = ctx.opts.args[0]
+    image = _norm_image(ctx, arg, True)
+    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
+    matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=True)
+    try:
+        d = dissect(
+            ctx.host, image, matches=matches, extensions=exts, attach=False, force=ctx.opts.force
+        )
+    except PortabledError as e:
+        if (
+            ctx.systemd.failed_inspect_creates_locks
+            and e.message.startswith("Couldn't find any matching unit files")
+            and ctx.root is not None
+            and ctx.root.is_sandbox
+        ):
+            # 262 leaves its image lock directory behind
+            ctx.root.make_dir("/run/systemd/nspawn/locks", 0o700)
+        _fail(ctx, "Failed to inspect image metadata", e)
+        return 1
+    from ..portabled.image import lookup_image
+
+    shown = str(lookup_image(ctx.host, image, pick=False).path)
+    if ctx.opts.force and not ctx.opts.extensions:
+        # quirk: --force without --extension asks the WithExtensions call, which lists no units
+        d = Dissection(d.base, d.extensions, (), d.candidates, d.matches)
+    if ctx.opts.json:
+        _json(
+            ctx,
+            {
+                "image": shown,
+                "os_release": d.base.release.as_dict() if d.base.release else {},
+                "extensions": [
+                    {"path": str(e.image.path), "release": e.release.as_dict() if e.release else {}}
+                    for e in d.extensions
+                ],
+                "units": [u.name for u in d.units],
+                "matches": list(d.matches),
+            },
+        )
+        return 0
+    ctx.out.write(_inspect_text(ctx, d, shown))
+    return 0
+
+
+def _verb_is_attached(ctx: _Ctx) -> int:
+    arg = ctx.opts.args[0]
+    image = _norm_image(ctx, arg, False)
+    exts = [_norm_image(ctx, e, False) for e in ctx.opts.extensions]
+    state = image_state(ctx.host, image, exts)
+    if ctx.opts.json:
+        _json(ctx, {"image": image, "extensions": exts, "state": str(state)})
+    elif not ctx.opts.quiet:
+        ctx.out.write(f"{state}\n")
+    return 0
+
+
+def _plan_output(ctx: _Ctx, plan: Plan) -> None:
+    _json(ctx, plan.to_dict())
+
+
+def _install_targets(data: bytes) -> list[str]:
+    """``WantedBy=``/``RequiredBy=`` targets of a unit's ``[Install]`` section (an empty
+    assignment resets the list)."""
+    from ..errors import UnitFileError
+    from ..unitfile import UnitFile  # only --enable needs the unit-file parser
+
+    try:
+        unit = UnitFile.parse(data)
+    except UnitFileError:
+        return []  # systemd would not load it, so it enables nothing
+    out: list[str] = []
+    for _, a in unit.items("Install"):
+        if a.key in ("WantedBy", "RequiredBy"):
+            if not a.value.strip():
+                out.clear()
+            out.extend(a.value.split())
+    return out
+
+
+def _after_attach(ctx: _Ctx, root: SandboxRoot, plan: Plan) -> None:
+    units = units_in(plan.changes)
+    if ctx.opts.enable and plan.dissection is not None:
+        from ..portabled.host import attached_dir
+
+        a = attached_dir(ctx.opts.runtime)
+        wanted = {u.name: _install_targets(u.data) for u in plan.dissection.units}
+        for link, target in root.enable_units([a / u for u in units], wanted, ctx.opts.runtime):
+            if not ctx.opts.quiet:
+                ctx.err.write(f"Created symlink {link} \u2192 {target}.\n")
+    if ctx.opts.now:
+        root.start_units(units)
+
+
+def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
+    arg = ctx.opts.args[0]
+    image = _norm_image(ctx, arg, True)
+    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
+    matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=False)
+    kwargs = dict(
+        matches=matches,
+        extensions=exts,
+        profile=ctx.opts.profile,
+        runtime=ctx.opts.runtime,
+        copy=CopyMode(ctx.opts.copy),
+        force=ctx.opts.force,
+    )
+    if reattach:
+        plan = plan_reattach(ctx.host, image, **kwargs)  # type: ignore[arg-type]
+    else:
+        plan = plan_attach(ctx.host, image, **kwargs)  # type: ignore[arg-type]
+    if ctx.opts.dry_run:
+        return _show_dry_run(ctx, plan)
+    method = _method("ReattachImage" if reattach else "AttachImage", ctx)
+    root = ctx.root
+    rc = _apply_and_report(ctx, plan, method)
+    if rc:
+        return rc
+    if root is not None:
+        _after_attach(ctx, root, plan)
+    return 0
+
+
+def _show_dry_run(ctx: _Ctx, plan: Plan) -> int:
+    """``--dry-run``: the plan as JSON or as a table; nothing is written."""
+    if ctx.opts.json:
+        _plan_output(ctx, plan)
+    else:
+        _print_plan(ctx, plan)
+    return 0 if plan.ok else 1
+
+
+def _apply_and_report(ctx: _Ctx, plan: Plan, method: str) -> int:
+    """Carry out a plan and print what portablectl prints: the error, or the changes."""
+    if plan.ops:
+        _require_root(ctx).apply(plan)
+    if ctx.opts.json:
+        _plan_output(ctx, plan)
+    if plan.error is not None:
+        _fail(ctx, f"{method} failed", plan.error)
+        return 1
+    if not ctx.opts.json:
+        _print_changes(ctx, plan)
+    return 0
+
+
+def _print_plan(ctx: _Ctx, plan: Plan) -> None:
+    rows = [["OP", "PATH", "DETAIL"]]
+    for op in plan.ops:
+        d = op.to_dict()
+        detail = " ".join(f"{k}={v}" for k, v in d.items() if k not in ("op", "path"))
+        rows.append([str(op.kind), str(op.path), detail])
+    ctx.out.write(f"Plan of {plan.verb} {plan.image} (dry run, nothing written):\n")
+    if len(rows) > 1:
+        ctx.out.write(_table(rows))
+    if plan.error is not None:
+        ctx.out.write(f"It would fail: {plan.error.message}\n")
+    else:
+        ctx.out.write(
+            f"{len(plan.ops)} operations, {len(plan.printed_changes())} changes reported.\n"
+        )
+
+
+def _verb_detach(ctx: _Ctx) -> int:
+    arg = ctx.opts.args[0]
+    image = _norm_image(ctx, arg, False)
+    exts = [_norm_image(ctx, e, False) for e in ctx.opts.extensions]
+    systemd = ctx.systemd
+    to_stop: list[str] = []
+    if ctx.opts.enable or ctx.opts.now or ctx.opts.clean:
+        matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=True)
+        try:
+            d = dissect(ctx.host, image, matches=matches, extensions=exts, attach=False)
+            to_stop = [u.name for u in d.units]
+        except PortabledError as e:
+            ctx.err.write(f"Failed to inspect image metadata: {e.message}\n")
+    root = ctx.root
+    if to_stop and root is not None and not ctx.opts.dry_run:
+        # portablectl stops, disables and cleans before it asks for the detach
+        if ctx.opts.now:
+            root.stop_units(to_stop)
+        if ctx.opts.enable:
+            for link in root.disable_units(to_stop, ctx.opts.runtime):
+                if not ctx.opts.quiet:
+                    ctx.err.write(f"Removed {link}.\n")
+        if ctx.opts.clean and systemd.has_clean:
+            err = ctx.host.clean_unit_error()
+            if err is not None:
+                ctx.err.write(
+                    f"Failed to call CleanUnit on portable service {sorted(to_stop)[0]}: {err[1]}\n"
+                )
+    plan = plan_detach(
+        ctx.host,
+        image,
+        extensions=exts,
+        runtime=ctx.opts.runtime,
+        force=ctx.opts.force,
+        stopped=to_stop if ctx.opts.now else (),
+    )
+    if ctx.opts.dry_run:
+        return _show_dry_run(ctx, plan)
+    return _apply_and_report(ctx, plan, _method("DetachImage", ctx))
+
+
+def _verb_unsupported(ctx: _Ctx) -> int:
+    ctx.err.write(
+        f"portablekit does not simulate '{ctx.opts.verb}' (it depends on the file system "
+        "under the images).\n"
+    )
+    return 1
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    root: SandboxRoot | None = None,
+    host: Host | None = None,
+    stdout: TextIO,
+    stderr: TextIO,
+    cwd: PurePosixPath = PurePosixPath("/"),
+    prog: str = "portablectl",
+) -> int:
+    """Run one portablectl command against ``root`` (or a read-only ``host``)."""
+    if host is None:
+        if root is None:
+            raise ValueError("run() needs a sandbox root or a host")
+        host = root.host
+    systemd = host.systemd
+    try:
+        opts = parse_args(argv, systemd, prog)
+    except UsageError as e:
+        stderr.write(e.message + "\n")
+        return e.exit_code
+    ctx = _Ctx(root, host, stdout, stderr, opts, cwd, prog)
+    if opts.show_help:
+        stdout.write(HELP.format(prog=prog))
+        return 0
+    if opts.show_version:
+        stdout.write(
+            f"systemd {systemd.version} ({systemd.package_version})\n"
+            "portablekit simulation of portablectl\n"
+        )
+        return 0
+    if opts.profile == "help":
+        if not opts.quiet:
+            stderr.write("Available unit profiles:\n")
+        for name in list_profiles(host):
+            stdout.write(name + "\n")
+        return 0
+    if opts.copy == "help":
+        stdout.write("\n".join(systemd.copy_modes) + "\n")
+        return 0
+    if opts.host or opts.machine:
+        if any(not image_name_is_valid(a) for a in opts.args[:1]):
+            stderr.write(
+                "Operations on images by path not supported when connecting to remote systems.\n"
+            )
+            return 1
+        stderr.write("portablekit simulates the local host only (--host/--machine).\n")
+        return 1
+    if opts.verb not in VERBS:
+        stderr.write(f"Unknown command verb '{opts.verb}'.\n")
+        return 1
+    lo, hi = VERBS[opts.verb]
+    n = 1 + len(opts.args)
+    if n < lo:
+        stderr.write("Too few arguments.\n")
+        return 1
+    if hi is not None and n > hi:
+        stderr.write("Too many arguments.\n")
+        return 1
+    try:
+        if opts.verb == "help":
+            stdout.write(HELP.format(prog=prog))
+            return 0
+        if opts.verb == "list":
+            return _verb_list(ctx)
+        if opts.verb == "inspect":
+            return _verb_inspect(ctx)
+        if opts.verb == "is-attached":
+            return _verb_is_attached(ctx)
+        if opts.verb == "attach":
+            return _verb_attach(ctx)
+        if opts.verb == "reattach":
+            return _verb_attach(ctx, reattach=True)
+        if opts.verb == "detach":
+            return _verb_detach(ctx)
+        return _verb_unsupported(ctx)
+    except UsageError as e:
+        stderr.write(e.message + "\n")
+        return e.exit_code
+    except ImageError as e:
+        stderr.write(f"{e}\n")
+        return 1
+    except PortableKitError as e:
+        stderr.write(f"{e}\n")
+        return 1

@@ -1,0 +1,568 @@
+"""Dissection: what portabled reads from an image and its extensions.
+
+:func:`read_os_release`, :func:`scan_units` and :func:`find_extension_release` work on any
+:class:`~portablekit.source.ImageSource`, so they serve notebooks and tests as well as the
+simulated host. :func:`dissect` puts them together the way ``portable_extract()`` and
+``portable_attach()`` do, with portabled's refusals as
+:class:`~portablekit.errors.PortabledError`.
+
+Every directory entry that is considered for a unit is kept as a :class:`UnitCandidate` with the
+reason it was taken or skipped: portabled only logs those reasons at debug level.
+"""
+
+from __future__ import annotations
+
+import errno
+import platform
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+from ..errors import EnvFileError, FileTooLargeError, ImagePathError, PortabledError
+from ..names import (
+    PORTABLE_UNIT_TYPES,
+    extension_name,
+    image_base_name,
+    image_name_is_valid,
+    is_hidden_or_backup,
+    prefix_match,
+    unit_name_is_valid,
+    unit_type,
+)
+from ..osrelease import MAX_ENV_FILE, EnvFile
+from ..source import FileKind, ImageSource
+from ..versions import Systemd
+from .host import SYSTEM_UNIT_PATH, Host
+from .image import Image, image_at_path, lookup_image, open_image_with_policy
+
+__all__ = [
+    "UNIT_DIRECTORIES",
+    "Dissection",
+    "ImageUnit",
+    "Layer",
+    "ReleaseClass",
+    "SkipReason",
+    "UnitCandidate",
+    "dissect",
+    "extensions_clause",
+    "find_extension_release",
+    "host_architecture",
+    "no_units_message",
+    "prefixes_message",
+    "read_os_release",
+    "scan_units",
+    "validate_extension",
+]
+
+#: Unit directories inside an image, in portabled's priority order (system scope).
+UNIT_DIRECTORIES = tuple(PurePosixPath(p) for p in SYSTEM_UNIT_PATH)
+
+#: The largest unit file portablekit reads (systemd refuses lines over 1 MiB anyway).
+MAX_UNIT_FILE = 64 * 1024 * 1024
+
+_ARCHITECTURES = {
+    "x86_64": "x86-64",
+    "amd64": "x86-64",
+    "i386": "x86",
+    "i686": "x86",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armv7l": "arm",
+    "ppc64le": "ppc64-le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+    "loongarch64": "loongarch64",
+}
+
+
+def host_architecture() -> str:
+    """The machine's architecture in systemd's spelling (``x86-64``, ``arm64``, ...)."""
+    m = platform.machine()
+    return _ARCHITECTURES.get(m, m)
+
+
+class ReleaseClass(StrEnum):
+    """Which release file a layer was recognised by."""
+
+    OS = "os-release"
+    SYSEXT = "sysext"
+    CONFEXT = "confext"
+
+
+class SkipReason(StrEnum):
+    """Why an entry of a unit directory was not attached (``None`` reason = taken)."""
+
+    HIDDEN = "hidden or backup file name"
+    INVALID_NAME = "not a valid unit name"
+    UNIT_TYPE = "unit type is never attached"
+    NO_MATCH = "name does not match the prefixes"
+    DUPLICATE = "a unit of this name was already taken from a higher-priority place"
+    NOT_A_FILE = "not a regular file or symlink"
+    UNREADABLE = "cannot be opened (dangling symlink?)"
+    EMPTY = "empty file (or masked with /dev/null)"
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCandidate:
+    """One entry of a unit directory of one layer, and what portabled made of it."""
+
+    name: str
+    directory: PurePosixPath
+    layer: int
+    reason: SkipReason | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the unit is attached from here."""
+        return self.reason is None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUnit:
+    """A unit file portabled takes from an image."""
+
+    name: str
+    data: bytes
+    layer: int
+    directory: PurePosixPath
+    is_symlink: bool = False
+
+    @property
+    def path(self) -> PurePosixPath:
+        """Path of the entry inside its image (not resolved)."""
+        return self.directory / self.name
+
+    @property
+    def type(self) -> str:
+        """``service``, ``socket``, ``timer``, ``path`` or ``target``."""
+        return unit_type(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """The base image (layer 0) or one extension (layers 1..n)."""
+
+    image: Image
+    source: ImageSource
+    release: EnvFile | None
+    release_class: ReleaseClass | None
+    release_path: str = ""
+    extension_name: str = ""
+    #: raw images: the image policy systemd 262 pins for this layer (``portablekit.raw``)
+    policy: object | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dissection:
+    """Everything portabled reads for ``inspect``/``attach``: layers and matching units."""
+
+    base: Layer
+    extensions: tuple[Layer, ...]
+    units: tuple[ImageUnit, ...]
+    candidates: tuple[UnitCandidate, ...]
+    matches: tuple[str, ...]
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """Base first, then the extensions in ``--extension`` order."""
+        return (self.base, *self.extensions)
+
+    def unit(self, name: str) -> ImageUnit:
+        """The unit called ``name``."""
+        for u in self.units:
+            if u.name == name:
+                return u
+        raise KeyError(name)
+
+
+# -- os-release ---------------------------------------------------------------------------------
+
+OS_RELEASE_PATHS = (PurePosixPath("/etc/os-release"), PurePosixPath("/usr/lib/os-release"))
+
+
+def read_os_release(src: ImageSource, systemd: Systemd | None = None) -> tuple[EnvFile, str] | None:
+    """The image's os-release and the path it came from, or ``None`` if there is none.
+
+    ``/etc/os-release`` first, then ``/usr/lib/os-release``; only "not found" (also a dangling
+    link) falls back. Links resolve inside the image.
+    """
+    version = (systemd or Systemd()).version
+    for p in OS_RELEASE_PATHS:
+        try:
+            data = src.read_file(p, limit=MAX_ENV_FILE)
+        except FileTooLargeError:
+            raise
+        except ImagePathError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR):
+                continue
+            raise
+        return EnvFile.parse(data, origin=f"{src.label}{p}", version=version), str(p)
+    return None
+
+
+# -- units --------------------------------------------------------------------------------------
+
+UnitReader = Callable[[PurePosixPath, str], bytes]
+
+
+def scan_units(
+    src: ImageSource,
+    matches: Sequence[str],
+    *,
+    layer: int = 0,
+    taken: frozenset[str] = frozenset(),
+    reader: UnitReader | None = None,
+) -> tuple[list[ImageUnit], list[UnitCandidate]]:
+    """Unit files of one image that match ``matches`` (empty = all), as ``extract_now()``.
+
+    Directories in :data:`UNIT_DIRECTORIES` order (duplicates by real path removed); per entry
+    the filters hidden → valid name → attachable type → prefix → not taken yet → file or link →
+    readable → not empty. ``reader(directory_real_path, name)`` reads an entry (default: through
+    ``src``, links resolved inside the image); it lets the host resolve a unit's symlinks the
+    way the kernel does for portabled.
+    """
+    units: list[ImageUnit] = []
+    candidates: list[UnitCandidate] = []
+    names = set(taken)
+    seen_dirs: set[PurePosixPath] = set()
+    for d in UNIT_DIRECTORIES:
+        try:
+            real = src.resolve(d)
+            if src.lstat(real).kind is not FileKind.DIR:
+                continue
+        except ImagePathError:
+            continue
+        if real in seen_dirs:
+            continue
+        seen_dirs.add(real)
+        for entry in sorted(src.listdir(real)):
+
+            def skip(reason: SkipReason, entry: str = entry, d: PurePosixPath = d) -> None:
+                candidates.append(UnitCandidate(entry, d, layer, reason))
+
+            if is_hidden_or_backup(entry):
+                skip(SkipReason.HIDDEN)
+                continue
+            if not unit_name_is_valid(entry):
+                skip(SkipReason.INVALID_NAME)
+                continue
+            if unit_type(entry) not in PORTABLE_UNIT_TYPES:
+                skip(SkipReason.UNIT_TYPE)
+                continue
+            if matches and not any(prefix_match(entry, m) for m in matches):
+                skip(SkipReason.NO_MATCH)
+                continue
+            if entry in names:
+                skip(SkipReason.DUPLICATE)
+                continue
+            st = src.lstat(real / entry)
+            if st.kind not in (FileKind.FILE, FileKind.SYMLINK):
+                skip(SkipReason.NOT_A_FILE)
+                continue
+            try:
+                if reader is not None:
+                    data = reader(real, entry)
+                else:
+                    data = src.read_file(real / entry, limit=MAX_UNIT_FILE)
+            except FileTooLargeError:
+                raise
+            except ImagePathError as e:
+                if st.kind is FileKind.SYMLINK and _points_to_dev_null(src, real / entry):
+                    skip(SkipReason.EMPTY)
+                else:
+                    skip(SkipReason.UNREADABLE)
+                del e
+                continue
+            if not data:
+                skip(SkipReason.EMPTY)
+                continue
+            names.add(entry)
+            candidates.append(UnitCandidate(entry, d, layer))
+            units.append(ImageUnit(entry, data, layer, d, st.kind is FileKind.SYMLINK))
+    return units, candidates
+
+
+def _points_to_dev_null(src: ImageSource, path: PurePosixPath) -> bool:
+    """Whether a unit is masked (a link to ``/dev/null``, which images rarely contain)."""
+    try:
+        if src.readlink(path) == "/dev/null":
+            return True
+        return src.resolve(path) == PurePosixPath("/dev/null")
+    except ImagePathError:
+        return False
+
+
+# -- extensions ---------------------------------------------------------------------------------
+
+_RELEASE_DIRS = {
+    ReleaseClass.SYSEXT: PurePosixPath("/usr/lib/extension-release.d"),
+    ReleaseClass.CONFEXT: PurePosixPath("/etc/extension-release.d"),
+}
+_FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
+
+
+def find_extension_release(
+    src: ImageSource, name: str, systemd: Systemd, *, relaxed: bool = False
+) -> tuple[EnvFile, ReleaseClass, str] | None:
+    """The extension-release file of an extension called ``name`` (``open_extension_release``).
+
+    Returns the parsed file, its class and the path portabled reports
+    (``/usr/lib/extension-release.d/extension-release.<name>`` even when another file was
+    accepted), ``None`` when there is none. Several acceptable files raise ``ENOTUNIQ``.
+    """
+    classes = [ReleaseClass.SYSEXT]
+    if systemd.confext:
+        classes.append(ReleaseClass.CONFEXT)
+    base = image_base_name(name) if systemd.extension_name_strips_version else None
+    for cls in classes:
+        d = _RELEASE_DIRS[cls]
+        reported = str(d / f"extension-release.{name}")
+        exact = d / f"extension-release.{name}"
+        try:
+            data = src.read_file(exact, limit=MAX_ENV_FILE)
+            return (
+                EnvFile.parse(data, origin=f"{src.label}{exact}", version=systemd.version),
+                cls,
+                reported,
+            )
+        except FileTooLargeError:
+            raise
+        except ImagePathError as e:
+            if e.errno not in (errno.ENOENT, errno.ENOTDIR):
+                raise
+        try:
+            real_dir = src.resolve(d)
+            entries = src.listdir(real_dir) if src.lstat(real_dir).kind is FileKind.DIR else []
+        except ImagePathError:
+            entries = []
+        accepted: list[PurePosixPath] = []
+        for entry in sorted(entries):
+            if is_hidden_or_backup(entry) or not entry.startswith("extension-release."):
+                continue
+            rest = entry[len("extension-release.") :]
+            if not image_name_is_valid(rest):
+                continue
+            p = real_dir / entry
+            if src.lstat(p).kind is not FileKind.FILE:
+                continue  # symbolic links are not candidates
+            ok = relaxed or (base is not None and rest == base)
+            if not ok:
+                xattr = src.getxattr(p, "user.extension-release.strict")
+                ok = (
+                    xattr is not None and xattr.decode("utf-8", "replace").strip().lower() in _FALSE
+                )
+            if ok:
+                accepted.append(p)
+        if len(accepted) > 1:
+            raise PortabledError.from_errno(errno.ENOTUNIQ)
+        if accepted:
+            data = src.read_file(accepted[0], limit=MAX_ENV_FILE)
+            env = EnvFile.parse(data, origin=f"{src.label}{accepted[0]}", version=systemd.version)
+            return env, cls, reported
+    return None
+
+
+def validate_extension(
+    base: EnvFile, ext: EnvFile, systemd: Systemd, *, host_arch: str | None = None
+) -> bool:
+    """``extension_release_validate()``: may this extension go on this base image?"""
+    if not ext.assignments:
+        return False
+    scope = ext.pair("SYSEXT_SCOPE")
+    words = scope.split() if scope is not None else ["system", "portable"]
+    if "portable" not in words:
+        return False
+    arch = ext.pair("ARCHITECTURE")
+    if arch and arch != "_any" and arch != (host_arch or host_architecture()):
+        return False
+    ext_id = ext.pair("ID")
+    if not ext_id:
+        return False
+    if ext_id == "_any":
+        return True
+    base_id = base.get("ID")
+    if ext_id != base_id:
+        like = base.words("ID_LIKE") if systemd.extension_id_like else ()
+        if ext_id not in like:
+            return False
+    base_version = base.get("VERSION_ID") or ""
+    base_level = base.get("SYSEXT_LEVEL") or ""
+    ext_level = ext.pair("SYSEXT_LEVEL") or ""
+    if not base_version and not base_level:
+        return True
+    if base_level and ext_level:
+        return base_level == ext_level
+    if base_version:
+        return (ext.pair("VERSION_ID") or "") == base_version
+    return True
+
+
+# -- putting it together ------------------------------------------------------------------------
+
+
+def _host_reader(host: Host, image: Image) -> UnitReader | None:
+    """Read unit entries through the host's file system, as the kernel resolves links for
+    portabled (an absolute link in an image points to the *host*)."""
+    if not image.is_tree or host.systemd.units_resolve_in_image:
+        return None
+    base = host.resolve(image.path)
+
+    def read(real_dir: PurePosixPath, name: str) -> bytes:
+        return host.fs.read_file(base / real_dir.relative_to("/") / name, limit=MAX_UNIT_FILE)
+
+    return read
+
+
+def _resolved(host: Host, img: Image) -> Image:
+    real = image_at_path(host, str(img.path), pick=True)
+    return Image(img.name if real.path == img.path else real.name, real.path, real.kind)
+
+
+def extensions_clause(extensions: Sequence[str]) -> str:
+    """What portabled inserts after an image path when extensions were given."""
+    return f"' or any of its extensions '{', '.join(extensions)}" if extensions else ""
+
+
+def no_units_message(image: str, extensions: Sequence[str] = ()) -> str:
+    """portabled's refusal when no unit file matches (attach, reattach, inspect)."""
+    return (
+        f"Couldn't find any matching unit files in image '{image}{extensions_clause(extensions)}'"
+        ", refusing."
+    )
+
+
+def prefixes_message(
+    matches: Sequence[str], image: str, extensions: Sequence[str], valid: Iterable[str]
+) -> str:
+    """portabled's refusal when the matches are not among ``PORTABLE_PREFIXES``."""
+    return (
+        "Selected matches '" + "', '".join(matches) + "' are not compatible with portable "
+        f"service image '{image}{extensions_clause(extensions)}', refusing. (Acceptable prefix "
+        "matches are: " + ", ".join(sorted(valid)) + ")"
+    )
+
+
+def dissect(
+    host: Host,
+    image: str | Image,
+    *,
+    matches: Sequence[str] = (),
+    extensions: Sequence[str] = (),
+    attach: bool = True,
+    force: bool = False,
+    host_arch: str | None = None,
+) -> Dissection:
+    """Extract an image and its extensions as portabled does for ``attach`` or ``inspect``.
+
+    ``image`` and ``extensions`` are names or absolute host paths as portablectl sends them.
+    ``attach=True`` adds the checks only attach and reattach make (os-release ``ID``, extension
+    compatibility, ``PORTABLE_PREFIXES``, ``PORTABLE_SCOPE``). Raises
+    :class:`~portablekit.errors.PortabledError` with portabled's message; a file of the image
+    that cannot be read becomes the bare errno portabled reports, with the file named in
+    ``detail``.
+    """
+    try:
+        return _dissect(
+            host,
+            image,
+            matches=matches,
+            extensions=extensions,
+            attach=attach,
+            force=force,
+            host_arch=host_arch,
+        )
+    except ImagePathError as e:
+        raise PortabledError.from_errno(e.errno or errno.EIO, detail=str(e)) from e
+    except EnvFileError as e:  # portabled's env-file parser fails with EINVAL
+        raise PortabledError.from_errno(errno.EINVAL, detail=str(e)) from e
+
+
+def _dissect(
+    host: Host,
+    image: str | Image,
+    *,
+    matches: Sequence[str],
+    extensions: Sequence[str],
+    attach: bool,
+    force: bool,
+    host_arch: str | None,
+) -> Dissection:
+    systemd = host.systemd
+    img = image if isinstance(image, Image) else lookup_image(host, image)
+    ext_images = [lookup_image(host, e) for e in extensions]
+    if attach and systemd.vpick:
+        # 256+ resolve the image's path (links, NAME.v) before attaching from it
+        img = _resolved(host, img)
+        ext_images = [_resolved(host, e) for e in ext_images]
+    names = [e.name for e in ext_images]
+    if len(set(names)) != len(names):
+        raise PortabledError.from_errno(errno.EEXIST)
+
+    src, policy = open_image_with_policy(host, img)
+    osr = read_os_release(src, systemd)
+    if osr is None:
+        raise PortabledError(f"Image '{img.path}' lacks os-release data, refusing.")
+    os_release, os_path = osr
+    units, candidates = scan_units(src, matches, layer=0, reader=_host_reader(host, img))
+    base = Layer(img, src, os_release, ReleaseClass.OS, os_path, policy=policy)
+
+    if attach:
+        if not os_release.get("ID"):
+            raise PortabledError.errno_message(
+                errno.ESTALE, f"Image {img.path} os-release metadata lacks the ID field"
+            )
+        if systemd.portable_scope:
+            scope = os_release.get("PORTABLE_SCOPE")
+            if scope is not None and scope not in ("system", "user", "any"):
+                raise PortabledError(f"Invalid PORTABLE_SCOPE value '{scope}' in image {img.path}.")
+            if scope == "user":
+                raise PortabledError(
+                    f"Image {img.path} portable scope 'user' incompatible with portabled "
+                    "runtime scope 'system'."
+                )
+
+    layers: list[Layer] = []
+    taken = frozenset(u.name for u in units)
+    for i, ext in enumerate(ext_images, start=1):
+        esrc, epolicy = open_image_with_policy(host, ext)
+        raw = not ext.is_tree
+        ename = extension_name(ext.file_name, raw, systemd.version)
+        relaxed = force and (raw or systemd.force_accepts_any_extension_name)
+        found: tuple[EnvFile, ReleaseClass, str] | None
+        if raw and systemd.raw_extension_refuses_os_release and esrc.exists("/usr/lib/os-release"):
+            found = None
+        else:
+            found = find_extension_release(esrc, ename, systemd, relaxed=relaxed)
+        if found is None:
+            if raw or not systemd.missing_extension_release_is_enoent:
+                raise PortabledError(f"Image '{ext.path}' lacks extension-release data, refusing.")
+            raise PortabledError.from_errno(errno.ENOENT)
+        release, cls, rpath = found
+        eunits, ecands = scan_units(
+            esrc, matches, layer=i, taken=taken, reader=_host_reader(host, ext)
+        )
+        units.extend(eunits)
+        candidates.extend(ecands)
+        taken = taken | {u.name for u in eunits}
+        if attach and not validate_extension(os_release, release, systemd, host_arch=host_arch):
+            raise PortabledError.errno_message(
+                errno.ESTALE,
+                f"Image {ext.path} extension-release metadata does not match the root's",
+            )
+        layers.append(Layer(ext, esrc, release, cls, rpath, ename, policy=epolicy))
+
+    if attach:
+        valid: set[str] = set(os_release.words("PORTABLE_PREFIXES"))
+        declared = os_release.get("PORTABLE_PREFIXES") is not None
+        for layer in layers:
+            assert layer.release is not None
+            valid.update(layer.release.words("PORTABLE_PREFIXES"))
+        if (declared or valid) and not all(m in valid for m in matches):
+            ext_paths = [str(e.path) for e in ext_images]
+            raise PortabledError(prefixes_message(matches, str(img.path), ext_paths, valid))
+
+    if not units:
+        raise PortabledError(no_units_message(str(img.path), [str(e.path) for e in ext_images]))
+    units.sort(key=lambda u: u.name.encode())
+    return Dissection(base, tuple(layers), tuple(units), tuple(candidates), tuple(matches))

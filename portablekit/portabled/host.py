@@ -1,0 +1,253 @@
+"""The simulated host, read-only: a directory that plays ``/`` (the *sandbox root*).
+
+Planning reads the host through :class:`Host`; only :mod:`portablekit.sandbox` writes to it.
+Paths of the simulated host are :class:`~pathlib.PurePosixPath` (``/etc/portables/foo``);
+symbolic links are resolved inside the root, never on the real machine.
+
+The host also carries the read side of the simulated service manager: which units are running
+(``/run/portablekit/active-units``, one ``UNIT [STATE]`` per line, as the oracle's stand-in reads
+it) and which are enabled (``.wants``/``.requires`` symlinks in the root).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from functools import cached_property
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from ..errors import ImagePathError, SandboxError
+from ..names import (
+    UnitNameKind,
+    is_hidden_or_backup,
+    template_of,
+    unit_name_is_valid,
+    unit_name_kind,
+)
+from ..source import DirectorySource, FileKind
+from ..versions import Systemd
+
+__all__ = [
+    "ACTIVE_STATES",
+    "STATE_DIR",
+    "SYSTEM_UNIT_PATH",
+    "Host",
+    "attached_dir",
+    "portables_dir",
+]
+
+#: Where the simulated service manager keeps its state inside the root.
+STATE_DIR = PurePosixPath("/run/portablekit")
+ACTIVE_UNITS = STATE_DIR / "active-units"
+CLEAN_UNIT_ERROR = STATE_DIR / "clean-unit-error"
+
+#: ``ActiveState`` values that make a unit count as active (attach/detach refuse).
+ACTIVE_STATES = frozenset({"activating", "active", "reloading", "deactivating", "refreshing"})
+
+
+def attached_dir(runtime: bool) -> PurePosixPath:
+    """``/etc/systemd/system.attached`` or, with ``--runtime``, ``/run/systemd/system.attached``."""
+    return PurePosixPath(
+        "/run/systemd/system.attached" if runtime else "/etc/systemd/system.attached"
+    )
+
+
+def portables_dir(runtime: bool) -> PurePosixPath:
+    """Where image links go: ``/etc/portables`` or ``/run/portables``."""
+    return PurePosixPath("/run/portables" if runtime else "/etc/portables")
+
+
+#: systemd's system unit search path (``lookup_paths_init()``), in priority order; the same
+#: list is searched inside an image (re-rooted there) and on the host.
+SYSTEM_UNIT_PATH = (
+    "/etc/systemd/system.control",
+    "/run/systemd/system.control",
+    "/run/systemd/transient",
+    "/run/systemd/generator.early",
+    "/etc/systemd/system",
+    "/etc/systemd/system.attached",
+    "/run/systemd/system",
+    "/run/systemd/system.attached",
+    "/run/systemd/generator",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+    "/run/systemd/generator.late",
+)
+
+
+def _unit_path(systemd: Systemd) -> tuple[str, ...]:
+    if systemd.host_checks_lib_systemd:
+        return SYSTEM_UNIT_PATH
+    return tuple(p for p in SYSTEM_UNIT_PATH if p != "/lib/systemd/system")
+
+
+class Host:
+    """A read-only view of a sandbox root as the simulated host's ``/``."""
+
+    def __init__(self, root: str | os.PathLike[str], systemd: Systemd | None = None) -> None:
+        self.root = Path(root)
+        self.systemd = systemd or Systemd()
+        try:
+            self.fs = DirectorySource(self.root, label=str(self.root))
+        except ImagePathError as e:
+            raise SandboxError(f"{self.root}: sandbox root is not usable: {e.strerror}") from e
+
+    def __repr__(self) -> str:
+        return f"Host({str(self.root)!r}, {self.systemd})"
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    def real(self, path: str | PurePosixPath, *, follow: bool = True) -> Path:
+        """The machine path of host path ``path`` (links resolved inside the root)."""
+        resolved = self.fs.resolve(path, follow=follow)
+        return self.root.joinpath(*resolved.parts[1:])
+
+    def resolve(self, path: str | PurePosixPath, *, follow: bool = True) -> PurePosixPath:
+        """``path`` with links resolved inside the root."""
+        return self.fs.resolve(path, follow=follow)
+
+    def kind(self, path: str | PurePosixPath, *, follow: bool = True) -> FileKind | None:
+        """The kind of host path ``path`` or ``None`` if missing."""
+        return self.fs.kind(path, follow=follow)
+
+    def exists(self, path: str | PurePosixPath, *, follow: bool = True) -> bool:
+        """Whether host path ``path`` exists."""
+        return self.fs.exists(path, follow=follow)
+
+    def listdir(self, path: str | PurePosixPath) -> list[str]:
+        """Names in a host directory, sorted bytewise; empty if it does not exist."""
+        try:
+            real = self.fs.resolve(path)
+            if self.fs.lstat(real).kind is not FileKind.DIR:
+                return []
+            return sorted(self.fs.listdir(real), key=os.fsencode)
+        except ImagePathError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR):
+                return []
+            raise
+
+    def read_text(self, path: str | PurePosixPath, limit: int = 1 << 20) -> str | None:
+        """Content of a host file, ``None`` if missing."""
+        try:
+            return self.fs.read_file(path, limit=limit).decode("utf-8", "replace")
+        except ImagePathError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EINVAL):
+                return None
+            raise
+
+    # -- unit files on the host ----------------------------------------------------------------
+
+    @property
+    def unit_path(self) -> tuple[str, ...]:
+        """The host's system unit search path, in priority order."""
+        return _unit_path(self.systemd)
+
+    @cached_property
+    def vendor_units(self) -> frozenset[str]:
+        """Unit files Debian's base system ships in ``/usr/lib/systemd/system``.
+
+        The sandbox does not hold copies of them, but attach must still find that a unit of
+        such a name exists on the host.
+        """
+        ref = resources.files("portablekit") / "data" / "host" / str(self.systemd.version)
+        text = (ref / "vendor-units.txt").read_text()
+        return frozenset(ln for ln in text.splitlines() if ln and not ln.startswith("#"))
+
+    def unit_file_exists(self, name: str) -> bool:
+        """``unit_file_exists()``: a file or link of that name anywhere in the host unit path.
+
+        For an instance, its template counts too (up to systemd 259).
+        """
+        names = [name]
+        tmpl = template_of(name)
+        if tmpl and self.systemd.instance_falls_back_to_template:
+            names.append(tmpl)
+        for n in names:
+            if n in self.vendor_units:
+                return True
+            for d in self.unit_path:
+                if self.fs.kind(PurePosixPath(d) / n, follow=False) is not None:
+                    return True
+        return False
+
+    # -- the simulated service manager ---------------------------------------------------------
+
+    def active_units(self) -> dict[str, str]:
+        """Units the service manager reports as not inactive: ``{unit: ActiveState}``."""
+        text = self.read_text(ACTIVE_UNITS) or ""
+        out: dict[str, str] = {}
+        for line in text.splitlines():
+            words = line.split()
+            if words:
+                out[words[0]] = words[1] if len(words) > 1 else "active"
+        return out
+
+    def unit_is_active(self, unit: str, active: dict[str, str] | None = None) -> bool:
+        """``unit_file_is_active()``: for a template, any running instance counts.
+
+        ``active`` is an :meth:`active_units` reading to reuse.
+        """
+        active = self.active_units() if active is None else active
+        if unit_name_kind(unit) is UnitNameKind.TEMPLATE:
+            stem, _, suffix = unit.rpartition(".")  # stem ends in "@"
+            return any(
+                u.startswith(stem) and u.endswith("." + suffix) and st in ACTIVE_STATES
+                for u, st in active.items()
+            )
+        return active.get(unit, "inactive") in ACTIVE_STATES
+
+    def clean_unit_error(self) -> tuple[str, str] | None:
+        """``(dbus error name, message)`` the stand-in returns for ``CleanUnit``, if configured."""
+        text = self.read_text(CLEAN_UNIT_ERROR)
+        if text is None:
+            return None
+        first = text.splitlines()[0] if text.splitlines() else ""
+        name, _, message = first.partition(" ")
+        return name, message
+
+    def _link_target(self, p: PurePosixPath) -> str | None:
+        """The target of the symlink ``p``, ``None`` if ``p`` is not a readable symlink."""
+        if self.fs.kind(p, follow=False) is not FileKind.SYMLINK:
+            return None
+        try:
+            return self.fs.readlink(self.fs.resolve(p, follow=False))
+        except ImagePathError:
+            return None
+
+    def unit_file_state(self, name: str) -> str:
+        """The unit-file state systemd's install logic reports (simplified, see below).
+
+        ``masked``/``masked-runtime`` for a ``/dev/null`` link in ``/etc`` or ``/run``;
+        ``enabled``/``enabled-runtime`` when a ``.wants``/``.requires``/``.upholds`` symlink or
+        an alias in the configuration directories points at the unit by name; else
+        ``disabled`` (which, like ``static``, counts as not enabled).
+        """
+        for d, runtime in (("/etc/systemd/system", False), ("/run/systemd/system", True)):
+            if self._link_target(PurePosixPath(d) / name) == "/dev/null":
+                return "masked-runtime" if runtime else "masked"
+        config = (
+            ("/etc/systemd/system.control", False),
+            ("/run/systemd/system.control", True),
+            ("/etc/systemd/system", False),
+            ("/etc/systemd/system.attached", False),
+            ("/run/systemd/system", True),
+            ("/run/systemd/system.attached", True),
+        )
+        for d, runtime in config:
+            for sub in self.listdir(d):
+                p = PurePosixPath(d) / sub
+                if sub != name and unit_name_is_valid(sub):
+                    target = self._link_target(p)
+                    if target is not None and PurePosixPath(target).name == name:
+                        return "enabled-runtime" if runtime else "enabled"  # an alias
+                if not sub.endswith((".wants", ".requires", ".upholds")):
+                    continue
+                for entry in self.listdir(p):
+                    if is_hidden_or_backup(entry) or not unit_name_is_valid(entry):
+                        continue
+                    target = self._link_target(p / entry)
+                    if target is not None and name in (entry, PurePosixPath(target).name):
+                        return "enabled-runtime" if runtime else "enabled"
+        return "disabled"

@@ -1,0 +1,363 @@
+"""Images on the simulated host: kinds, names, search paths, lookup and discovery.
+
+portabled knows an image by *name* (searched in ``/etc/portables``, ``/run/portables``,
+``/var/lib/portables``, ``/usr/local/lib/portables``, ``/usr/lib/portables``) or by absolute
+*path*. A directory is a ``directory`` image, a regular file ending in ``.raw`` a ``raw`` image,
+a block device a ``block`` image; anything else is not an image. systemd 256+ also picks the
+newest entry of a ``NAME.v/`` directory (systemd.v(7)).
+
+>>> Image.from_path(PurePosixPath("/var/lib/portables/foo_1.2.raw"), ImageKind.RAW).name
+'foo_1.2'
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as _stat
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+from ..errors import ImagePathError, PortabledError, UsageError
+from ..names import image_name_is_valid, version_compare
+from ..source import DirectorySource, FileKind, ImageSource
+from .host import Host
+
+__all__ = [
+    "SEARCH_PATHS",
+    "Image",
+    "ImageKind",
+    "discover_images",
+    "find_image",
+    "image_at_path",
+    "lookup_image",
+    "normalize_client_path",
+    "open_image",
+    "vpick",
+]
+
+#: portabled's image search path (system scope), in priority order.
+SEARCH_PATHS = (
+    PurePosixPath("/etc/portables"),
+    PurePosixPath("/run/portables"),
+    PurePosixPath("/var/lib/portables"),
+    PurePosixPath("/usr/local/lib/portables"),
+    PurePosixPath("/usr/lib/portables"),
+)
+
+
+class ImageKind(StrEnum):
+    """Image types as portabled spells them (``list``'s TYPE column)."""
+
+    DIRECTORY = "directory"
+    SUBVOLUME = "subvolume"
+    RAW = "raw"
+    BLOCK = "block"
+
+    @property
+    def is_tree(self) -> bool:
+        """Directory-like images: ``RootDirectory=``/``ExtensionDirectories=``."""
+        return self in (ImageKind.DIRECTORY, ImageKind.SUBVOLUME)
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image portabled found: ``name``, host ``path`` as portabled records it, ``kind``."""
+
+    name: str
+    path: PurePosixPath
+    kind: ImageKind
+
+    @classmethod
+    def from_path(cls, path: PurePosixPath, kind: ImageKind) -> Image:
+        """The image at ``path``; its name is the last component (without ``.raw``)."""
+        last = path.name
+        name = last[: -len(".raw")] if kind is ImageKind.RAW and last.endswith(".raw") else last
+        return cls(name, path, kind)
+
+    @property
+    def file_name(self) -> str:
+        """Last component of the path (``foo.raw``), as used by ``PORTABLE=`` and image links."""
+        return self.path.name
+
+    @property
+    def is_tree(self) -> bool:
+        """Whether the image is a directory tree (not a disk image)."""
+        return self.kind.is_tree
+
+
+def _kind_of(host: Host, path: PurePosixPath) -> ImageKind | None:
+    """The image kind of what ``path`` points to, ``None`` if it is not an image."""
+    k = host.kind(path)
+    if k is FileKind.DIR:
+        return ImageKind.DIRECTORY
+    if k is FileKind.FILE and path.name.endswith(".raw"):
+        return ImageKind.RAW
+    if k is FileKind.BLOCKDEV:
+        return ImageKind.BLOCK
+    return None
+
+
+# -- systemd.v(7) ------------------------------------------------------------------------------
+
+
+def vpick(
+    host: Host, path: PurePosixPath, *, raw: bool = True, tree: bool = True
+) -> PurePosixPath | None:
+    """The newest ``<base>_<version>[.raw]`` entry of a ``<base>[.raw].v`` directory.
+
+    ``tree``/``raw`` select which kinds may be picked (directories with no suffix, regular
+    files ending in ``.raw``), tried in that order. ``None`` if nothing fits.
+    """
+    name = path.name
+    if not name.endswith(".v"):
+        return None
+    stem = name[: -len(".v")]
+    filters: list[tuple[str, FileKind]] = []
+    if stem.endswith(".raw"):
+        stem = stem[: -len(".raw")]
+        if raw:
+            filters.append((".raw", FileKind.FILE))
+    else:
+        if tree:
+            filters.append(("", FileKind.DIR))
+        if raw:
+            filters.append((".raw", FileKind.FILE))
+    entries = host.listdir(path)
+    for suffix, kind in filters:
+        best: tuple[str, str] | None = None
+        for entry in entries:
+            if not entry.startswith(stem + "_") or not entry.endswith(suffix):
+                continue
+            version = entry[len(stem) + 1 : len(entry) - len(suffix)]
+            if not version or "/" in version:
+                continue
+            if host.kind(path / entry) is not kind:
+                continue
+            if best is None or version_compare(version, best[0]) > 0:
+                best = (version, entry)
+        if best is not None:
+            return path / best[1]
+    return None
+
+
+# -- lookup --------------------------------------------------------------------------------------
+
+
+def find_image(host: Host, name: str) -> Image | None:
+    """``image_find()``: the image called ``name`` in the search path, or ``None``."""
+    systemd = host.systemd
+    for d in SEARCH_PATHS:
+        if systemd.vpick:
+            candidates = [name, name + ".raw", name + ".v", name + ".raw.v"]
+        else:
+            candidates = [name, name + ".raw"]
+        for cand in candidates:
+            p = d / cand
+            k = host.kind(p)
+            if k is None:
+                continue
+            if cand.endswith(".v"):
+                if k is not FileKind.DIR:
+                    continue
+                picked = vpick(host, p)
+                if picked is None:
+                    continue
+                kind = _kind_of(host, picked)
+                if kind is None:
+                    continue
+                return Image(
+                    name, host.resolve(picked) if systemd.resolves_image_symlinks else picked, kind
+                )
+            if cand == name:
+                if k is FileKind.DIR and systemd.raw_names_are_files and name.endswith(".raw"):
+                    continue
+                if k is FileKind.DIR:
+                    kind = ImageKind.DIRECTORY
+                elif k is FileKind.BLOCKDEV:
+                    kind = ImageKind.BLOCK
+                elif systemd.vpick:
+                    continue
+                else:
+                    break  # 252: anything else ends the search in this directory
+            else:
+                if k is not FileKind.FILE:
+                    if systemd.vpick:
+                        continue
+                    break
+                kind = ImageKind.RAW
+            path = host.resolve(p) if systemd.resolves_image_symlinks else p
+            return Image(name, path, kind)
+    return None
+
+
+def image_at_path(host: Host, path: str, *, pick: bool = True) -> Image:
+    """The image at an absolute host path (daemon side).
+
+    With ``pick`` (systemd 256+) a ``NAME.v`` directory is resolved to its newest entry and
+    the path to its real location. Errors carry portabled's messages.
+    """
+    if not path.startswith("/"):
+        raise PortabledError(f"Image name '{path}' is not valid or not a valid path.")
+    norm = os.path.normpath(path)
+    if norm.startswith("//"):
+        norm = "/" + norm.lstrip("/")
+    p = PurePosixPath(norm)
+    if ".." in p.parts:
+        raise PortabledError(f"Image path '{path}' is not normalized.")
+    systemd = host.systemd
+    if pick and systemd.vpick:
+        real = host.resolve(p)
+        if real.name.endswith(".v") and host.kind(real) is FileKind.DIR:
+            picked = vpick(host, real)
+            if picked is None:
+                raise PortabledError.from_errno(errno.ENOENT)
+            p = picked
+        else:
+            p = real
+    kind = _kind_of(host, p)
+    if kind is None:
+        k = host.kind(p)
+        if k is None:
+            raise PortabledError.from_errno(errno.ENOENT)
+        raise PortabledError(
+            f"Type of image '{p}' not recognized; supported image types are directories/btrfs "
+            "subvolumes, block devices, and raw disk image files with suffix '.raw'.",
+            dbus_error="org.freedesktop.portable1.BadImageType",
+        )
+    img = Image.from_path(p, kind)
+    if not image_name_is_valid(img.name):
+        raise PortabledError.from_errno(errno.EINVAL)
+    return img
+
+
+def lookup_image(host: Host, name_or_path: str, *, pick: bool = True) -> Image:
+    """An image by name (searched) or by absolute path, as portabled resolves it."""
+    if image_name_is_valid(name_or_path):
+        img = find_image(host, name_or_path)
+        if img is None:
+            raise PortabledError(
+                f"No image '{name_or_path}' found.",
+                dbus_error="org.freedesktop.portable1.NoSuchImage",
+            )
+        return img
+    return image_at_path(host, name_or_path, pick=pick)
+
+
+def discover_images(host: Host) -> list[Image]:
+    """Every image in the search path (``list``), first occurrence of a name winning, by name."""
+    systemd = host.systemd
+    found: dict[str, Image] = {}
+    for d in SEARCH_PATHS:
+        for entry in host.listdir(d):
+            if entry in (".", ".."):
+                continue
+            p = d / entry
+            k = host.kind(p)
+            if k is None:
+                continue
+            if k is FileKind.DIR:
+                if systemd.vpick and entry.endswith(".v"):
+                    picked = vpick(host, p, raw=False)
+                    if picked is None:
+                        continue
+                    name = entry[: -len(".v")]
+                    path = host.resolve(picked) if systemd.resolves_image_symlinks else picked
+                    img = Image(name, path, ImageKind.DIRECTORY)
+                else:
+                    path = host.resolve(p) if systemd.resolves_image_symlinks else p
+                    img = Image(entry, path, ImageKind.DIRECTORY)
+            elif k is FileKind.FILE:
+                if not entry.endswith(".raw"):
+                    continue
+                path = host.resolve(p) if systemd.resolves_image_symlinks else p
+                img = Image(entry[: -len(".raw")], path, ImageKind.RAW)
+            elif k is FileKind.BLOCKDEV:
+                img = Image(entry, p, ImageKind.BLOCK)
+            else:
+                continue
+            if not image_name_is_valid(img.name) or img.name in found:
+                continue
+            found[img.name] = img
+    return [found[n] for n in sorted(found, key=os.fsencode)]
+
+
+# -- portablectl's side --------------------------------------------------------------------------
+
+
+def normalize_client_path(
+    host: Host, arg: str, *, cwd: PurePosixPath = PurePosixPath("/"), must_exist: bool = True
+) -> str:
+    """portablectl's ``determine_image()`` for an argument that is not an image name.
+
+    Made absolute against ``cwd``, all links resolved inside the root; a trailing slash is kept.
+    A missing path fails with portablectl's message when ``must_exist``.
+    """
+    trailing = arg.endswith("/") and arg.strip("/") != ""
+    joined = PurePosixPath(cwd, arg) if not arg.startswith("/") else PurePosixPath(arg)
+    try:
+        real = host.resolve(joined)
+        missing = host.kind(real, follow=False) is None
+    except ImagePathError as e:
+        if must_exist:
+            raise UsageError(f"Cannot normalize specified image path '{arg}': {e.strerror}") from e
+        return str(joined) + ("/" if trailing else "")
+    if missing and must_exist:
+        raise UsageError(
+            f"Cannot normalize specified image path '{arg}': {os.strerror(errno.ENOENT)}"
+        )
+    out = str(real)
+    if trailing and out != "/":
+        out += "/"
+    return out
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def open_image(host: Host, image: Image, *, arch: str = "x86-64") -> ImageSource:
+    """A read-only source over the image's tree (a directory, or a raw disk image's file system)."""
+    return open_image_with_policy(host, image, arch=arch)[0]
+
+
+def open_image_with_policy(
+    host: Host, image: Image, *, arch: str = "x86-64"
+) -> tuple[ImageSource, object | None]:
+    """The image's tree and, for raw images, the image policy systemd 262 pins for it
+    (a :class:`portablekit.raw.ImagePolicy`). Dissection refusals of raw images come back as
+    :class:`~portablekit.errors.PortabledError` with portabled's message."""
+    real = host.real(image.path)
+    if image.kind.is_tree:
+        return DirectorySource(real, label=str(image.path)), None
+    from ..raw import DissectError, open_raw_image  # raw readers load only for raw images
+
+    try:
+        raw = open_raw_image(real, arch=arch, label=str(image.path), systemd=host.systemd.version)
+    except DissectError as e:
+        raise e.to_portabled_error(str(image.path)) from e
+    return raw.source, raw.policy
+
+
+@dataclass(frozen=True, slots=True)
+class ImageStat:
+    """What ``list`` shows of an image besides its name and state."""
+
+    read_only: bool
+    crtime: float | None
+    mtime: float | None
+    usage: int | None
+
+
+def image_stat(host: Host, image: Image) -> ImageStat:
+    """Read-only flag, times and disk usage as ``discover-image.c`` reports them."""
+    try:
+        st = os.stat(host.real(image.path))
+    except (OSError, ImagePathError):
+        return ImageStat(False, None, None, None)
+    hidden = image.name.startswith(".") and host.systemd.hidden_images_read_only
+    if image.kind.is_tree:
+        ro = str(image.path).startswith("/usr/") or str(image.path) == "/usr" or hidden
+        return ImageStat(ro, st.st_mtime, None, None)
+    ro = not (_stat.S_IMODE(st.st_mode) & 0o222) or hidden
+    return ImageStat(ro, st.st_mtime, st.st_mtime, st.st_blocks * 512)
