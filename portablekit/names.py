@@ -18,6 +18,7 @@ import re
 from enum import StrEnum
 
 from .errors import UsageError
+from .versions import Systemd
 
 __all__ = [
     "UNIT_TYPES",
@@ -149,20 +150,21 @@ def prefix_match(unit: str, prefix: str) -> bool:
     return rest == "" or rest[0] in "-.@"
 
 
-def derive_prefix(arg: str, version: int = 257) -> str:
+def derive_prefix(arg: str, systemd: Systemd = Systemd()) -> str:
     """The unit-name prefix portablectl derives from the image argument *as typed*.
 
-    Last path component (252: ``basename()``, so a trailing slash gives the empty string; 253+:
-    trailing slashes ignored; 256+: without a ``.v`` suffix), cut at the first ``_``, else
-    without ``.raw``. Raises
+    Last path component (252: ``basename()``, so a trailing slash gives the empty string;
+    :attr:`~portablekit.versions.Systemd.trailing_slash_prefix`: trailing slashes ignored;
+    :attr:`~portablekit.versions.Systemd.vpick`: without a ``.v`` suffix), cut at the first
+    ``_``, else without ``.raw``. Raises
     :class:`~portablekit.errors.UsageError` with portablectl's message when the result is not
     made of ``[A-Za-z0-9.-]`` or is not a valid file name.
     """
-    if version >= 253:
+    if systemd.trailing_slash_prefix:
         last = arg.rstrip("/").rpartition("/")[2] if arg.strip("/") else ""
     else:
         last = arg.rpartition("/")[2]
-    if version >= 256 and last.endswith(".v"):
+    if systemd.vpick and last.endswith(".v"):
         last = last[: -len(".v")]  # systemd.v(7) directories: NAME.v / NAME.raw.v
     if "_" in last:
         prefix = last[: last.index("_")]
@@ -180,19 +182,20 @@ def strip_raw_suffix(name: str) -> str:
     return name[: -len(".raw")] if name.endswith(".raw") else name
 
 
-_EXT_SUFFIXES_252 = (".xz", ".gz", ".bz2", ".raw", ".qcow2", ".img", ".bin")
-_EXT_SUFFIXES_256 = (*_EXT_SUFFIXES_252, ".zst", ".sysext.raw", ".confext.raw")
+_EXT_SUFFIXES = (".xz", ".gz", ".bz2", ".raw", ".qcow2", ".img", ".bin")
+_SYSEXT_SUFFIXES = (*_EXT_SUFFIXES, ".zst", ".sysext.raw", ".confext.raw")
 
 
-def extension_name(last_component: str, raw: bool, version: int = 257) -> str:
+def extension_name(last_component: str, raw: bool, systemd: Systemd = Systemd()) -> str:
     """The name an extension-release file must carry (``extension-release.<NAME>``).
 
     Directories use their last path component as is; raw images lose their suffixes
-    (``.raw``, ``.xz``, ...), stripped repeatedly.
+    (``.raw``, ``.xz``, ...; :attr:`~portablekit.versions.Systemd.strips_sysext_suffixes`: also
+    ``.sysext.raw`` & co.), stripped repeatedly.
     """
     if not raw:
         return last_component
-    suffixes = _EXT_SUFFIXES_256 if version >= 256 else _EXT_SUFFIXES_252
+    suffixes = _SYSEXT_SUFFIXES if systemd.strips_sysext_suffixes else _EXT_SUFFIXES
     name = last_component
     changed = True
     while changed:

@@ -4,7 +4,7 @@ systemd reads both with the state machine of ``src/basic/env-file.c``: ``KEY=val
 single and double quotes (also concatenated: ``A="x"'y'``), backslash escapes, line continuation,
 comments starting with ``#`` or ``;`` at the start of a logical line, no variable expansion.
 One difference between versions: up to systemd 253 a comment ending in a backslash swallows the
-next line.
+next line (:attr:`~portablekit.versions.Systemd.comment_swallows_next_line`).
 
 Two views of the same file, as systemd has them:
 
@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .errors import EnvFileError
+from .versions import Systemd
 
 __all__ = ["EnvFile", "name_and_version", "parse_env"]
 
@@ -36,7 +37,7 @@ MAX_ENV_FILE = 1024 * 1024
 
 
 def parse_env(
-    data: bytes | str, *, origin: str = "<string>", version: int = 257
+    data: bytes | str, *, origin: str = "<string>", systemd: Systemd = Systemd()
 ) -> tuple[tuple[str, str | None], ...]:
     """Run systemd's env-file state machine over ``data``.
 
@@ -50,7 +51,7 @@ def parse_env(
     if nul >= 0:
         raw = raw[:nul]
     text = raw.decode("utf-8", "surrogateescape")
-    comment_swallows_next_line = version < 254
+    comment_swallows_next_line = systemd.comment_swallows_next_line
 
     out: list[tuple[str, str | None]] = []
     state = "PRE_KEY"
@@ -169,7 +170,6 @@ def parse_env(
             elif c in _NL:
                 state = "PRE_KEY"
         elif state == "COMMENT_ESC":
-            # up to 253 a backslash at the end of a comment swallows the next line
             state = "COMMENT" if comment_swallows_next_line or c not in _NL else "PRE_KEY"
         if c == "\n":
             line += 1
@@ -201,10 +201,12 @@ class EnvFile:
     origin: str = "<string>"
 
     @classmethod
-    def parse(cls, data: bytes | str, *, origin: str = "<string>", version: int = 257) -> EnvFile:
-        """Parse ``data`` (see :func:`parse_env`)."""
+    def parse(
+        cls, data: bytes | str, *, origin: str = "<string>", systemd: Systemd = Systemd()
+    ) -> EnvFile:
+        """Parse ``data`` as ``systemd`` does (see :func:`parse_env`)."""
         raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
-        return cls(parse_env(raw, origin=origin, version=version), raw, origin)
+        return cls(parse_env(raw, origin=origin, systemd=systemd), raw, origin)
 
     def get(self, key: str) -> str | None:
         """Keyed lookup: the last assignment wins, and one without a value unsets the key."""

@@ -7,12 +7,18 @@ version strip the version from extension-release names?") instead of comparing n
 Known upstream bugs are reproduced by default, because that is what real hosts do. Where one is
 plainly a bug, ``Systemd(v, fixed=True)`` turns the fix on; the property says which.
 
+This is the one module that compares version numbers. Declarative tables keyed by the version a
+setting or value appeared in (the directive table's ``since=``, the system call groups) ask
+:meth:`Systemd.reaches` and :meth:`Systemd.up_to`; a per-version data directory or dictionary
+is looked up by :attr:`Systemd.version`.
+
 >>> Systemd(257).bare_name_matches_everything, Systemd(257, fixed=True).bare_name_matches_everything
 (True, False)
 """
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 __all__ = ["DEFAULT_VERSION", "SUPPORTED_VERSIONS", "Systemd"]
@@ -44,6 +50,34 @@ class Systemd:
 
     def __str__(self) -> str:
         return f"systemd {self.version}" + (" (fixed)" if self.fixed else "")
+
+    @classmethod
+    def supported(cls, *, fixed: bool = False) -> tuple[Systemd, ...]:
+        """Every reproduced version, oldest first.
+
+        >>> [s.version for s in Systemd.supported()]
+        [252, 257, 262]
+        """
+        return tuple(cls(v, fixed) for v in SUPPORTED_VERSIONS)
+
+    # -- tables keyed by version ---------------------------------------------------------------
+
+    def reaches(self, since: int) -> bool:
+        """Whether this version has what systemd ``since`` introduced (a table row's
+        ``since=``).
+
+        >>> Systemd(257).reaches(254), Systemd(252).reaches(254)
+        (True, False)
+        """
+        return self.version >= since
+
+    def up_to(self, last: int) -> bool:
+        """Whether this version is ``last`` or older (a table row that held up to ``last``).
+
+        >>> Systemd(257).up_to(257), Systemd(262).up_to(257)
+        (True, False)
+        """
+        return self.version <= last
 
     # -- drop-in text ------------------------------------------------------------------------
 
@@ -98,6 +132,33 @@ class Systemd:
         return self.version >= 253
 
     @property
+    def mounts_usr_only_images(self) -> bool:
+        """257+: a raw image with a ``/usr`` partition and no root partition is mounted (252
+        finds the ``/usr`` partition but mounts nothing)."""
+        return self.version >= 257
+
+    @property
+    def uses_verity(self) -> bool:
+        """262: verity settings are loaded, so verity and verity signature partitions of a raw
+        image count (252/257 ignore them)."""
+        return self.version >= 260
+
+    @property
+    def usr_arch_mismatch_errno(self) -> int | None:
+        """The errno of a raw image whose root and ``/usr`` partitions have different
+        architectures: 252 ignores the ``/usr`` (``None``), 257 refuses with ``EADDRNOTAVAIL``,
+        262 with ``EREMOTE``."""
+        if self.version >= 260:
+            return errno.EREMOTE
+        return errno.EADDRNOTAVAIL if self.version >= 257 else None
+
+    @property
+    def reports_raw_mount_errno(self) -> bool:
+        """262: a raw image partition that fails to mount is reported with its errno; before,
+        the unmounted tree just "lacks os-release data"."""
+        return self.version >= 260
+
+    @property
     def hidden_images_read_only(self) -> bool:
         """259+: images whose name starts with a dot are listed read-only."""
         return self.version >= 259
@@ -141,6 +202,12 @@ class Systemd:
     # -- extensions ----------------------------------------------------------------------------
 
     @property
+    def strips_sysext_suffixes(self) -> bool:
+        """256+: a raw extension's name also loses ``.zst``, ``.sysext.raw`` and
+        ``.confext.raw`` (besides ``.raw``, ``.xz``, ...) before ``extension-release.NAME``."""
+        return self.version >= 256
+
+    @property
     def confext(self) -> bool:
         """255+: extensions with ``/etc/extension-release.d/`` (configuration extensions)."""
         return self.version >= 255
@@ -173,16 +240,20 @@ class Systemd:
         return self.version >= 260
 
     @property
-    def inspect_extension_format(self) -> int:
-        """254+: ``Extension Compatibility OS:`` and ``Extension Image:`` in ``inspect``."""
-        return 254 if self.version >= 254 else 252
+    def inspect_shows_extension_compatibility(self) -> bool:
+        """254+: ``Extension Scope:``, ``Extension Compatibility Level:``, ``Extension
+        Compatibility OS:`` and ``Extension Image:`` in ``inspect``."""
+        return self.version >= 254
 
     # -- detach / state ----------------------------------------------------------------------
 
     @property
-    def marker_match(self) -> int:
-        """Which marker-matching algorithm ``is-attached``/``detach`` use: 252 or 256."""
-        return 256 if self.version >= 256 else 252
+    def marker_matches_base_names(self) -> bool:
+        """256+: ``is-attached``, ``list`` and ``detach`` compare ``image_base_name()`` of each
+        marker token with that of the image asked about, so ``list`` shows an extension as
+        attached and (without :attr:`bare_name_matches_everything`) ``detach BASE`` finds
+        nothing attached with extensions; 252 compares prefixes position by position."""
+        return self.version >= 256
 
     @property
     def bare_name_matches_everything(self) -> bool:
@@ -197,19 +268,9 @@ class Systemd:
         return self.version >= 256
 
     @property
-    def detach_requires_same_extensions(self) -> bool:
-        """262: ``detach base`` without the extensions it was attached with finds nothing."""
-        return self.version >= 260
-
-    @property
     def reattach_by_name_works(self) -> bool:
         """262: ``reattach NAME`` works; 252/257 remove the image link and then fail."""
         return self.version >= 260 or self.fixed
-
-    @property
-    def list_shows_extension_state(self) -> bool:
-        """256+: ``list`` shows extension images as attached when they are part of one."""
-        return self.version >= 256
 
     @property
     def instance_falls_back_to_template(self) -> bool:
@@ -238,10 +299,58 @@ class Systemd:
         """262: a failing ``inspect`` leaves ``/run/systemd/nspawn/locks`` behind."""
         return self.version >= 260
 
+    # -- os-release ----------------------------------------------------------------------------
+
     @property
-    def enqueues_jobs_at_once(self) -> bool:
-        """262: ``--now`` uses one ``EnqueueUnitJobMany`` call for all units."""
-        return self.version >= 260
+    def comment_swallows_next_line(self) -> bool:
+        """Up to 253: a comment line of an env file (os-release, extension-release) ending in a
+        backslash swallows the next line."""
+        return self.version < 254
+
+    # -- unit files and systemd-analyze security -----------------------------------------------
+
+    @property
+    def invalid_value_warning_names_setting(self) -> bool:
+        """257+: an invalid value is reported as ``Failed to parse NAME=VALUE, ignoring: Invalid
+        argument`` (a fatal one: ``Failed to parse NAME=VALUE: Invalid argument``); 252 words it
+        per setting (``Failed to parse protect system value, ignoring: VALUE``)."""
+        return self.version >= 257
+
+    @property
+    def protect_hostname_warning_lacks_errno(self) -> bool:
+        """262 (258+): an invalid ``ProtectHostname=`` warns ``Failed to parse
+        ProtectHostname=VALUE, ignoring.``, without the errno."""
+        return self.version >= 258
+
+    @property
+    def address_family_warning_shows_assignment(self) -> bool:
+        """262: an unknown address family warns with the whole assigned value; before, with the
+        unknown word."""
+        return self.version >= 262
+
+    @property
+    def ip_prefix_warning_names_setting(self) -> bool:
+        """257+: an invalid ``IPAddressAllow=``/``IPAddressDeny=`` prefix warns ``Invalid address
+        prefix is specified in [Service] NAME=, ...``; 252 ``Address prefix is invalid, ...``."""
+        return self.version >= 257
+
+    @property
+    def template_test_instance(self) -> bool:
+        """257+: ``systemd-analyze security`` loads a template as ``NAME@test_instance`` (252:
+        ``NAME@i``)."""
+        return self.version >= 257
+
+    @property
+    def private_mounts_unset_counts_as_set(self) -> bool:
+        """257+: the offline security score counts ``PrivateMounts=`` as set unless it is
+        explicitly ``no``."""
+        return self.version >= 257
+
+    @property
+    def security_sorts_empty_description_first(self) -> bool:
+        """262 (258+): a security row without a description sorts first; up to 257 it is
+        compared by position (not transitively, so glibc's merge sort decides)."""
+        return self.version >= 258
 
     @property
     def package_version(self) -> str:

@@ -18,6 +18,7 @@ from portablekit.names import (
     unit_name_kind,
     version_compare,
 )
+from portablekit.versions import Systemd
 
 
 @pytest.mark.parametrize(
@@ -108,20 +109,20 @@ def test_prefix_match(unit: str, prefix: str, ok: bool) -> None:
     ],
 )
 def test_derive_prefix(arg: str, version: int, prefix: str) -> None:
-    assert derive_prefix(arg, version) == prefix
+    assert derive_prefix(arg, Systemd(version)) == prefix
 
 
 @pytest.mark.parametrize(("arg", "version"), [("foo@bar.raw", 257), ("/x/foo/", 252)])
 def test_derive_prefix_refused(arg: str, version: int) -> None:
     with pytest.raises(UsageError) as e:
-        derive_prefix(arg, version)
+        derive_prefix(arg, Systemd(version))
     assert e.value.message == f"Failed to extract prefix of image name '{arg}': Invalid argument"
 
 
 def test_extension_name() -> None:
     assert extension_name("app1_2.raw", True) == "app1_2"
-    assert extension_name("x.sysext.raw", True, 257) == "x"
-    assert extension_name("x.sysext.raw", True, 252) == "x.sysext"
+    assert extension_name("x.sysext.raw", True, Systemd(257)) == "x"
+    assert extension_name("x.sysext.raw", True, Systemd(252)) == "x.sysext"
     assert extension_name("dir.raw", False) == "dir.raw"
 
 

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from portablekit.errors import EnvFileError
 from portablekit.osrelease import EnvFile, name_and_version, parse_env
+from portablekit.versions import Systemd
 
 
 @pytest.mark.parametrize(
@@ -38,8 +39,8 @@ def test_parse_env(text: str, expected: list[tuple[str, str | None]]) -> None:
 
 def test_comment_backslash_differs_between_versions() -> None:
     text = "# comment \\\nA=1\n"
-    assert parse_env(text, version=252) == ()
-    assert parse_env(text, version=257) == (("A", "1"),)
+    assert parse_env(text, systemd=Systemd(252)) == ()
+    assert parse_env(text, systemd=Systemd(257)) == (("A", "1"),)
 
 
 def test_invalid_utf8_fails_whole_parse_with_location() -> None:

@@ -23,6 +23,7 @@ from portablekit.samples.raw import (
     find_tool,
     gpt_type,
 )
+from portablekit.versions import Systemd
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_gpt_with_sfdisk_read_back(tree: Path, tmp_path: Path) -> None:
         GptPartition(usr, gpt_type("usr"), "usr-x86-64", attrs=(59,)),
         GptPartition(None, gpt_type("root-verity"), "verity"),
     ]))  # fmt: skip
-    with open_raw_image(disk, systemd=257) as raw:
+    with open_raw_image(disk, systemd=Systemd(257)) as raw:
         assert [p.type_name for p in raw.partitions] == [
             "root-arm64", "root-x86-64", "usr-x86-64", "root-x86-64-verity",
         ]  # fmt: skip
@@ -94,10 +95,10 @@ def test_gpt_with_sfdisk_read_back(tree: Path, tmp_path: Path) -> None:
         assert raw.source.read_file("/usr/lib/os-release").startswith(b"ID=debian")
     # on arm64 the arm64 root wins and the x86-64 /usr does not match it: 252 drops the /usr,
     # 257 refuses the image
-    with open_raw_image(disk, arch="arm64", systemd=252) as raw:
+    with open_raw_image(disk, arch="arm64", systemd=Systemd(252)) as raw:
         assert raw.partition.number == 1 and Designator.USR not in raw.used
     with pytest.raises(NoRootForRootHashError):
-        open_raw_image(disk, arch="arm64", systemd=257)
+        open_raw_image(disk, arch="arm64", systemd=Systemd(257))
 
 
 def test_mbr_with_sfdisk(tree: Path, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import pytest
 from test_raw_support import need
 
 from portablekit.raw import DissectError, ImagePolicy, open_raw_image
+from portablekit.versions import Systemd
 
 EXTRA = Path(__file__).parent / "golden-extra/raw-dissect"
 VERSIONS = (252, 257, 262)
@@ -85,7 +86,7 @@ def test_transcript(layers: dict[str, Path], version: int, scenario: str) -> Non
         msg = msg.removeprefix("Failed to inspect image metadata: ")
         path = f"/var/lib/portables/{name}.raw"
         try:
-            raw = open_raw_image(images / f"{name}.raw", systemd=version)
+            raw = open_raw_image(images / f"{name}.raw", systemd=Systemd(version))
         except DissectError as e:
             assert rc == 1, (argv, e)
             assert e.portabled_message(path) == msg, argv
@@ -104,7 +105,7 @@ def test_transcript(layers: dict[str, Path], version: int, scenario: str) -> Non
                 if exts:
                     policies = []
                     for ext in exts:
-                        with open_raw_image(images / Path(ext).name, systemd=version) as e_img:
+                        with open_raw_image(images / Path(ext).name, systemd=Systemd(version)) as e_img:
                             policies.append(e_img.policy)
                     union = ImagePolicy().union(*policies)
                     ext_line = re.search(r"\|ExtensionImagePolicy=(.*)", delta)

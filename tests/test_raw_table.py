@@ -26,6 +26,7 @@ from portablekit.raw import (
 )
 from portablekit.raw.table import FLAG_GROWFS, FLAG_NO_AUTO, FLAG_READ_ONLY
 from portablekit.samples.raw import gpt_type
+from portablekit.versions import Systemd
 
 PATH = "/var/lib/portables/x.raw"
 
@@ -137,7 +138,7 @@ def test_usr_only_image() -> None:
     assert img.source.read_file("/usr/lib/os-release").endswith(b'"Tiny Usr"\n')
     assert img.image_policy == "usr=read-only-on+growfs-off+squashfs:=absent"
     with pytest.raises(MountError) as e:  # 252 finds it but mounts nothing
-        open_bytes(disk, systemd=252)
+        open_bytes(disk, systemd=Systemd(252))
     assert e.value.portabled_message(PATH) == f"Image '{PATH}' lacks os-release data, refusing."
 
 
@@ -150,12 +151,12 @@ def test_root_with_usr_mounted() -> None:
 
 def test_root_and_usr_of_different_architectures() -> None:
     disk = craft_gpt([(root(), "r", 0, tiny("a")), (usr("arm64"), "u", 0, tiny("usr"))])
-    assert pretty(open_bytes(disk, systemd=252)) == "Tiny A"  # the /usr is ignored
+    assert pretty(open_bytes(disk, systemd=Systemd(252))) == "Tiny A"  # the /usr is ignored
     with pytest.raises(NoRootForRootHashError) as e:
-        open_bytes(disk, systemd=257)
+        open_bytes(disk, systemd=Systemd(257))
     assert e.value.portabled_message(PATH).startswith("No root partition for specified root hash")
     with pytest.raises(NoRootForRootHashError) as e:
-        open_bytes(disk, systemd=262)
+        open_bytes(disk, systemd=Systemd(262))
     assert e.value.portabled_message(PATH) == "Object is remote"
     assert e.value.dbus_error == "System.Error.EREMOTE"
 
@@ -164,24 +165,24 @@ def test_verity_partitions() -> None:
     verity, sig = str(gpt_type("root-verity")), str(gpt_type("root-verity-sig"))
     disk = craft_gpt([(verity, "v", 0, b"")])
     with pytest.raises(NoRootError):  # 257 does not load verity settings
-        open_bytes(disk, systemd=257)
+        open_bytes(disk, systemd=Systemd(257))
     with pytest.raises(NoRootForRootHashError):
-        open_bytes(disk, systemd=262)
+        open_bytes(disk, systemd=Systemd(262))
     disk = craft_gpt([(root(), "r", 0, tiny("a")), (verity, "v", 0, b"")])
-    img = open_bytes(disk)
+    img = open_bytes(disk, systemd=Systemd(262))
     assert [p.type_name for p in img.verity] == ["root-x86-64-verity"]
     assert img.image_policy == (
         "root=verity+read-only-on+growfs-off+squashfs:root-verity=read-only-on+growfs-off:=absent"
     )
-    assert [p.type_name for p in open_bytes(disk, systemd=257).verity] == ["root-x86-64-verity"]
+    assert [p.type_name for p in open_bytes(disk).verity] == ["root-x86-64-verity"]  # 257 too
     zeros = craft_gpt([(root(), "r", 0, tiny("a")), (verity, "v", 0, b""), (sig, "s", 0, b"")])
     with pytest.raises(VeritySignatureError) as e:
-        open_bytes(zeros)
+        open_bytes(zeros, systemd=Systemd(262))
     assert e.value.portabled_message(PATH) == "No data available"
-    assert pretty(open_bytes(zeros, systemd=257)) == "Tiny A"
+    assert pretty(open_bytes(zeros, systemd=Systemd(257))) == "Tiny A"
     blob = json.dumps({"rootHash": "00" * 32, "signature": "MIIB"}).encode()
     signed = craft_gpt([(root(), "r", 0, tiny("a")), (verity, "v", 0, b""), (sig, "s", 0, blob)])
-    assert open_bytes(signed).image_policy.startswith(
+    assert open_bytes(signed, systemd=Systemd(262)).image_policy.startswith(
         "root=signed+read-only-on+growfs-off+squashfs:"
     )
 
@@ -270,17 +271,17 @@ def test_other_partitions_are_mounted_where_the_tree_has_their_directory() -> No
     assert img.image_policy.startswith("root=read-only-on+growfs-off+squashfs:home=read-only-on")
     disk = craft_gpt([(root(), "r", 0, tiny("a")), (srv, "s", 0, tiny("b"))])  # no /srv
     with pytest.raises(MountError) as e:
-        open_bytes(disk)
+        open_bytes(disk, systemd=Systemd(262))
     assert e.value.portabled_message(PATH) == "No such file or directory"
     with pytest.raises(MountError) as e:
-        open_bytes(disk, systemd=257)
+        open_bytes(disk, systemd=Systemd(257))
     assert e.value.portabled_message(PATH) == f"Image '{PATH}' lacks os-release data, refusing."
 
 
 def test_partition_without_file_system() -> None:
     disk = craft_gpt([(root(), "r", 0, b"")])
     with pytest.raises(MountError) as e:
-        open_bytes(disk)
+        open_bytes(disk, systemd=Systemd(262))
     assert e.value.portabled_message(PATH) == "Address family not supported by protocol"
 
 

@@ -49,7 +49,7 @@ def _check_extension(
     """Find the extension's release file as portabled does and validate it against the base."""
     sd = run.systemd
     raw = not img.is_tree
-    name = extension_name(img.file_name, raw, sd.version)
+    name = extension_name(img.file_name, raw, sd)
     expected = _RELEASE_DIRS["sysext"] / f"extension-release.{name}"
     lacks = f"Image '{img.path}' lacks extension-release data, refusing."
     fix_name = (

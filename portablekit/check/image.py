@@ -149,7 +149,7 @@ def check_image(
     if matches is None:
         try:
             typed = argument or (image if isinstance(image, str) else str(img.path))
-            matches = [derive_prefix(typed, sd.version)]
+            matches = [derive_prefix(typed, sd)]
         except UsageError as e:
             run.add(
                 Rule.PREFIX_UNDERIVABLE,
@@ -195,7 +195,7 @@ def check_host_image(
     exts = [find(e) for e in extensions]
     if matches is None:
         try:
-            matches = [derive_prefix(image, sd.version)]
+            matches = [derive_prefix(image, sd)]
         except UsageError:
             matches = None  # check_image reports it
     return check_image(

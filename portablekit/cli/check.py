@@ -169,7 +169,7 @@ def _local_image(arg: str, sd: Systemd, stack: ExitStack) -> tuple[ImageSource, 
         from ..raw import DissectError, open_raw_image
 
         try:
-            raw = stack.enter_context(open_raw_image(path, label=str(path), systemd=sd.version))
+            raw = stack.enter_context(open_raw_image(path, label=str(path), systemd=sd))
         except DissectError as e:
             raise e.to_portabled_error(str(path)) from e
         return raw.source, str(path)

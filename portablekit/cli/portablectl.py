@@ -70,7 +70,7 @@ def _matches(ctx: _Ctx, arg: str, prefixes: Sequence[str], *, allow_all: bool) -
             )
             ctx.err.write(f"(Matching unit files with {word} '{joined}'.)\n")
         return list(prefixes)
-    p = derive_prefix(arg, systemd.version)
+    p = derive_prefix(arg, systemd)
     if not ctx.opts.quiet:
         ctx.err.write(f"(Matching unit files with prefix '{p}'.)\n")
     return [p]
@@ -223,7 +223,7 @@ def _inspect_text(ctx: _Ctx, d: Dissection, shown_path: str) -> str:
         assert r is not None
         shown = "" if ext.image.is_tree else str(ext.image.path)
         out += ["Extension:", f"\t{shown}"]
-        if systemd.inspect_extension_format >= 254:
+        if systemd.inspect_shows_extension_compatibility:
             scope = r.get("SYSEXT_SCOPE") or r.get("CONFEXT_SCOPE")
             level = r.get("SYSEXT_LEVEL") or r.get("CONFEXT_LEVEL")
             out += [

@@ -181,13 +181,12 @@ class Dissection:
 OS_RELEASE_PATHS = (PurePosixPath("/etc/os-release"), PurePosixPath("/usr/lib/os-release"))
 
 
-def read_os_release(src: ImageSource, systemd: Systemd | None = None) -> tuple[EnvFile, str] | None:
+def read_os_release(src: ImageSource, systemd: Systemd = Systemd()) -> tuple[EnvFile, str] | None:
     """The image's os-release and the path it came from, or ``None`` if there is none.
 
     ``/etc/os-release`` first, then ``/usr/lib/os-release``; only "not found" (also a dangling
     link) falls back. Links resolve inside the image.
     """
-    version = (systemd or Systemd()).version
     for p in OS_RELEASE_PATHS:
         try:
             data = src.read_file(p, limit=MAX_ENV_FILE)
@@ -197,7 +196,7 @@ def read_os_release(src: ImageSource, systemd: Systemd | None = None) -> tuple[E
             if e.errno in (errno.ENOENT, errno.ENOTDIR):
                 continue
             raise
-        return EnvFile.parse(data, origin=f"{src.label}{p}", version=version), str(p)
+        return EnvFile.parse(data, origin=f"{src.label}{p}", systemd=systemd), str(p)
     return None
 
 
@@ -322,7 +321,7 @@ def find_extension_release(
         try:
             data = src.read_file(exact, limit=MAX_ENV_FILE)
             return (
-                EnvFile.parse(data, origin=f"{src.label}{exact}", version=systemd.version),
+                EnvFile.parse(data, origin=f"{src.label}{exact}", systemd=systemd),
                 cls,
                 reported,
             )
@@ -358,7 +357,7 @@ def find_extension_release(
             raise PortabledError.from_errno(errno.ENOTUNIQ)
         if accepted:
             data = src.read_file(accepted[0], limit=MAX_ENV_FILE)
-            env = EnvFile.parse(data, origin=f"{src.label}{accepted[0]}", version=systemd.version)
+            env = EnvFile.parse(data, origin=f"{src.label}{accepted[0]}", systemd=systemd)
             return env, cls, reported
     return None
 
@@ -527,7 +526,7 @@ def _dissect(
     for i, ext in enumerate(ext_images, start=1):
         esrc, epolicy = open_image_with_policy(host, ext)
         raw = not ext.is_tree
-        ename = extension_name(ext.file_name, raw, systemd.version)
+        ename = extension_name(ext.file_name, raw, systemd)
         relaxed = force and (raw or systemd.force_accepts_any_extension_name)
         found: tuple[EnvFile, ReleaseClass, str] | None
         if raw and systemd.raw_extension_refuses_os_release and esrc.exists("/usr/lib/os-release"):

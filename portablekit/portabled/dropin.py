@@ -267,9 +267,9 @@ def marker_matches(
     each token with that of the (resolved) query, and 256..259 count any query that is not an
     existing path as a match (systemd#39058).
     """
-    if host.systemd.marker_match == 252:
-        return _match_252(tokens, query)
-    return _match_256(host, tokens, query, match_all)
+    if host.systemd.marker_matches_base_names:
+        return _match_256(host, tokens, query, match_all)
+    return _match_252(tokens, query)
 
 
 @dataclass(frozen=True, slots=True)

@@ -333,7 +333,7 @@ def open_image_with_policy(
     from ..raw import DissectError, open_raw_image  # raw readers load only for raw images
 
     try:
-        raw = open_raw_image(real, arch=arch, label=str(image.path), systemd=host.systemd.version)
+        raw = open_raw_image(real, arch=arch, label=str(image.path), systemd=host.systemd)
     except DissectError as e:
         raise e.to_portabled_error(str(image.path)) from e
     return raw.source, raw.policy

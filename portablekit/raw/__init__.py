@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from ..source import ImageSource
+from ..versions import Systemd
 from ._io import Reader
 from .dps import ARCHITECTURES, Designator
 from .errors import (
@@ -34,7 +35,7 @@ from .errors import (
     NoRootForRootHashError,
     VeritySignatureError,
 )
-from .layout import DissectedPartition, PartitionLayout, Rules, dissect_partitions
+from .layout import DissectedPartition, PartitionLayout, dissect_partitions
 from .mounts import assemble
 from .policy import ImagePolicy, PartitionPolicy
 from .table import CorruptPartitionTableError, Partition, PartitionTable
@@ -55,7 +56,6 @@ __all__ = [
     "PartitionPolicy",
     "PartitionTable",
     "RawImage",
-    "Rules",
     "VeritySignatureError",
     "detect",
     "open_raw_image",
@@ -135,14 +135,14 @@ def open_raw_image(
     *,
     arch: str = "x86-64",
     label: str | None = None,
-    systemd: int = 262,
+    systemd: Systemd = Systemd(),
     strict: bool = False,
 ) -> RawImage:
     """Dissect the raw image ``image`` (a path, or a seekable binary file object).
 
     ``arch`` is the host architecture that picks root and /usr partitions (systemd's names,
     :data:`ARCHITECTURES`); ``systemd`` the version whose rules apply (see
-    :class:`~portablekit.raw.layout.Rules`); ``label`` names the image in errors (default: the
+    :mod:`portablekit.raw.layout`); ``label`` names the image in errors (default: the
     path). With ``strict``, overlapping partitions are refused (portabled accepts them).
 
     Raises :class:`~portablekit.raw.errors.DissectError` subclasses where portabled refuses,

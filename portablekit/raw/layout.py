@@ -1,25 +1,26 @@
 """Which partitions of a raw image portabled uses: systemd's ``dissect_image()`` rules.
 
 The rules (``src/shared/dissect-image.c``, with the flags portabled passes) and where the three
-recorded versions differ (``tests/golden-extra/raw-dissect``):
+recorded versions differ (``tests/golden-extra/raw-dissect``; each difference is a predicate of
+:class:`~portablekit.versions.Systemd`):
 
 * a file system on the whole image is the root; otherwise a GPT or MBR table is required;
 * GPT partitions are classified by type; no-auto (bit 63) partitions are skipped (the ESP's
   bit 1 instead); among partitions of one designator the native architecture beats the
   secondary one beats any other, and for root/usr/verity types with the same architecture the
   highest label (version compare) wins, otherwise the first one;
-* verity and verity-signature partitions only count from 260 on, when portabled loads verity
-  settings (262 recorded: ``root-verity`` alone is "No root partition for specified root hash",
-  and a signature partition must hold systemd's JSON, else ``ENODATA``); 252/257 ignore them;
-* a root and a /usr of different architectures: 252 ignores the /usr, 257 refuses with
-  ``EADDRNOTAVAIL``, 262 with ``EREMOTE``;
+* verity and verity-signature partitions only count when portabled loads verity settings
+  (``uses_verity``; 262 recorded: ``root-verity`` alone is "No root partition for specified root
+  hash", and a signature partition must hold systemd's JSON, else ``ENODATA``); 252/257 ignore
+  them;
+* a root and a /usr of different architectures (``usr_arch_mismatch_errno``): 252 ignores the
+  /usr, 257 refuses with ``EADDRNOTAVAIL``, 262 with ``EREMOTE``;
 * without root and /usr, exactly one Linux generic data partition (MBR: type 0x83 with boot
   flag 0x80) is the root, more than one is ``ENOTUNIQ``; no root and no /usr is ``ENXIO``.
 """
 
 from __future__ import annotations
 
-import errno
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from types import MappingProxyType
 from uuid import UUID
 
 from ..names import version_compare
+from ..versions import Systemd
 from ._io import Reader
 from .dps import Designator, arch_rank
 from .errors import (
@@ -40,39 +42,13 @@ from .policy import ImagePolicy, PartitionPolicy
 from .probe import probe_fs
 from .table import FLAG_NO_BLOCK_IO, Partition, PartitionTable, read_table
 
-__all__ = ["DissectedPartition", "PartitionLayout", "Rules", "dissect_partitions"]
+__all__ = ["DissectedPartition", "PartitionLayout", "dissect_partitions"]
 
 D = Designator
 _RO_FS = frozenset({"squashfs", "erofs", "iso9660"})
 _VERITY = (D.ROOT_VERITY, D.USR_VERITY, D.ROOT_VERITY_SIG, D.USR_VERITY_SIG)
 #: largest verity signature partition content we parse (systemd reads at most 4 MiB)
 MAX_SIGNATURE = 4 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """The behaviour of one systemd version (``Rules.for_version(v)``)."""
-
-    version: int
-    usr_only: bool  #: a usr-only image is mounted (257+)
-    verity: bool  #: verity settings are loaded, verity partitions count (260+)
-    arch_mismatch_errno: int | None  #: root/usr of different architectures (None: usr ignored)
-    report_mount_errno: bool  #: a failed mount reports its errno, not "lacks os-release data"
-    pins_policy: bool  #: drop-ins pin ``RootImagePolicy=``/``ExtensionImagePolicy=``
-
-    @classmethod
-    def for_version(cls, version: int) -> Rules:
-        """Rules as recorded on 252, 257 and 262; versions between follow the older one."""
-        return cls(
-            version=version,
-            usr_only=version >= 257,
-            verity=version >= 260,
-            arch_mismatch_errno=(
-                errno.EREMOTE if version >= 260 else errno.EADDRNOTAVAIL if version >= 257 else None
-            ),
-            report_mount_errno=version >= 260,
-            pins_policy=version >= 260,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +93,14 @@ class PartitionLayout:
     table: PartitionTable | None
     used: Mapping[Designator, DissectedPartition] = field(default_factory=dict)
     verity_partitions: tuple[Partition, ...] = ()
-    protection: str | None = None  #: "verity" or "signed" when 260+ uses verity
-    rules: Rules = field(default_factory=lambda: Rules.for_version(262))
+    protection: str | None = None  #: "verity" or "signed" when the version uses verity
+    #: the version whose rules were applied (mounting follows the same ones)
+    systemd: Systemd = Systemd()
 
     @property
     def policy(self) -> ImagePolicy:
-        """The image policy 260+ pins for this layout."""
+        """The image policy 262 pins for this layout
+        (:attr:`~portablekit.versions.Systemd.pins_image_policy`)."""
         out = {}
         for d, p in self.used.items():
             if self.table is None:  # a plain file system: only its type
@@ -175,16 +153,15 @@ def _signature(reader: Reader, part: Partition) -> None:
 
 
 def dissect_partitions(
-    reader: Reader, *, arch: str = "x86-64", systemd: int = 262
+    reader: Reader, *, arch: str = "x86-64", systemd: Systemd = Systemd()
 ) -> PartitionLayout:
-    """Dissect ``reader`` like portabled of systemd ``systemd`` on an ``arch`` host."""
-    rules = Rules.for_version(systemd)
+    """Dissect ``reader`` like portabled of ``systemd`` on an ``arch`` host."""
     fstype = probe_fs(reader)
     if fstype is not None:
         whole = DissectedPartition(
             D.ROOT, None, fstype, fstype not in _RO_FS, False, None, 0, reader.size
         )
-        return PartitionLayout(None, MappingProxyType({D.ROOT: whole}), rules=rules)
+        return PartitionLayout(None, MappingProxyType({D.ROOT: whole}), systemd=systemd)
     table = read_table(reader)
     if table is None:
         raise NoPartitionTableError(
@@ -216,7 +193,7 @@ def dissect_partitions(
             continue
         if d in _VERITY:
             verity_parts.append(p)
-            if not rules.verity:
+            if not systemd.uses_verity:
                 continue
         rw = not p.read_only and d not in _VERITY
         growfs = p.growfs and d not in _VERITY and d is not D.SWAP and d is not D.ESP
@@ -226,7 +203,7 @@ def dissect_partitions(
             continue
         used[d] = DissectedPartition(d, p, fst, rw, growfs, p.arch, p.offset, p.size)
 
-    if rules.verity:
+    if systemd.uses_verity:
         for data, ver, sig in (
             (D.ROOT, D.ROOT_VERITY, D.ROOT_VERITY_SIG),
             (D.USR, D.USR_VERITY, D.USR_VERITY_SIG),
@@ -239,13 +216,14 @@ def dissect_partitions(
                 raise NoRootForRootHashError(f"a {sig} partition without {ver}", image=label)
     root, usr = used.get(D.ROOT), used.get(D.USR)
     if root and usr and root.arch and usr.arch and root.arch != usr.arch:
-        if rules.arch_mismatch_errno is None:
+        mismatch = systemd.usr_arch_mismatch_errno
+        if mismatch is None:
             del used[D.USR]
         else:
             raise NoRootForRootHashError(
                 f"root ({root.arch}) and /usr ({usr.arch}) of different architectures",
                 image=label,
-                errno=rules.arch_mismatch_errno,
+                errno=mismatch,
             )
     if D.ROOT not in used and D.USR not in used:
         if len(generic) > 1:
@@ -268,7 +246,7 @@ def dissect_partitions(
             raise NoRootForRootHashError(
                 "a verity-protected root with a separate /usr", image=label
             )
-    if rules.verity:
+    if systemd.uses_verity:
         for data, ver, sig in (
             (D.ROOT, D.ROOT_VERITY, D.ROOT_VERITY_SIG),
             (D.USR, D.USR_VERITY, D.USR_VERITY_SIG),
@@ -296,7 +274,7 @@ def dissect_partitions(
             )
     ordered = {d: used[d] for d in Designator if d in used}
     return PartitionLayout(
-        table, MappingProxyType(ordered), tuple(verity_parts), protection, rules=rules
+        table, MappingProxyType(ordered), tuple(verity_parts), protection, systemd=systemd
     )
 
 

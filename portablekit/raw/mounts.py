@@ -114,7 +114,7 @@ def open_fs(reader: Reader, fstype: str | None, what: str) -> FileSystemSource: 
 
 def _mount_failed(d: PartitionLayout, err: int, message: str, label: str) -> MountError:
     e = MountError(message, image=label, errno=err)
-    e.lacks_metadata = not d.rules.report_mount_errno
+    e.lacks_metadata = not d.systemd.reports_raw_mount_errno
     return e
 
 
@@ -134,7 +134,7 @@ def assemble(reader: Reader, d: PartitionLayout) -> ImageSource:
     root_p, usr_p = d.used.get(D.ROOT), d.used.get(D.USR)
     if root_p is None:
         assert usr_p is not None
-        if not d.rules.usr_only:  # 252 finds the /usr partition but mounts nothing
+        if not d.systemd.mounts_usr_only_images:
             raise _mount_failed(d, errno.ENXIO, "usr-only images are not mounted", label)
         return MountedSource(
             MemorySource({"usr": None}, label=label),

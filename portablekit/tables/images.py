@@ -67,7 +67,7 @@ def _image_release(host: Host, img: Any) -> tuple[str | None, EnvFile | None]:
         osr = read_os_release(src, host.systemd)
         if osr is not None:
             return ReleaseClass.OS.value, osr[0]
-        ename = extension_name(img.file_name, not img.is_tree, host.systemd.version)
+        ename = extension_name(img.file_name, not img.is_tree, host.systemd)
         ext = find_extension_release(src, ename, host.systemd)
         if ext is not None:
             return ext[1].value, ext[0]

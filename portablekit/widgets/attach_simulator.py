@@ -123,7 +123,7 @@ class AttachSimulator(Tool):
         return plan_attach(
             host,
             self.image.value,
-            matches=[derive_prefix(self.image.value, host.systemd.version)],
+            matches=[derive_prefix(self.image.value, host.systemd)],
             extensions=list(self.extensions.value),
             profile=self.profile.value,
             runtime=self.runtime.value,

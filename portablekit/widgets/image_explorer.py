@@ -107,7 +107,7 @@ class ImageExplorer(Tool):
         words = self.prefixes.value.split()
         if words == ["-"]:
             return []
-        return words or [derive_prefix(self.image.value, self.host.systemd.version)]
+        return words or [derive_prefix(self.image.value, self.host.systemd)]
 
     def refresh(self) -> None:
         """Dissect the chosen image and render every view."""

@@ -95,7 +95,7 @@ class LayerBuilder(Tool):
             self.show_ok("no base images in this sandbox root")
             return
         with self._reporting():
-            prefix = derive_prefix(self.base.value, self.host.systemd.version)
+            prefix = derive_prefix(self.base.value, self.host.systemd)
             d = dissect(
                 self.host,
                 self.base.value,
