@@ -34,9 +34,10 @@ def main() -> None:
     ns = ap.parse_args()
     from portablekit.samples import install_samples
     from portablekit.sandbox import SandboxRoot
+    from portablekit.versions import Systemd
 
     with tempfile.TemporaryDirectory() as tmp:
-        root = SandboxRoot.init(Path(tmp) / "root", 257)
+        root = SandboxRoot.init(Path(tmp) / "root", Systemd(257))
         install_samples(root)
         py = sys.executable
         rows = [

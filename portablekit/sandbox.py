@@ -56,9 +56,8 @@ class SandboxRoot:
             raise SandboxError(f"{self.path}: sandbox root is not readable")
         meta = self._read_marker()
         if systemd is None:
-            raw = meta.get("systemd", 257) if meta else 257
-            version = raw if isinstance(raw, int) else 257
-            systemd = Systemd(version)
+            recorded = meta.get("systemd") if meta else None
+            systemd = Systemd(recorded) if isinstance(recorded, int) else Systemd()
         self.systemd = systemd
 
     def __repr__(self) -> str:
@@ -68,10 +67,10 @@ class SandboxRoot:
 
     @classmethod
     def init(
-        cls, path: str | os.PathLike[str], systemd: Systemd | int = 257, *, exist_ok: bool = False
+        cls, path: str | os.PathLike[str], systemd: Systemd = Systemd(), *, exist_ok: bool = False
     ) -> SandboxRoot:
-        """Create a fresh sandbox root at ``path`` (an empty or missing directory)."""
-        sd = systemd if isinstance(systemd, Systemd) else Systemd(systemd)
+        """Create a fresh sandbox root for ``systemd`` at ``path`` (an empty or missing
+        directory)."""
         root = Path(path).absolute()
         if root.exists():
             if not root.is_dir():
@@ -81,14 +80,14 @@ class SandboxRoot:
         else:
             root.mkdir(parents=True)
         os.chmod(root, 0o755)
-        for line in _data("host", str(sd.version), "base-root.txt").splitlines():
+        for line in _data("host", str(systemd.version), "base-root.txt").splitlines():
             if not line or line.startswith("#"):
                 continue
-            _lay_base_entry(root, line, sd.version)
+            _lay_base_entry(root, line, systemd)
         (root / "run" / "portablekit").mkdir(parents=True, exist_ok=True)
         marker = root / "run" / "portablekit" / "sandbox.json"
-        marker.write_text(json.dumps({"systemd": sd.version, "portablekit": 1}) + "\n")
-        return cls(root, sd)
+        marker.write_text(json.dumps({"systemd": systemd.version, "portablekit": 1}) + "\n")
+        return cls(root, systemd)
 
     def _read_marker(self) -> dict[str, object] | None:
         p = self.path / "run" / "portablekit" / "sandbox.json"
@@ -409,7 +408,7 @@ def _remove(p: Path) -> None:
         os.unlink(p)
 
 
-def _lay_base_entry(root: Path, line: str, version: int) -> None:
+def _lay_base_entry(root: Path, line: str, systemd: Systemd) -> None:
     """Create one entry of the oracle's base-root listing (see ``data/host/*/base-root.txt``)."""
     words = line.split(" ")
     path = words[0]
@@ -428,7 +427,7 @@ def _lay_base_entry(root: Path, line: str, version: int) -> None:
             os.symlink(target, dst)
     elif kind == "file":
         mode = int(words[2], 8)
-        data = _base_file_content(path, version)
+        data = _base_file_content(path, systemd)
         if data is None:
             return  # contents we do not need (shell profiles of /root)
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -436,15 +435,15 @@ def _lay_base_entry(root: Path, line: str, version: int) -> None:
         os.chmod(dst, mode)
 
 
-def _base_file_content(path: str, version: int) -> bytes | None:
+def _base_file_content(path: str, systemd: Systemd) -> bytes | None:
     p = PurePosixPath(path)
     if p == PurePosixPath("/usr/lib/os-release"):
-        return _data("host", str(version), "os-release").encode()
+        return _data("host", str(systemd.version), "os-release").encode()
     if (
         p.parent.parent == PurePosixPath("/usr/lib/systemd/portable/profile")
         and p.name == "service.conf"
     ):
         name = p.parent.name
         if name in BUILTIN_PROFILES:
-            return builtin_profile(name, version).encode()
+            return builtin_profile(name, systemd).encode()
     return None

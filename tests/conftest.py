@@ -9,6 +9,7 @@ import pytest
 
 from portablekit.samples import install_samples
 from portablekit.sandbox import SandboxRoot
+from portablekit.versions import Systemd
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def make_root(tmp_path: Path) -> Callable[..., SandboxRoot]:
     counter = iter(range(1000))
 
     def make(version: int = 257, samples: bool = True) -> SandboxRoot:
-        root = SandboxRoot.init(tmp_path / f"root{next(counter)}", version)
+        root = SandboxRoot.init(tmp_path / f"root{next(counter)}", Systemd(version))
         if samples:
             install_samples(root)
         return root

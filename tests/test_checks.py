@@ -20,16 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import portablekit.check.image
-from portablekit.check.image import (
-    MOUNT_POINTS,
-    RULES,
-    Finding,
-    Rule,
-    Severity,
-    check_host_image,
-    check_image,
-    extension_verdict,
-)
+from portablekit.check.extensions import extension_verdict
+from portablekit.check.findings import RULES, Finding, Rule, Severity
+from portablekit.check.image import MOUNT_POINTS, check_host_image, check_image
 from portablekit.errors import EnvFileError, PortabledError
 from portablekit.names import derive_prefix
 from portablekit.osrelease import EnvFile
@@ -141,11 +134,11 @@ def check_sample(name: str, version: int = 257, **kw: object) -> list[Finding]:
             sample_source(EXT_BASE),
             EXT_BASE,
             extensions=[(sample_source(name), name)],
-            systemd=version,
+            systemd=Systemd(version),
             host_arch=ARCH,
             **kw,  # type: ignore[arg-type]
         )
-    return check_image(sample_source(name), name, systemd=version, host_arch=ARCH, **kw)  # type: ignore[arg-type]
+    return check_image(sample_source(name), name, systemd=Systemd(version), host_arch=ARCH, **kw)  # type: ignore[arg-type]
 
 
 def serious(findings: list[Finding]) -> set[tuple[Severity, Rule]]:
@@ -195,7 +188,7 @@ def test_good_samples_have_no_errors_or_warnings(
         sample_source(base),
         base,
         extensions=[(sample_source(e), e) for e in extensions],
-        systemd=version,
+        systemd=Systemd(version),
         host_arch=ARCH,
     )
     assert serious(findings) == set()
@@ -359,8 +352,8 @@ def test_relative_unit_link_that_leaves_the_image() -> None:
     (f,) = [g for g in findings if g.rule is Rule.UNIT_ABSOLUTE_LINK]
     assert f.path == "/usr/lib/systemd/system/minimal-out.service"
     assert f.message.startswith("a symlink to '../../../../../etc/out.service': portabled of ")
-    assert not [g for g in check_image(MemorySource(tree), "minimal", systemd=262, host_arch=ARCH)
-                if g.rule is Rule.UNIT_ABSOLUTE_LINK]  # fmt: skip
+    on_262 = check_image(MemorySource(tree), "minimal", systemd=Systemd(262), host_arch=ARCH)
+    assert not [g for g in on_262 if g.rule is Rule.UNIT_ABSOLUTE_LINK]
 
 
 def test_to_dict() -> None:
@@ -646,7 +639,7 @@ def test_raw_images(tmp_path: Path) -> None:
 def sandbox(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SandboxRoot]:
-    root = SandboxRoot.init(tmp_path_factory.mktemp("root") / "host", request.param)
+    root = SandboxRoot.init(tmp_path_factory.mktemp("root") / "host", Systemd(request.param))
     install_samples(root, sorted(SAMPLES))
     yield root
 
@@ -790,7 +783,7 @@ def test_any_tree_gives_findings_not_exceptions(
     base: MemorySource, ext: MemorySource, version: int
 ) -> None:
     findings = check_image(
-        base, "x_1", extensions=[(ext, "ext.raw")], systemd=version, host_arch=ARCH
+        base, "x_1", extensions=[(ext, "ext.raw")], systemd=Systemd(version), host_arch=ARCH
     )
     for f in findings:
         assert f.rule in RULES and f.message and f.fix

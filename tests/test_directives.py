@@ -6,22 +6,24 @@ from pathlib import Path
 
 import pytest
 
+from portablekit.security.checks import CHECKS
 from portablekit.security.directives import (
-    ADDRESS_FAMILIES,
-    CAPABILITIES,
     DIRECTIVES,
-    VERSIONS,
     Category,
     InvalidValue,
     Kind,
     by_check,
-    capability_mask,
     lookup,
     parse_boolean,
+)
+from portablekit.security.vocabulary import (
+    ADDRESS_FAMILIES,
+    CAPABILITIES,
+    capability_mask,
     syscall_groups,
     syscall_not_native,
 )
-from portablekit.security.score import CHECKS
+from portablekit.versions import SUPPORTED_VERSIONS, Systemd
 
 GOLDEN = Path(__file__).parent / "golden" / "security"
 
@@ -55,14 +57,14 @@ def test_every_check_is_fed_and_every_fed_check_exists() -> None:
     assert len(lookup("Service", "CapabilityBoundingSet").checks) == 26  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_since_agrees_with_the_settings_systemd_knows(version: int) -> None:
     known = known_items(version)
     for d in DIRECTIVES:
-        assert d.known_in(version) == ((d.section, d.name) in known), (d.name, version)
+        assert d.known_in(Systemd(version)) == ((d.section, d.name) in known), (d.name, version)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_syscall_groups_agree_with_the_recorded_listing(version: int) -> None:
     text = (GOLDEN / str(version) / "syscall-filter.txt").read_text()
     recorded: dict[str, list[str]] = {}
@@ -74,7 +76,7 @@ def test_syscall_groups_agree_with_the_recorded_listing(version: int) -> None:
             current = None
         elif line.startswith("    ") and not line.startswith("    #") and current is not None:
             current.append(line.strip())
-    assert {k: list(v) for k, v in syscall_groups(version).items()} == recorded
+    assert {k: list(v) for k, v in syscall_groups(Systemd(version)).items()} == recorded
     resolve = dict(
         (name, int(num))
         for name, num in (
@@ -83,7 +85,7 @@ def test_syscall_groups_agree_with_the_recorded_listing(version: int) -> None:
         )
     )
     members = {m for ms in recorded.values() for m in ms if not m.startswith("@")}
-    assert syscall_not_native(version) & members == {m for m in members if resolve[m] < 0}
+    assert syscall_not_native(Systemd(version)) & members == {m for m in members if resolve[m] < 0}
 
 
 def test_parse_booleans_and_enums() -> None:
@@ -92,19 +94,19 @@ def test_parse_booleans_and_enums() -> None:
     ]  # fmt: skip
     private_tmp = lookup("Service", "PrivateTmp")
     assert private_tmp is not None
-    assert private_tmp.parse("true", 252) == "yes"
-    assert private_tmp.parse("disconnected", 257) == "disconnected"
+    assert private_tmp.parse("true", Systemd(252)) == "yes"
+    assert private_tmp.parse("disconnected", Systemd(257)) == "disconnected"
     with pytest.raises(InvalidValue) as info:
-        private_tmp.parse("disconnected", 252)
+        private_tmp.parse("disconnected", Systemd(252))
     assert info.value.message == "Failed to parse boolean value, ignoring: disconnected"
-    assert private_tmp.values_for(252) == ("no", "yes")
+    assert private_tmp.values_for(Systemd(252)) == ("no", "yes")
     hostname = lookup("Service", "ProtectHostname")
     assert hostname is not None
     with pytest.raises(InvalidValue, match=r"^Failed to parse ProtectHostname=private, ignoring: "):
-        hostname.parse("private", 257)
-    assert hostname.parse("private", 262) == "private"
+        hostname.parse("private", Systemd(257))
+    assert hostname.parse("private", Systemd(262)) == "private"
     restart = lookup("Service", "Restart")
-    assert restart is not None and restart.parse("no", 252) == "no"
+    assert restart is not None and restart.parse("no", Systemd(252)) == "no"
 
 
 def test_invalid_value_messages_per_version() -> None:
@@ -123,9 +125,9 @@ def test_invalid_value_messages_per_version() -> None:
     ]  # fmt: skip
     for d, value, version, message, fatal in cases:
         with pytest.raises(InvalidValue) as info:
-            d.parse(value, version)
+            d.parse(value, Systemd(version))
         assert (info.value.message, info.value.fatal) == (message, fatal)
-    assert umask.parse("77", 252) == "0077"
+    assert umask.parse("77", Systemd(252)) == "0077"
 
 
 def test_vocabularies() -> None:
@@ -133,6 +135,7 @@ def test_vocabularies() -> None:
     assert capability_mask("CAP_CHOWN cap_kill CAP_NOSUCH 21") == (1 << 0) | (1 << 5) | (1 << 21)
     assert ADDRESS_FAMILIES["AF_LOCAL"] == ADDRESS_FAMILIES["AF_UNIX"] == 1
     assert ADDRESS_FAMILIES["AF_INET6"] == 10 and ADDRESS_FAMILIES["AF_PACKET"] == 17
-    assert syscall_groups(262)["@clock"] == syscall_groups(252)["@clock"]
-    assert "@sandbox" in syscall_groups(257) and "@sandbox" not in syscall_groups(252)
-    assert "uretprobe" in syscall_not_native(252) and "uretprobe" not in syscall_not_native(262)
+    old, debian13, new = Systemd(252), Systemd(257), Systemd(262)
+    assert syscall_groups(new)["@clock"] == syscall_groups(old)["@clock"]
+    assert "@sandbox" in syscall_groups(debian13) and "@sandbox" not in syscall_groups(old)
+    assert "uretprobe" in syscall_not_native(old) and "uretprobe" not in syscall_not_native(new)

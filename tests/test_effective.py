@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from portablekit.portabled.profiles import builtin_profile_unit
 from portablekit.security.effective import (
     ALL_CAPABILITIES,
     Contribution,
@@ -15,22 +16,22 @@ from portablekit.security.effective import (
     effective_unit,
     format_capabilities,
 )
-from portablekit.security.score import builtin_profile
 from portablekit.unitfile import UnitFile
+from portablekit.versions import Systemd
 
 DATA = Path(__file__).parent / "data" / "units"
 GOLDEN = Path(__file__).parent / "golden" / "security"
 
 
-def merge(*texts: str, version: int = 257, name: str = "foo.service") -> EffectiveUnit:
+def merge(*texts: str, systemd: Systemd = Systemd(), name: str = "foo.service") -> EffectiveUnit:
     unit = UnitFile.parse(texts[0], origin=name)
     dropins = {f"{i:02d}-d.conf": UnitFile.parse(t, origin=f"{i:02d}-d.conf")
                for i, t in enumerate(texts[1:], 1)}  # fmt: skip
-    return effective_unit(name, unit, dropins, version=version)
+    return effective_unit(name, unit, dropins, systemd=systemd)
 
 
-def value(text: str, key: str, version: int = 257) -> str | None:
-    return merge(text, version=version).value(key)
+def value(text: str, key: str, systemd: Systemd = Systemd()) -> str | None:
+    return merge(text, systemd=systemd).value(key)
 
 
 def test_single_values_last_valid_wins_and_empty_resets() -> None:
@@ -133,7 +134,7 @@ def test_architectures_devices_ip_delegate() -> None:
         "[Service]\nSystemCallArchitectures=native native pdp11\n"
         "DeviceAllow=/dev/null rw\nDeviceAllow=/dev/zero xyz\n"
         "IPAddressDeny=any 10.0.0.256 ::1\nDelegate=cpu nonsense\n",
-        version=252,
+        systemd=Systemd(252),
     )
     assert eff.value("SystemCallArchitectures") == "native"
     assert eff.values("DeviceAllow") == ("/dev/null rw",)
@@ -148,7 +149,7 @@ def test_architectures_devices_ip_delegate() -> None:
 
 
 def test_version_knowledge_sections_and_fatal_settings() -> None:
-    eff = merge("[Service]\nBindLogSockets=yes\n[Foo]\nA=1\n[X-Bar]\nB=2\n", version=252)
+    eff = merge("[Service]\nBindLogSockets=yes\n[Foo]\nA=1\n[X-Bar]\nB=2\n", systemd=Systemd(252))
     assert eff.get("BindLogSockets") is None
     assert [str(w) for w in eff.warnings] == [
         "foo.service:2: Unknown key 'BindLogSockets' in section [Service], ignoring.",
@@ -179,11 +180,11 @@ def _samples() -> list[Path]:
 @pytest.mark.parametrize("version", [252, 257, 262])
 @pytest.mark.parametrize("profile", ["default", "nonetwork", "strict", "trusted"])
 def test_canonical_text_merges_back_to_the_same_settings(version: int, profile: str) -> None:
-    prof = builtin_profile(profile, version)
+    prof = builtin_profile_unit(profile, Systemd(version))
     for path in _samples():
         unit = UnitFile.parse(path.read_bytes(), origin=path.name)
-        eff = effective_unit(path.name, unit, {"10-profile.conf": prof}, version=version)
-        again = effective_unit(path.name, UnitFile.parse(str(eff)), version=version)
+        eff = effective_unit(path.name, unit, {"10-profile.conf": prof}, systemd=Systemd(version))
+        again = effective_unit(path.name, UnitFile.parse(str(eff)), systemd=Systemd(version))
         assert [(s.section, s.name, s.value) for s in again.settings] == [
             (s.section, s.name, s.value) for s in eff.settings
         ], path.name
@@ -200,7 +201,7 @@ def test_warnings_match_systemd(version: int) -> None:
         name = info["unit"]
         origin = f"/tmp/w/cases/{case.name}/input/{name}"
         unit = UnitFile.parse((case / "input" / name).read_bytes(), origin=origin)
-        eff = effective_unit(name, unit, version=version)
+        eff = effective_unit(name, unit, systemd=Systemd(version))
         stderr = case / "stderr.txt"
         lines = stderr.read_text().splitlines() if stderr.exists() else []
         expected = [

@@ -18,7 +18,7 @@ from portablekit.versions import Systemd
 @pytest.fixture(scope="module")
 def host_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "host"
-    install_samples(SandboxRoot.init(path, 257), sorted(SAMPLES))
+    install_samples(SandboxRoot.init(path, Systemd(257)), sorted(SAMPLES))
     return path
 
 
@@ -205,7 +205,7 @@ def test_dispatch(host_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert dispatch("bogus", [], None, None) == 2
     assert capsys.readouterr().err == "portablekit: unknown command 'bogus'\n"
     # without --systemd a sandbox root brings its own version
-    root = SandboxRoot.init(host_dir.parent / "host262", 262)
+    root = SandboxRoot.init(host_dir.parent / "host262", Systemd(262))
     install_samples(root, ["broken-portable-scope"])
     assert dispatch("check", ["broken-portable-scope"], None, str(root.path)) == 1
     assert "for systemd 262." in capsys.readouterr().out

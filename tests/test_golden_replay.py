@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from portablekit.oracle.replay import replay
+from portablekit.versions import Systemd
 
 HERE = Path(__file__).parent
 SETS = {
@@ -54,7 +55,7 @@ def test_every_judged_scenario_is_covered() -> None:
 def test_replay_matches_golden(set_name: str, version: str, scenario: str, tmp_path: Path) -> None:
     golden, scenarios = SETS[set_name]
     out = tmp_path / scenario
-    replay(scenarios / scenario, out, int(version), workdir=tmp_path)
+    replay(scenarios / scenario, out, Systemd(int(version)), workdir=tmp_path)
     proc = subprocess.run(
         [sys.executable, str(COMPARE), str(out), str(golden / version / scenario)],
         capture_output=True,

@@ -13,6 +13,7 @@ from portablekit.portabled.plan import ChangeType, CopyMode, OpKind, plan_attach
 from portablekit.portabled.state import ImageState, image_state
 from portablekit.samples import install_samples
 from portablekit.sandbox import SandboxRoot
+from portablekit.versions import Systemd
 
 
 def test_plan_is_data_and_apply_writes_it(root: SandboxRoot) -> None:
@@ -128,7 +129,7 @@ def test_attach_then_detach_leaves_the_root_as_it_was(
         copy = "copy"
     if image == "minimal" and extension == "webapp-tls":
         extension = None
-    root = SandboxRoot.init(tmp_path_factory.mktemp("prop") / "root", version)
+    root = SandboxRoot.init(tmp_path_factory.mktemp("prop") / "root", Systemd(version))
     install_samples(root)
     before = Snapshot.take(root.path)
     exts = [extension] if extension else []

@@ -18,6 +18,7 @@ from portablekit.security.profilediff import (
     named_profile,
 )
 from portablekit.unitfile import UnitFile
+from portablekit.versions import Systemd
 
 DATA = Path(__file__).parent / "data" / "units"
 GOLDEN = Path(__file__).parent / "golden" / "security"
@@ -25,7 +26,7 @@ CUSTOM = DATA / "profiles" / "custom"
 
 
 def test_builtin_matrix_per_version() -> None:
-    cmp = compare_profiles(version=252)
+    cmp = compare_profiles(systemd=Systemd(252))
     assert cmp.names == ("default", "nonetwork", "strict", "trusted")
     rows = {name: values for _, name, values in cmp.rows()}
     assert rows["PrivateTmp"] == ("yes", "yes", "yes", "yes")
@@ -35,14 +36,14 @@ def test_builtin_matrix_per_version() -> None:
     )  # fmt: skip
     assert rows["CapabilityBoundingSet"][2] == ""  # strict: the empty set
     assert "BindLogSockets" not in rows and "DelegateNamespaces" not in rows
-    rows262 = {name: values for _, name, values in compare_profiles(version=262).rows()}
+    rows262 = {name: values for _, name, values in compare_profiles(systemd=Systemd(262)).rows()}
     assert rows262["PrivateTmp"] == (None, None, None, "yes")
     assert rows262["DelegateNamespaces"] == ("no", "no", "no", None)
     assert rows262["BindLogSockets"] == ("yes", "yes", "yes", None)
 
 
 def test_diff_adds_removes_changes() -> None:
-    cmp = compare_profiles(["default", "strict"], version=257)
+    cmp = compare_profiles(["default", "strict"], systemd=Systemd(257))
     d = cmp.diff("default", "strict")
     assert d.added == (
         ProfileSetting("Service", "NoNewPrivileges", "yes"),
@@ -95,11 +96,11 @@ def test_custom_profiles_from_a_directory_a_file_text_and_a_root(tmp_path: Path)
         named_profile("nope", 257, root=root)
     with pytest.raises(PortableKitError, match=r"^Unknown profile 'nope' \(built-in: default, "):
         named_profile("nope", 257)
-    cmp = compare_profiles({"a": by_text.unit, "b": UnitFile()}, version=262)
+    cmp = compare_profiles({"a": by_text.unit, "b": UnitFile()}, systemd=Systemd(262))
     assert cmp.names == ("a", "b") and cmp.diff("a", "b").removed == (
         ProfileSetting("Service", "PrivateNetwork", "yes"),
     )
-    same = compare_profiles([CUSTOM, CUSTOM / "service.conf"], version=257)
+    same = compare_profiles([CUSTOM, CUSTOM / "service.conf"], systemd=Systemd(257))
     assert same.names == ("custom#1", "custom#2")
     assert isinstance(same.profiles[0], NamedProfile)
 
@@ -108,7 +109,7 @@ def test_custom_profiles_from_a_directory_a_file_text_and_a_root(tmp_path: Path)
 def test_scores_for_a_unit_equal_the_recordings(version: int) -> None:
     cmp = compare_profiles(
         ["default", "nonetwork", "strict", "trusted", CUSTOM],
-        version=version,
+        systemd=Systemd(version),
         unit=DATA / "webapp.service",
     )
     assert cmp.unit == "webapp.service"
@@ -120,7 +121,7 @@ def test_scores_for_a_unit_equal_the_recordings(version: int) -> None:
     assert "LockPersonality" in checks and "RestrictAddressFamilies_AF_PACKET" in checks
     assert len(list(cmp.check_rows())) == 81
     with pytest.raises(PortableKitError):
-        compare_profiles(version=version).score("default")
+        compare_profiles(systemd=Systemd(version)).score("default")
 
 
 def run(*argv: str) -> tuple[int, str, str]:

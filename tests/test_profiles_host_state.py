@@ -26,22 +26,23 @@ from portablekit.versions import Systemd
 )
 def test_builtin_profile_bytes_match_the_base_roots(version: int, sizes: tuple[int, ...]) -> None:
     # sizes from the oracle's base-root listings (Debian's systemd-container packages)
-    assert tuple(len(builtin_profile(n, version).encode()) for n in BUILTIN_PROFILES) == sizes
-    assert builtin_profiles(version)["strict"].builtin
+    systemd = Systemd(version)
+    assert tuple(len(builtin_profile(n, systemd).encode()) for n in BUILTIN_PROFILES) == sizes
+    assert builtin_profiles(systemd)["strict"].builtin
 
 
 def test_profile_history() -> None:
-    assert "PrivateTmp=yes" in builtin_profile("default", 252)
-    assert "PrivateTmp=yes" not in builtin_profile("default", 257)
-    assert "BindLogSockets=yes" in builtin_profile("strict", 257)
-    assert "DelegateNamespaces=no" in builtin_profile("nonetwork", 262)
-    assert builtin_profile("trusted", 252) == builtin_profile("trusted", 262)
+    assert "PrivateTmp=yes" in builtin_profile("default", Systemd(252))
+    assert "PrivateTmp=yes" not in builtin_profile("default", Systemd(257))
+    assert "BindLogSockets=yes" in builtin_profile("strict", Systemd(257))
+    assert "DelegateNamespaces=no" in builtin_profile("nonetwork", Systemd(262))
+    assert builtin_profile("trusted", Systemd(252)) == builtin_profile("trusted", Systemd(262))
     with pytest.raises(KeyError):
-        builtin_profile("nope", 257)
+        builtin_profile("nope", Systemd(257))
 
 
 def test_profile_lookup_on_a_host(tmp_path: Path) -> None:
-    root = SandboxRoot.init(tmp_path / "r", 257)
+    root = SandboxRoot.init(tmp_path / "r", Systemd(257))
     host = root.host
     assert find_profile(host, "strict", "service") == PurePosixPath(
         "/usr/lib/systemd/portable/profile/strict/service.conf"
@@ -57,7 +58,7 @@ def test_profile_lookup_on_a_host(tmp_path: Path) -> None:
 
 
 def test_unit_file_exists_counts_vendor_units_and_templates(tmp_path: Path) -> None:
-    root = SandboxRoot.init(tmp_path / "r", 257)
+    root = SandboxRoot.init(tmp_path / "r", Systemd(257))
     host = root.host
     assert host.unit_file_exists("systemd-journald.service")  # shipped by Debian's base
     assert not host.unit_file_exists("portablekit-nothing.service")
@@ -67,7 +68,7 @@ def test_unit_file_exists_counts_vendor_units_and_templates(tmp_path: Path) -> N
 
 
 def test_active_units_file(tmp_path: Path) -> None:
-    root = SandboxRoot.init(tmp_path / "r", 257)
+    root = SandboxRoot.init(tmp_path / "r", Systemd(257))
     root.write_file(
         "/run/portablekit/active-units", "a.service\nb@x.service reloading\n\nc.service inactive\n"
     )
@@ -142,7 +143,7 @@ def test_raw_samples_attach_like_the_directories(
     tool = {"squashfs": "mksquashfs", "erofs": "mkfs.erofs", "ext4": "mkfs.ext4"}[fstype]
     if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists():
         pytest.skip(f"{tool} is not installed (make tools installs it)")
-    root = SandboxRoot.init(tmp_path / "r", 262)
+    root = SandboxRoot.init(tmp_path / "r", Systemd(262))
     img = build_raw_sample(
         "minimal", root.machine_path("/var/lib/portables/minimal.raw"), fstype=fstype, table=table
     )

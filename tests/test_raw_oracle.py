@@ -73,6 +73,7 @@ def cases() -> list[tuple[int, str]]:
 @pytest.mark.parametrize(("version", "scenario"), cases())
 def test_transcript(layers: dict[str, Path], version: int, scenario: str) -> None:
     images = layers[scenario]
+    systemd = Systemd(version)
     checked = 0
     for argv, rc, stdout, stderr, delta in steps(version, scenario):
         verb = next(a for a in argv if not a.startswith("-"))
@@ -86,7 +87,7 @@ def test_transcript(layers: dict[str, Path], version: int, scenario: str) -> Non
         msg = msg.removeprefix("Failed to inspect image metadata: ")
         path = f"/var/lib/portables/{name}.raw"
         try:
-            raw = open_raw_image(images / f"{name}.raw", systemd=Systemd(version))
+            raw = open_raw_image(images / f"{name}.raw", systemd=systemd)
         except DissectError as e:
             assert rc == 1, (argv, e)
             assert e.portabled_message(path) == msg, argv
@@ -99,13 +100,13 @@ def test_transcript(layers: dict[str, Path], version: int, scenario: str) -> Non
             if verb == "inspect" and "Operating System:" in stdout:
                 want = stdout.split("Operating System:\n\t", 1)[1].split("\n", 1)[0]
                 assert pretty_name(raw.source) == want, argv
-            if verb == "attach" and version >= 260:
+            if verb == "attach" and systemd.pins_image_policy:
                 pinned = re.search(r"\|RootImagePolicy=(.*)", delta)
                 assert pinned and pinned.group(1) == raw.image_policy, (argv, raw.image_policy)
                 if exts:
                     policies = []
                     for ext in exts:
-                        with open_raw_image(images / Path(ext).name, systemd=Systemd(version)) as e_img:
+                        with open_raw_image(images / Path(ext).name, systemd=systemd) as e_img:
                             policies.append(e_img.policy)
                     union = ImagePolicy().union(*policies)
                     ext_line = re.search(r"\|ExtensionImagePolicy=(.*)", delta)

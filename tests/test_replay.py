@@ -9,6 +9,7 @@ import pytest
 
 from portablekit.errors import ScenarioError
 from portablekit.oracle.replay import read_steps, replay
+from portablekit.versions import Systemd
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -30,7 +31,7 @@ def test_output_layout(tmp_path: Path) -> None:
         "# a comment\n\nlist\n!echo hi; echo $STATE >&2; exit 3\n",
         {"root/var/lib/portables/x/usr/lib/os-release": "ID=x\n"},
     )
-    out = replay(sc, tmp_path / "out", 262)
+    out = replay(sc, tmp_path / "out", Systemd(262))
     assert (out / "initial" / "changes.txt").read_text() == "(no entries)\n"
     assert (out / "steps" / "01" / "cmd").read_text() == "list\n"
     assert (out / "steps" / "02" / "cmd").read_text() == "!echo hi; echo $STATE >&2; exit 3\n"
@@ -73,8 +74,8 @@ def test_a_copy_that_lost_its_links_replays_like_the_original(tmp_path: Path) ->
             os.chmod(os.path.join(dirpath, n), 0o444)
         for n in dirnames:
             os.chmod(os.path.join(dirpath, n), 0o555)
-    a = replay(original, tmp_path / "a", 257)
-    b = replay(lossy, tmp_path / "b", 257)
+    a = replay(original, tmp_path / "a", Systemd(257))
+    b = replay(lossy, tmp_path / "b", Systemd(257))
     for rel in ("steps/01/stdout", "steps/02/stdout", "steps/03/stdout", "final-changes.txt"):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     for dirpath, dirnames, _ in os.walk(lossy):

@@ -8,25 +8,20 @@ text byte for byte and the ``--json=short`` output byte for byte.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from portablekit.errors import PortableKitError, UnitFileError
+from portablekit.portabled.dropin import BareImage, render_portable_dropin
+from portablekit.portabled.image import Image, ImageKind
+from portablekit.portabled.profiles import load_profile
+from portablekit.security.attached import RootKind, attached_unit, unit_file_dropin
+from portablekit.security.checks import CHECKS
 from portablekit.security.effective import effective_unit
-from portablekit.security.score import (
-    CHECKS,
-    Level,
-    RootKind,
-    SecurityReport,
-    assess,
-    attached_unit,
-    load_profile,
-    portable_dropin,
-    security_report,
-    unit_id,
-)
+from portablekit.security.score import Level, SecurityReport, assess, security_report, unit_id
 from portablekit.unitfile import UnitFile
+from portablekit.versions import Systemd
 
 GOLDEN = Path(__file__).parent / "golden" / "security"
 DATA = Path(__file__).parent / "data" / "units"
@@ -42,7 +37,7 @@ ENVIRONMENT_FAILURES = {f"{v}/probe-ip-bpf--{p}" for v in (252, 257)
 def replay(case: Path) -> tuple[dict[str, object], SecurityReport]:
     """Score a recorded case from its inputs, the profile placed as systemd-analyze placed it."""
     info = json.loads((case / "case.json").read_text())
-    version = int(case.parent.name)
+    systemd = Systemd(int(case.parent.name))
     inp = case / "input"
     name = info["unit"]
     unit = UnitFile.parse((inp / name).read_bytes(), origin=name)
@@ -53,9 +48,9 @@ def replay(case: Path) -> tuple[dict[str, object], SecurityReport]:
     profile = None
     if info["profile"] and info["profile_as"] == "option":
         spec = inp / "profile.conf" if info["profile"] == "custom" else info["profile"]
-        profile = load_profile(spec, version)[1]
+        profile = load_profile(spec, systemd)[1]
     eff = attached_unit(
-        unit, name, version=version, profile=profile, local=local, profile_dropin="profile.conf"
+        unit, name, systemd=systemd, profile=profile, local=local, profile_dropin="profile.conf"
     )
     return info, assess(eff)
 
@@ -104,15 +99,25 @@ DROPIN_CASES = [
 
 @pytest.mark.parametrize("case", DROPIN_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_portable_dropin_text(case: Path) -> None:
-    """The 20-portable.conf the recordings used is the one :func:`portable_dropin` writes."""
-    version = int(case.parent.name)
+    """The 20-portable.conf the recordings used is the one portabled's drop-in writer gives for
+    a bare image of that kind, byte for byte, and what a unit file alone is scored with."""
+    systemd = Systemd(int(case.parent.name))
     info = json.loads((case / "case.json").read_text())
-    recorded = (case / "input" / f"{info['unit']}.d" / "20-portable.conf").read_bytes()
+    recorded = (case / "input" / f"{info['unit']}.d" / "20-portable.conf").read_text()
     kind = RootKind(info["image"])
     prefix = info["unit"].split("@")[0].removesuffix(".service")
-    image = f"/var/lib/portables/{prefix}" + (".raw" if kind is RootKind.RAW else "")
-    dropin = portable_dropin(version, image, kind, name_and_version="debian_12")
-    assert UnitFile.parse(recorded) == dropin
+    path = f"/var/lib/portables/{prefix}" + (".raw" if kind is RootKind.RAW else "")
+    image = Image.from_path(PurePosixPath(path), ImageKind(kind.value))
+    assert render_portable_dropin(systemd, BareImage(image, "debian_12")) == recorded
+    dropin = unit_file_dropin(systemd, info["unit"], kind, name_and_version="debian_12")
+    assert dropin == UnitFile.parse(recorded, origin="20-portable.conf")
+
+
+def test_a_bare_image_has_no_units() -> None:
+    image = BareImage(Image.from_path(PurePosixPath("/var/lib/portables/a"), ImageKind.DIRECTORY))
+    assert unit_file_dropin(Systemd(), "a.service", RootKind.NONE) is None
+    with pytest.raises(ValueError, match="a bare image has no units"):
+        render_portable_dropin(Systemd(), image, object())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("version", [252, 257, 262])
@@ -121,25 +126,24 @@ def test_sample_image_recordings_are_current(version: int, tmp_path: Path) -> No
     the core's drop-in writer give today (re-run record.py when they change)."""
     from portablekit.names import derive_prefix
     from portablekit.portabled.dissect import dissect
-    from portablekit.portabled.dropin import render_portable_dropin
     from portablekit.portabled.host import Host
     from portablekit.samples import install_samples
     from portablekit.sandbox import SandboxRoot
-    from portablekit.versions import Systemd
 
-    root = SandboxRoot.init(tmp_path / "root", version)
+    systemd = Systemd(version)
+    root = SandboxRoot.init(tmp_path / "root", systemd)
     install_samples(root, ("minimal", "webapp_2.1"))
-    host = Host(root.path, Systemd(version))
+    host = Host(root.path, systemd)
     seen = 0
     for image in ("minimal", "webapp_2.1"):
-        dissection = dissect(host, image, matches=[derive_prefix(image, version)])
+        dissection = dissect(host, image, matches=[derive_prefix(image, systemd)])
         for u in dissection.units:
             if u.type != "service":
                 continue
             case = GOLDEN / str(version) / f"sample-{image}-{u.name[:-8]}--default--directory"
             assert (case / "input" / u.name).read_bytes() == u.data
             recorded = (case / "input" / f"{u.name}.d" / "20-portable.conf").read_text()
-            assert recorded == render_portable_dropin(Systemd(version), dissection, u)
+            assert recorded == render_portable_dropin(systemd, dissection, u)
             seen += 1
     assert seen == 5
 
@@ -150,7 +154,7 @@ def test_attached_unit_equals_the_recording_for_every_profile() -> None:
         for profile in ("default", "nonetwork", "strict", "trusted"):
             for image in ("none", "directory", "raw"):
                 report = security_report(
-                    DATA / "webapp.service", profile=profile, image=image, version=version
+                    DATA / "webapp.service", profile=profile, image=image, systemd=Systemd(version)
                 )
                 case = GOLDEN / str(version) / f"webapp--{profile}--{image}"
                 assert report.table() == (case / "table.txt").read_text()
@@ -166,7 +170,7 @@ def test_profile_placement_matters_only_with_local_dropins() -> None:
                 DATA / "override.service",
                 profile="nonetwork",
                 image="directory",
-                version=version,
+                systemd=Systemd(version),
                 local=local,
                 profile_as=placement,
             )
@@ -176,7 +180,9 @@ def test_profile_placement_matters_only_with_local_dropins() -> None:
 
 def test_scores_of_the_sample_unit() -> None:
     scores = {
-        (v, p): security_report(DATA / "minimal.service", profile=p, image="directory", version=v)
+        (v, p): security_report(
+            DATA / "minimal.service", profile=p, image="directory", systemd=Systemd(v)
+        )
         .closing_line()
         .split(": ")[1]
         for v in (252, 257, 262)
@@ -209,10 +215,10 @@ def test_check_table() -> None:
 
 
 def test_template_units_and_refusals() -> None:
-    assert unit_id("worker@.service", 252) == "worker@i.service"
-    assert unit_id("worker@.service", 262) == "worker@test_instance.service"
-    assert unit_id("worker@x.service", 262) == "worker@x.service"
-    report = security_report(DATA / "worker@.service", version=257)
+    assert unit_id("worker@.service", Systemd(252)) == "worker@i.service"
+    assert unit_id("worker@.service", Systemd(262)) == "worker@test_instance.service"
+    assert unit_id("worker@x.service", Systemd(262)) == "worker@x.service"
+    report = security_report(DATA / "worker@.service", systemd=Systemd(257))
     assert report.unit == "worker@test_instance.service"
     assert report.info.user == "test_instance"
     unit = UnitFile.parse("[Socket]\nListenStream=/run/x\n")
@@ -221,12 +227,14 @@ def test_template_units_and_refusals() -> None:
     ):
         assess(effective_unit("x.socket", unit))
     with pytest.raises(UnitFileError) as info:
-        security_report("[Service]\nDynamicUser=maybe\n", "bad.service", version=262)
+        security_report("[Service]\nDynamicUser=maybe\n", "bad.service", systemd=Systemd(262))
     assert str(info.value) == "bad.service:2: Failed to parse DynamicUser=maybe: Invalid argument"
 
 
 def test_report_as_data() -> None:
-    report = security_report(DATA / "minimal.service", profile="strict", image="raw", version=262)
+    report = security_report(
+        DATA / "minimal.service", profile="strict", image="raw", systemd=Systemd(262)
+    )
     device = report.result("DeviceAllow")
     assert (device.badness, device.passed, device.exposure_text) == (5, False, "0.1")
     assert device.description == (
@@ -309,7 +317,7 @@ def test_cli_image_in_a_sandbox_root(tmp_path: Path) -> None:
     from portablekit.samples import install_samples
     from portablekit.sandbox import SandboxRoot
 
-    root = SandboxRoot.init(tmp_path / "root", 262)
+    root = SandboxRoot.init(tmp_path / "root", Systemd(262))
     install_samples(root, ("minimal", "webapp_2.1"))
     rc, out, err = cli("webapp_2.1", "webapp.service", "--root", str(root.path), "--systemd", "262")
     case = GOLDEN / "262" / "sample-webapp_2.1-webapp--default--directory"

@@ -162,7 +162,7 @@ def test_explain_extension_agrees_with_portabled(version: int) -> None:
 
 
 def test_profile_matrix() -> None:
-    m = T.profile_matrix_frame(["default", "nonetwork", "strict", "trusted"], 257)
+    m = T.profile_matrix_frame(["default", "nonetwork", "strict", "trusted"], Systemd(257))
     assert list(m.columns) == [
         "section",
         "directive",
@@ -185,7 +185,7 @@ def test_profile_matrix() -> None:
         "/run/dbus/system_bus_socket",
     ]
     assert row.loc["CapabilityBoundingSet", "strict"] == ""
-    diff = T.profile_matrix_frame(["default", "nonetwork"], 257, only_differences=True)
+    diff = T.profile_matrix_frame(["default", "nonetwork"], Systemd(257), only_differences=True)
     assert set(diff["directive"]) == {
         "BindReadOnlyPaths",
         "CapabilityBoundingSet",
@@ -297,7 +297,7 @@ def test_styled_html_is_deterministic(root: SandboxRoot) -> None:
     a, b = frame_html(df, "images"), frame_html(df, "images")
     assert a == b and 'id="T_images"' in a
     assert "✗" in a  # read_only False
-    heat = profile_heatmap(T.profile_matrix_frame(["default", "trusted"], 257)).to_html()
+    heat = profile_heatmap(T.profile_matrix_frame(["default", "trusted"], Systemd(257))).to_html()
     assert "#2171b5" in heat and "#f2f2f2" in heat
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from portablekit.samples import SAMPLES, install_samples
 from portablekit.sandbox import SandboxRoot
+from portablekit.versions import Systemd
 from portablekit.widgets import (
     AttachSimulator,
     Dashboard,
@@ -84,14 +85,14 @@ def test_image_explorer_runs_the_real_checks(full_root: SandboxRoot) -> None:
 
 
 def test_profile_comparer() -> None:
-    pc = ProfileComparer(profiles=("default", "strict"), version=257)
+    pc = ProfileComparer(profiles=("default", "strict"), systemd=Systemd(257))
     assert repr(pc) == "ProfileComparer(profiles=('default', 'strict'), version=257)"
     assert "PrivateNetwork" in text(pc.matrix.value)
     before = pc.matrix.value
     pc.only_differences.value = True
     assert pc.matrix.value != before
     assert "MountAPIVFS" not in text(pc.matrix.value)  # same in both
-    pc.version.value = 252
+    pc.systemd.value = Systemd(252)
     assert "BindReadOnlyPaths" in text(pc.matrix.value)
     pc.profiles.value = ("strict",)
     assert pc.matrix.value == "" and "two or more" in pc.status.value
@@ -106,7 +107,7 @@ def test_profile_comparer_on_a_root_sees_custom_profiles(full_root: SandboxRoot)
         "/etc/systemd/portable/profile/mine/service.conf", "[Service]\nPrivateTmp=yes\n"
     )
     pc = ProfileComparer(full_root, profiles=("mine", "strict"))
-    assert "mine" in pc.profiles.options and pc.version.disabled
+    assert "mine" in pc.profiles.options and pc.systemd.disabled
     assert "PrivateTmp" in text(pc.matrix.value)
     pc.close()
 

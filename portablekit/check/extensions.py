@@ -5,9 +5,8 @@ portabled finds an extension's release file by the image's name
 configuration extension) and refuses the extension when there is none, or more than one that
 could be it, or when its fields do not match the base image's os-release: ``SYSEXT_SCOPE=``,
 ``ARCHITECTURE=``, ``ID=``, ``VERSION_ID=``/``SYSEXT_LEVEL=``. :func:`extension_verdict` says why
-it refuses one release file on one base; ``_check_extension`` finds the file first and checks a
-whole extension for :func:`portablekit.check.image.check_image`, which re-exports
-:func:`extension_verdict`.
+it refuses one release file on one base; :func:`check_extension` finds the file first and checks
+a whole extension for :func:`portablekit.check.image.check_image`.
 
 >>> from portablekit.osrelease import EnvFile
 >>> from portablekit.versions import Systemd
@@ -31,9 +30,9 @@ from ..portabled.dissect import find_extension_release, host_architecture
 from ..portabled.image import Image
 from ..source import ImageSource
 from ..versions import Systemd
-from .findings import Rule, _Run, _unparsable
+from .findings import CheckRun, Rule
 
-__all__ = ["extension_verdict"]
+__all__ = ["check_extension", "extension_verdict"]
 
 #: what portabled 255+ says for a directory extension without a release file (a bare errno)
 _ENOENT = os.strerror(errno.ENOENT)
@@ -43,8 +42,8 @@ _RELEASE_DIRS = {
 }
 
 
-def _check_extension(
-    run: _Run, src: ImageSource, img: Image, base: EnvFile | None
+def check_extension(
+    run: CheckRun, src: ImageSource, img: Image, base: EnvFile | None
 ) -> EnvFile | None:
     """Find the extension's release file as portabled does and validate it against the base."""
     sd = run.systemd
@@ -70,7 +69,7 @@ def _check_extension(
     try:
         found = find_extension_release(src, name, sd)
     except EnvFileError as e:
-        _unparsable(run, src, img, e, "extension-release", "Invalid argument")
+        run.add_unparsable(src, img, e, "extension-release", "Invalid argument")
         return None
     except ImagePathError as e:
         run.add(

@@ -3,9 +3,9 @@
 :class:`Severity` says how bad a problem is, :class:`Rule` names each check and :data:`RULES`
 gives its usual severity and what it looks at; a :class:`Finding` is one problem of one image,
 as plain frozen data (:meth:`Finding.to_dict` gives a JSON-ready row). The checks themselves
-live in :mod:`portablekit.check.image`, which re-exports these names, and the modules it is split
-into; they also share from here the collector one run of the checks fills (``_Run``), so that
-none of them needs to import another.
+live in :mod:`portablekit.check.image` and :mod:`portablekit.check.extensions`; both fill the
+:class:`CheckRun` of one run of the checks, kept here so that neither needs the other's
+internals.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ..portabled.image import Image
 from ..source import ImageSource
 from ..versions import Systemd
 
-__all__ = ["RULES", "Finding", "Rule", "Severity"]
+__all__ = ["RULES", "CheckRun", "Finding", "Rule", "Severity"]
 
 
 class Severity(StrEnum):
@@ -173,7 +173,7 @@ class Finding:
 
 
 @dataclass(slots=True)
-class _Run:
+class CheckRun:
     """One run of the checks: the inputs and the findings collected so far."""
 
     systemd: Systemd
@@ -195,6 +195,7 @@ class _Run:
         column: int = 0,
         text: str = "",
     ) -> None:
+        """Record a finding of ``rule`` (at its usual severity unless ``severity`` is given)."""
         self.findings.append(
             Finding(
                 severity or RULES[rule][0],
@@ -210,19 +211,18 @@ class _Run:
             )
         )
 
-
-def _unparsable(
-    run: _Run, src: ImageSource, img: Image, e: EnvFileError, what: str, portabled: str
-) -> None:
-    """Record a release file (os-release or extension-release) that does not parse."""
-    run.add(
-        Rule.RELEASE_UNPARSABLE,
-        img,
-        e.origin.removeprefix(src.label),
-        f"the {what} file does not parse: {e.reason}",
-        "write the file in UTF-8 (KEY=value lines; quote values with spaces)",
-        portabled,
-        line=e.line,
-        column=e.column,
-        text=e.text,
-    )
+    def add_unparsable(
+        self, src: ImageSource, img: Image, e: EnvFileError, what: str, portabled: str
+    ) -> None:
+        """Record a release file (os-release or extension-release) that does not parse."""
+        self.add(
+            Rule.RELEASE_UNPARSABLE,
+            img,
+            e.origin.removeprefix(src.label),
+            f"the {what} file does not parse: {e.reason}",
+            "write the file in UTF-8 (KEY=value lines; quote values with spaces)",
+            portabled,
+            line=e.line,
+            column=e.column,
+            text=e.text,
+        )

@@ -24,15 +24,17 @@ The rules, by what they look at (:data:`RULES` has a line on each):
 * extensions: the extension-release file found and named right, and compatible with the base
   (``SYSEXT_SCOPE``, ``ARCHITECTURE``, ``ID``, ``VERSION_ID``/``SYSEXT_LEVEL``).
 
-Findings are plain frozen data; :meth:`Finding.to_dict` gives JSON-ready rows (the tables layer
-turns them into a DataFrame). Nothing here prints, and nothing imports pandas.
+Findings are plain frozen data; :meth:`~portablekit.check.findings.Finding.to_dict` gives
+JSON-ready rows (the tables layer turns them into a DataFrame). Nothing here prints, and
+nothing imports pandas.
 
 This module runs the checks and holds those of os-release, units, runtime files and ELF
 executables. What they report (:class:`Severity`, :class:`Rule`, :data:`RULES`,
 :class:`Finding`) lives in :mod:`portablekit.check.findings`, the extension checks
-(:func:`extension_verdict`) in :mod:`portablekit.check.extensions`, both re-exported here; the ELF
-header reader is :mod:`portablekit.check.elf`.
+(:func:`~portablekit.check.extensions.extension_verdict`) in :mod:`portablekit.check.extensions`;
+the ELF header reader is :mod:`portablekit.check.elf`.
 
+>>> from portablekit.check.findings import Severity
 >>> from portablekit.samples import sample_source
 >>> findings = check_image(sample_source("broken-no-id"), "/var/lib/portables/broken-no-id")
 >>> [(f.severity.value, f.rule.value) for f in findings if f.severity is not Severity.INFO]
@@ -73,21 +75,12 @@ from ..portabled.image import (
 )
 from ..source import FileKind, ImageSource
 from ..unitfile import UnitFile
-from ..versions import DEFAULT_VERSION, Systemd
+from ..versions import Systemd
 from .elf import ALSO_RUNS, elf_candidates, read_elf
-from .extensions import _check_extension, extension_verdict
-from .findings import RULES, Finding, Rule, Severity, _Run, _unparsable
+from .extensions import check_extension
+from .findings import CheckRun, Finding, Rule
 
-__all__ = [
-    "MOUNT_POINTS",
-    "RULES",
-    "Finding",
-    "Rule",
-    "Severity",
-    "check_host_image",
-    "check_image",
-    "extension_verdict",
-]
+__all__ = ["MOUNT_POINTS", "check_host_image", "check_image"]
 
 
 #: The directories the service manager mounts API file systems and temporary directories on.
@@ -121,7 +114,7 @@ def check_image(
     *,
     matches: Sequence[str] | None = None,
     extensions: Sequence[tuple[ImageSource, Image | str]] = (),
-    systemd: Systemd | int | None = None,
+    systemd: Systemd = Systemd(),
     host_arch: str | None = None,
     max_elf_files: int = 400,
     argument: str | None = None,
@@ -133,7 +126,7 @@ def check_image(
     ``/var/lib/portables``); by default the source's label when that is a path. It names the
     image in portabled's messages and gives the default unit prefix; ``matches`` replaces that
     prefix (as ``portablectl attach IMAGE PREFIX...`` does). ``extensions`` are ``(source,
-    image)`` pairs in ``--extension`` order. ``systemd`` (default 257) picks the version whose
+    image)`` pairs in ``--extension`` order. ``systemd`` picks the version whose
     rules and messages apply; ``host_arch`` (systemd's spelling, default: this machine's) is
     what ``ARCHITECTURE=`` and ELF executables are compared with; at most ``max_elf_files``
     executables are read (headers only). ``argument`` is the image argument as typed, when it
@@ -142,14 +135,13 @@ def check_image(
     Returns the findings, errors first, then warnings, then info; within a severity base image
     first, then the extensions in order.
     """
-    sd = systemd if isinstance(systemd, Systemd) else Systemd(systemd or DEFAULT_VERSION)
-    run = _Run(sd, host_arch or host_architecture(), max_elf_files)
+    run = CheckRun(systemd, host_arch or host_architecture(), max_elf_files)
     img = _as_image(image, source)
     layers = [(source, img)] + [(src, _as_image(e, src)) for src, e in extensions]
     if matches is None:
         try:
             typed = argument or (image if isinstance(image, str) else str(img.path))
-            matches = [derive_prefix(typed, sd)]
+            matches = [derive_prefix(typed, systemd)]
         except UsageError as e:
             run.add(
                 Rule.PREFIX_UNDERIVABLE,
@@ -211,14 +203,14 @@ def check_host_image(
 
 
 def _check(
-    run: _Run, layers: list[tuple[ImageSource, Image]], matches: tuple[str, ...] | None
+    run: CheckRun, layers: list[tuple[ImageSource, Image]], matches: tuple[str, ...] | None
 ) -> None:
     src, img = layers[0]
     os_release = _check_os_release(run, src, img)
     _check_runtime_files(run, src, img)
     releases: list[EnvFile | None] = [os_release]
     for source, ext in layers[1:]:
-        releases.append(_check_extension(run, source, ext, os_release))
+        releases.append(check_extension(run, source, ext, os_release))
     if matches is not None and releases[0] is not None:
         _check_prefixes(run, layers, releases, matches)
     units = _check_units(run, layers, matches or ())
@@ -244,13 +236,13 @@ def _check(
 # -- os-release ----------------------------------------------------------------------------------
 
 
-def _check_os_release(run: _Run, src: ImageSource, img: Image) -> EnvFile | None:
+def _check_os_release(run: CheckRun, src: ImageSource, img: Image) -> EnvFile | None:
     etc = PurePosixPath("/etc/os-release")
     dangling = src.kind(etc, follow=False) is FileKind.SYMLINK and not src.exists(etc)
     try:
         found = read_os_release(src, run.systemd)
     except EnvFileError as e:
-        _unparsable(run, src, img, e, "os-release", "Invalid argument")
+        run.add_unparsable(src, img, e, "os-release", "Invalid argument")
         return None
     except ImagePathError as e:  # a directory, a link loop, too large: portabled gets the errno
         run.add(
@@ -323,7 +315,7 @@ def _check_os_release(run: _Run, src: ImageSource, img: Image) -> EnvFile | None
 
 
 def _check_prefixes(
-    run: _Run,
+    run: CheckRun,
     layers: list[tuple[ImageSource, Image]],
     releases: list[EnvFile | None],
     matches: tuple[str, ...],
@@ -381,7 +373,7 @@ def _describe_missing(src: ImageSource, path: PurePosixPath, want: FileKind) -> 
     return f"{path} is a {kind}, not {noun}"
 
 
-def _check_runtime_files(run: _Run, src: ImageSource, img: Image) -> None:
+def _check_runtime_files(run: CheckRun, src: ImageSource, img: Image) -> None:
     for rule, name, why in (
         (Rule.RESOLV_CONF, "/etc/resolv.conf", "the host's DNS configuration"),
         (Rule.MACHINE_ID, "/etc/machine-id", "the host's machine ID"),
@@ -460,7 +452,7 @@ _SKIPS: dict[SkipReason, tuple[Rule, str, str]] = {
 
 
 def _check_units(
-    run: _Run, layers: list[tuple[ImageSource, Image]], matches: Sequence[str]
+    run: CheckRun, layers: list[tuple[ImageSource, Image]], matches: Sequence[str]
 ) -> list[tuple[ImageUnit, Image]]:
     """Scan every layer's unit directories as portabled does; report skipped entries."""
     accepted: list[tuple[ImageUnit, Image]] = []
@@ -489,7 +481,7 @@ def _check_units(
 
 
 def _skipped(
-    run: _Run,
+    run: CheckRun,
     src: ImageSource,
     img: Image,
     c: UnitCandidate,
@@ -532,7 +524,7 @@ def _skipped(
     )
 
 
-def _absolute_link(run: _Run, src: ImageSource, img: Image, unit: ImageUnit) -> None:
+def _absolute_link(run: CheckRun, src: ImageSource, img: Image, unit: ImageUnit) -> None:
     """252/257 open a unit through the host's root: absolute (or escaping) links go there."""
     if not unit.is_symlink or run.systemd.units_resolve_in_image:
         return
@@ -565,7 +557,7 @@ def _escapes(directory: PurePosixPath, target: str) -> bool:
     return False
 
 
-def _check_unit_files(run: _Run, units: list[tuple[ImageUnit, Image]]) -> None:
+def _check_unit_files(run: CheckRun, units: list[tuple[ImageUnit, Image]]) -> None:
     """Parse the attached unit files as systemd will."""
     for unit, img in units:
         try:
@@ -594,7 +586,7 @@ def _examples(paths: Sequence[PurePosixPath]) -> str:
     return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
-def _check_elf(run: _Run, layers: list[tuple[ImageSource, Image]]) -> None:
+def _check_elf(run: CheckRun, layers: list[tuple[ImageSource, Image]]) -> None:
     """Read the ELF headers of up to ``run.max_elf_files`` executables (all layers)."""
     budget = run.max_elf_files
     loaders: dict[str, list[tuple[int, PurePosixPath]]] = {}

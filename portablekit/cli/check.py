@@ -27,7 +27,8 @@ from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
-from ..check.image import Finding, Severity, check_host_image, check_image
+from ..check.findings import Finding, Severity
+from ..check.image import check_host_image, check_image
 from ..errors import PortableKitError
 from ..source import DirectorySource, ImageSource
 from ..versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, Systemd

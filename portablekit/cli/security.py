@@ -28,16 +28,12 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import PortableKitError
+from ..portabled.profiles import load_profile
+from ..security.attached import RootKind, attached_unit, unit_file_dropin
 from ..security.profilediff import ProfileComparison, compare_profiles
-from ..security.score import (
-    RootKind,
-    SecurityReport,
-    assess,
-    attached_unit,
-    load_profile,
-    portable_dropin,
-)
+from ..security.score import SecurityReport, assess
 from ..unitfile import ParseWarning, UnitFile
+from ..versions import Systemd
 from ._argparse import CliParser as _Parser
 from ._argparse import CliUsageError as _UsageError
 from ._argparse import wants_help
@@ -122,9 +118,9 @@ def security_main(
     target = Path(args.target)
     try:
         if target.name.endswith(_UNIT_SUFFIXES) and (root is None or target.is_file()):
-            reports = [_score_unit_file(args, target, version, stderr)]
+            reports = [_score_unit_file(args, target, Systemd(version), stderr)]
         else:
-            reports = _score_image(args, version, root, stderr)
+            reports = _score_image(args, Systemd(version), root, stderr)
     except FileNotFoundError as e:
         print(f"portablekit security: {e.filename or args.target}: No such file or directory",
               file=stderr)  # fmt: skip
@@ -156,11 +152,11 @@ class _Failed(Exception):
         super().__init__("\n".join(lines))
 
 
-def _profile(args: argparse.Namespace, version: int) -> UnitFile | None:
+def _profile(args: argparse.Namespace, systemd: Systemd) -> UnitFile | None:
     if args.no_profile or not args.profile:
         return None
     try:
-        return load_profile(args.profile, version)[1]
+        return load_profile(args.profile, systemd)[1]
     except KeyError:
         raise PortableKitError(f"Failed to find portable profile {args.profile}: "
                                "No such file or directory") from None  # fmt: skip
@@ -178,7 +174,7 @@ def _assess_or_fail(eff_args: dict[str, object], name: str, stderr: TextIO) -> S
 
 
 def _score_unit_file(
-    args: argparse.Namespace, path: Path, version: int, stderr: TextIO
+    args: argparse.Namespace, path: Path, systemd: Systemd, stderr: TextIO
 ) -> SecurityReport:
     name = path.name
     unit = UnitFile.parse(path.read_bytes(), origin=str(path.absolute()))
@@ -187,16 +183,11 @@ def _score_unit_file(
     if dropin_dir.is_dir():
         for f in sorted(dropin_dir.glob("*.conf")):
             local[f.name] = UnitFile.parse(f.read_bytes(), origin=str(f.absolute()))
-    kind = RootKind(args.image)
     portable = None
-    if kind is not RootKind.NONE and "20-portable.conf" not in local:
-        prefix = name.split("@")[0].rsplit(".", 1)[0]
-        image = args.image_path or f"/var/lib/portables/{prefix}" + (
-            ".raw" if kind is RootKind.RAW else ""
-        )
-        portable = portable_dropin(version, image, kind)
+    if "20-portable.conf" not in local:
+        portable = unit_file_dropin(systemd, name, args.image, args.image_path)
     return _assess_or_fail(
-        {"unit": unit, "name": name, "version": version, "profile": _profile(args, version),
+        {"unit": unit, "name": name, "systemd": systemd, "profile": _profile(args, systemd),
          "portable": portable, "local": local},
         name,
         stderr,
@@ -204,7 +195,7 @@ def _score_unit_file(
 
 
 def _score_image(
-    args: argparse.Namespace, version: int, root: str | None, stderr: TextIO
+    args: argparse.Namespace, systemd: Systemd, root: str | None, stderr: TextIO
 ) -> list[SecurityReport]:
     """Dissect the image as portabled does and score its service units with the exact drop-in.
 
@@ -215,14 +206,12 @@ def _score_image(
     from ..portabled.dissect import dissect
     from ..portabled.dropin import render_portable_dropin
     from ..portabled.host import Host
-    from ..versions import Systemd
 
-    systemd = Systemd(version)
     host = Host(root or "/", systemd)
     image = args.target
     if root is None and not image.startswith("/"):
         image = str(Path(image).absolute())
-    prefix = derive_prefix(args.target, version)
+    prefix = derive_prefix(args.target, systemd)
     dissection = dissect(host, image, matches=[prefix], attach=True)
     wanted = set(args.units)
     reports = []
@@ -238,8 +227,8 @@ def _score_image(
                 {
                     "unit": unit,
                     "name": u.name,
-                    "version": version,
-                    "profile": _profile(args, version),
+                    "systemd": systemd,
+                    "profile": _profile(args, systemd),
                     "portable": portable,
                 },
                 u.name,
@@ -291,7 +280,11 @@ def compare_profiles_main(
     try:
         unit = Path(args.unit) if args.unit else None
         cmp = compare_profiles(
-            args.profiles, version=version, root=args.root or root, unit=unit, image=args.image
+            args.profiles,
+            systemd=Systemd(version),
+            root=args.root or root,
+            unit=unit,
+            image=args.image,
         )
         base = args.base or cmp.names[0]
         if base not in cmp.names:
@@ -313,7 +306,7 @@ def compare_profiles_main(
 def comparison_json(cmp: ProfileComparison, base: str) -> dict[str, object]:
     """The comparison as JSON-ready data."""
     out: dict[str, object] = {
-        "systemd": cmp.version,
+        "systemd": cmp.systemd.version,
         "profiles": [{"name": p.name, "source": p.source} for p in cmp.profiles],
         "directives": [
             {"section": s, "name": n, "values": dict(zip(cmp.names, v, strict=True))}
@@ -375,7 +368,7 @@ def comparison_text(cmp: ProfileComparison, base: str) -> str:
         out += ["", f"{name} relative to {base}:"]
         out += ["  " + line for line in cmp.diff(base, name).lines()] or ["  (no differences)"]
     if cmp.reports:
-        out += ["", f"Exposure of {cmp.unit} (systemd {cmp.version}):"]
+        out += ["", f"Exposure of {cmp.unit} (systemd {cmp.systemd.version}):"]
         score_rows = [["", *(n.upper() for n in cmp.names)]]
         score_rows.append(
             ["overall", *(f"{cmp.score(n).score:.1f} {cmp.score(n).level}" for n in cmp.names)]

@@ -169,17 +169,17 @@ def _materialize(sc: Path, dest: Path) -> Path:
 def replay(
     scenario: str | os.PathLike[str],
     out: str | os.PathLike[str],
-    systemd: Systemd | int = 257,
+    systemd: Systemd = Systemd(),
     *,
     workdir: str | os.PathLike[str] | None = None,
     keep: bool = False,
 ) -> Path:
-    """Replay ``scenario`` into ``out`` (replaced if it holds an earlier replay).
+    """Replay ``scenario`` into ``out`` (replaced if it holds an earlier replay) as ``systemd``
+    does.
 
     The sandbox root is made in ``workdir`` (a temporary directory by default) and removed
     afterwards unless ``keep``; its path is returned when kept.
     """
-    sd = systemd if isinstance(systemd, Systemd) else Systemd(systemd)
     sc = Path(scenario).absolute()
     if not sc.is_dir():
         raise ScenarioError(f"{sc}: not a scenario directory")
@@ -195,7 +195,7 @@ def replay(
     try:
         sc = _materialize(sc, work / "scenario")
         root_dir = work / "root"
-        sandbox = SandboxRoot.init(root_dir, sd)
+        sandbox = SandboxRoot.init(root_dir, systemd)
         if (sc / "root").is_dir():
             sandbox.lay(sc / "root")
         if (sc / "image").exists():
@@ -257,7 +257,7 @@ def replay(
                 try:
                     rc = run(
                         argv,
-                        root=SandboxRoot(root_dir, sd),
+                        root=SandboxRoot(root_dir, systemd),
                         stdout=o,
                         stderr=e2,
                         cwd=PurePosixPath("/"),

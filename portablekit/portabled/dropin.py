@@ -1,5 +1,8 @@
 """The ``20-portable.conf`` drop-in: its exact text, and the marker that says who owns a unit.
 
+:func:`render_portable_dropin` writes the text, for a dissected image as ``attach`` does and for
+a :class:`BareImage` (a path and a kind) as ``portablekit security`` of a unit file needs it.
+
 Every attached unit gets ``<unit>.d/20-portable.conf`` whose first line is the *marker*::
 
     # Drop-in created for image '/var/lib/portables/foo:/var/lib/portables/ext', do not edit.
@@ -22,13 +25,15 @@ from ..source import FileKind
 from ..versions import Systemd
 from .dissect import Dissection, ImageUnit, Layer
 from .host import Host
-from .image import vpick
+from .image import Image, vpick
 
 __all__ = [
     "MARKER_PREFIX",
     "MARKER_SUFFIX",
     "PORTABLE_DROPIN",
     "PROFILE_DROPIN",
+    "SQUASHFS_POLICY",
+    "BareImage",
     "marker_line",
     "marker_matches",
     "parse_marker",
@@ -66,6 +71,37 @@ def parse_marker(text: str) -> tuple[str, ...] | None:
     return tuple(tokens)
 
 
+#: The image policy 262 pins for a plain squashfs image, the usual raw portable image.
+SQUASHFS_POLICY = "root=squashfs:=absent"
+
+
+@dataclass(frozen=True, slots=True)
+class BareImage:
+    """An image known by its path and kind only, not dissected: what a unit file on its own is
+    attached from (``portablekit security UNIT_FILE``).
+
+    ``name_and_version`` stands for what the image's os-release gives the
+    ``PORTABLE_NAME_AND_VERSION=`` log field (``ID_VERSION_ID``; ``None``: no field);
+    ``policy`` for the image policy 262 pins for a raw image.
+    """
+
+    image: Image
+    name_and_version: str | None = None
+    policy: str | None = SQUASHFS_POLICY
+
+
+@dataclass(frozen=True, slots=True)
+class _Root:
+    """What the drop-in says of one layer: its path, file name, kind, the image policy pinned
+    for it and its ``*_NAME_AND_VERSION`` values."""
+
+    path: str
+    file_name: str
+    is_tree: bool
+    policy: str | None
+    names_and_versions: tuple[str, ...]
+
+
 def _policy(layer: Layer) -> str | None:
     return None if layer.policy is None else str(layer.policy)
 
@@ -80,75 +116,119 @@ def _extension_policy(exts: Sequence[Layer]) -> str | None:
     return str(union(*policies[1:]) if union is not None and len(policies) > 1 else first)
 
 
+def _one(value: str | None) -> tuple[str, ...]:
+    return () if value is None else (value,)
+
+
+def _dissected_roots(systemd: Systemd, dissection: Dissection) -> list[_Root]:
+    drop = systemd.name_and_version_drops_control
+    base = dissection.base
+    nv = name_and_version(base.release, "portable", drop_control=drop) if base.release else None
+    roots = [
+        _Root(
+            str(base.image.path),
+            base.image.file_name,
+            base.image.is_tree,
+            _policy(base),
+            _one(nv),
+        )
+    ]
+    ext_policy = _extension_policy(dissection.extensions)
+    for ext in dissection.extensions:
+        envs = (
+            tuple(
+                env
+                for cls in ("sysext", "confext")
+                if (env := name_and_version(ext.release, cls, drop_control=drop)) is not None
+            )
+            if ext.release is not None
+            else ()
+        )
+        roots.append(
+            _Root(str(ext.image.path), ext.image.file_name, ext.image.is_tree, ext_policy, envs)
+        )
+    return roots
+
+
 def render_portable_dropin(
     systemd: Systemd,
-    dissection: Dissection,
-    unit: ImageUnit,
+    image: Dissection | BareImage,
+    unit: ImageUnit | None = None,
     *,
     force: bool = False,
     host_has_etc_os_release: bool = True,
 ) -> str:
-    """The exact text portabled writes to ``<unit>.d/20-portable.conf``."""
-    base = dissection.base
-    exts = dissection.extensions
-    text = marker_line(base.image.path, [e.image.path for e in exts])
-    if unit.type != "service":
+    """The exact text portabled writes to ``<unit>.d/20-portable.conf``.
+
+    For a :class:`~portablekit.portabled.dissect.Dissection`, that of its ``unit``; for a
+    :class:`BareImage` (no ``unit``), that of a service unit of the image. This is the one place
+    the text is written: ``attach``/``reattach`` plans and ``portablekit security`` use it.
+    """
+    if isinstance(image, BareImage):
+        if unit is not None:
+            raise ValueError("a bare image has no units: the drop-in is a service's")
+        nv = image.name_and_version
+        img = image.image
+        roots = [
+            _Root(
+                str(img.path), img.file_name, img.is_tree, image.policy, () if nv is None else (nv,)
+            )
+        ]
+        unit_layer, unit_type = 0, "service"
+    else:
+        if unit is None:
+            raise ValueError("the drop-in of a dissected image is a unit's: pass the unit")
+        roots = _dissected_roots(systemd, image)
+        unit_layer, unit_type = unit.layer, unit.type
+    base, exts = roots[0], roots[1:]
+    text = marker_line(base.path, [e.path for e in exts])
+    if unit_type != "service":
         return text
-    layer = dissection.layers[unit.layer]
-    root_key = "RootDirectory" if base.image.is_tree else "RootImage"
-    lines = ["", "[Service]", f"{root_key}={base.image.path}"]
-    lines.append(f"Environment=PORTABLE={layer.image.file_name}")
+    layer = roots[unit_layer]
+    root_key = "RootDirectory" if base.is_tree else "RootImage"
+    lines = ["", "[Service]", f"{root_key}={base.path}"]
+    lines.append(f"Environment=PORTABLE={layer.file_name}")
 
-    def relax(ext: Layer) -> str:
+    def extension_line(ext: _Root) -> str:
+        key = "ExtensionDirectories" if ext.is_tree else "ExtensionImages"
         if not force:
-            return ""
+            return f"{key}={ext.path}"
         decider = ext if systemd.relax_decided_per_extension else base
-        if systemd.relax_decided_per_extension and ext.image.is_tree:
-            return ""
-        return ":x-systemd.relax-extension-release-check" if not decider.image.is_tree else ""
+        if (systemd.relax_decided_per_extension and ext.is_tree) or decider.is_tree:
+            return f"{key}={ext.path}"
+        return f"{key}={ext.path}:x-systemd.relax-extension-release-check"
 
-    with_ext_lines = unit.layer > 0 or systemd.extension_blocks_for_all_units
     if systemd.binds_host_os_release:
         host_osr = "/etc/os-release" if host_has_etc_os_release else "/usr/lib/os-release"
         lines.append(f"BindReadOnlyPaths={host_osr}:/run/host/os-release")
-        lines.append(f"LogExtraFields=PORTABLE={layer.image.file_name}")
-        if unit.layer > 0:
-            for ext in exts:
-                key = "ExtensionDirectories" if ext.image.is_tree else "ExtensionImages"
-                lines.append(f"{key}={ext.image.path}{relax(ext)}")
+    lines.append(f"LogExtraFields=PORTABLE={layer.file_name}")
+    if not systemd.logs_name_and_version:
+        # no log fields of names and versions; units from an extension name the extensions
+        if unit_layer > 0:
+            lines += [extension_line(ext) for ext in exts]
         return text + "\n".join(lines) + "\n"
 
-    lines.append(f"LogExtraFields=PORTABLE={layer.image.file_name}")
-    drop = systemd.name_and_version_drops_control
-    if systemd.pins_image_policy and not base.image.is_tree:
-        pol = _policy(base)
-        if pol:
-            lines.append(f"RootImagePolicy={pol}")
-    assert base.release is not None
-    nv = name_and_version(base.release, "portable", drop_control=drop)
+    if systemd.pins_image_policy and not base.is_tree and base.policy:
+        lines.append(f"RootImagePolicy={base.policy}")
     if not exts:
-        if nv is not None:
-            lines.append(f"LogExtraFields=PORTABLE_NAME_AND_VERSION={nv}")
+        lines += [
+            f"LogExtraFields=PORTABLE_NAME_AND_VERSION={nv}" for nv in base.names_and_versions
+        ]
         return text + "\n".join(lines) + "\n"
-    lines.append(f"Environment=PORTABLE_ROOT={base.image.file_name}")
-    lines.append(f"LogExtraFields=PORTABLE_ROOT={base.image.file_name}")
-    if nv is not None:
-        lines.append(f"LogExtraFields=PORTABLE_ROOT_NAME_AND_VERSION={nv}")
-    if with_ext_lines:
+    lines.append(f"Environment=PORTABLE_ROOT={base.file_name}")
+    lines.append(f"LogExtraFields=PORTABLE_ROOT={base.file_name}")
+    lines += [
+        f"LogExtraFields=PORTABLE_ROOT_NAME_AND_VERSION={nv}" for nv in base.names_and_versions
+    ]
+    if unit_layer > 0 or systemd.extension_blocks_for_all_units:
         for ext in exts:
-            key = "ExtensionDirectories" if ext.image.is_tree else "ExtensionImages"
-            lines.append("")
-            lines.append(f"{key}={ext.image.path}{relax(ext)}")
-            lines.append(f"LogExtraFields=PORTABLE_EXTENSION={ext.image.file_name}")
-            if systemd.pins_image_policy and not ext.image.is_tree:
-                pol = _extension_policy(exts)
-                if pol:
-                    lines.append(f"ExtensionImagePolicy={pol}")
-            assert ext.release is not None
-            for cls in ("sysext", "confext"):
-                env = name_and_version(ext.release, cls, drop_control=drop)
-                if env is not None:
-                    lines.append(f"LogExtraFields=PORTABLE_EXTENSION_NAME_AND_VERSION={env}")
+            lines += ["", extension_line(ext), f"LogExtraFields=PORTABLE_EXTENSION={ext.file_name}"]
+            if systemd.pins_image_policy and not ext.is_tree and ext.policy:
+                lines.append(f"ExtensionImagePolicy={ext.policy}")
+            lines += [
+                f"LogExtraFields=PORTABLE_EXTENSION_NAME_AND_VERSION={env}"
+                for env in ext.names_and_versions
+            ]
     return text + "\n".join(lines) + "\n"
 
 

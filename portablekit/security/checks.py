@@ -9,8 +9,10 @@ implications (:func:`portablekit.security.score.security_info` builds it from a 
 :class:`CheckResult` holds the outcome of one row. The overall score, the row order and the
 rendering are :mod:`portablekit.security.score`.
 
+>>> from portablekit.versions import Systemd
+>>> info = SecurityInfo("app.service", Systemd(257), private_network=True)
 >>> check = next(c for c in CHECKS if c.json_field == "PrivateNetwork")
->>> check.weight, assess_check(check, SecurityInfo("app.service", 257, private_network=True))
+>>> check.weight, assess_check(check, info)
 (2500, (0, None))
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..versions import Systemd
 from .directives import DIRECTIVES
 from .effective import ALL_CAPABILITIES
 from .vocabulary import capability_mask, syscall_groups, syscall_not_native
@@ -275,7 +278,7 @@ class SecurityInfo:
     implications, one field per input of the checks."""
 
     id: str
-    version: int
+    systemd: Systemd
     default_dependencies: bool = True
     user: str | None = None
     dynamic_user: bool = False
@@ -456,8 +459,8 @@ def _rule_syscalls(check: Check, info: SecurityInfo) -> tuple[int, str]:
     if not info.system_call_filter_allow_list and not info.system_call_filter:
         return 10, "Service does not filter system calls"
     listed = frozenset(info.system_call_filter)
-    groups = syscall_groups(info.version)
-    foreign = syscall_not_native(info.version)
+    groups = syscall_groups(info.systemd)
+    foreign = syscall_not_native(info.systemd)
 
     def offender(name: str) -> str | None:
         for member in groups.get(name, ()):

@@ -8,18 +8,15 @@ merge (:mod:`portablekit.security.effective`), the security score
 profile diff, the DataFrame columns and the widget choices all read it from here.
 
 The vocabularies these settings use (capability names and bits, address families, namespace
-types, seccomp architectures, system call groups) live in :mod:`portablekit.security.vocabulary`;
-they are
-importable from here too (:data:`CAPABILITIES`, :data:`ADDRESS_FAMILIES`, :data:`NAMESPACES`,
-:data:`ARCHITECTURES`, :func:`capability_mask`, :func:`syscall_groups`,
-:func:`syscall_not_native`).
+types, seccomp architectures, system call groups) live in :mod:`portablekit.security.vocabulary`.
 
 :meth:`Directive.parse` validates one value the way the given systemd version does and raises
 :class:`InvalidValue` carrying that version's warning text.
 
->>> lookup("Service", "ProtectSystem").parse("true", 257)
+>>> from portablekit.versions import Systemd
+>>> lookup("Service", "ProtectSystem").parse("true", Systemd(257))
 'yes'
->>> lookup("Service", "PrivateTmp").values_for(257)
+>>> lookup("Service", "PrivateTmp").values_for(Systemd(257))
 ('no', 'yes', 'disconnected')
 """
 
@@ -29,39 +26,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..versions import SUPPORTED_VERSIONS
-from .vocabulary import (
-    ADDRESS_FAMILIES,
-    ARCHITECTURES,
-    CAPABILITIES,
-    NAMESPACES,
-    capability_mask,
-    syscall_groups,
-    syscall_not_native,
-)
+from ..versions import Systemd
 
 __all__ = [
-    "ADDRESS_FAMILIES",
-    "ARCHITECTURES",
-    "CAPABILITIES",
     "DIRECTIVES",
-    "NAMESPACES",
     "SECTIONS",
-    "VERSIONS",
     "Category",
     "Directive",
     "InvalidValue",
     "Kind",
     "by_check",
-    "capability_mask",
     "lookup",
     "parse_boolean",
-    "syscall_groups",
-    "syscall_not_native",
 ]
-
-#: The systemd versions whose behaviour is modelled (Debian 12, 13 and forky).
-VERSIONS = SUPPORTED_VERSIONS
 
 
 class Kind(StrEnum):
@@ -139,7 +116,9 @@ class Directive:
     ``(since, value)`` pairs; with ``booleans`` an enum also takes booleans (as ``yes``/``no``).
     ``checks`` names the ``systemd-analyze security`` checks (``json_field``) the setting feeds.
     ``fatal``: an invalid value makes the unit fail to load. ``message_252`` is systemd 252's
-    warning for an invalid value (``{value}`` is replaced), when it is not the generic one.
+    warning for an invalid value (``{value}`` is replaced), when it is not the generic one (see
+    :attr:`~portablekit.versions.Systemd.invalid_value_warning_names_setting`). ``since`` and
+    the versions of ``newer_values`` are asked of :meth:`~portablekit.versions.Systemd.reaches`.
     """
 
     name: str
@@ -157,16 +136,16 @@ class Directive:
     fatal: bool = False
     message_252: str = ""
 
-    def known_in(self, version: int) -> bool:
-        """Whether systemd ``version`` knows this setting at all."""
-        return version >= self.since
+    def known_in(self, systemd: Systemd) -> bool:
+        """Whether ``systemd`` knows this setting at all."""
+        return systemd.reaches(self.since)
 
-    def values_for(self, version: int) -> tuple[str, ...]:
-        """The enum values ``version`` accepts, in declaration order."""
-        return self.values + tuple(v for since, v in self.newer_values if version >= since)
+    def values_for(self, systemd: Systemd) -> tuple[str, ...]:
+        """The enum values ``systemd`` accepts, in declaration order."""
+        return self.values + tuple(v for since, v in self.newer_values if systemd.reaches(since))
 
-    def parse(self, value: str, version: int) -> str:
-        """Validate a single value as ``version`` does; return it normalized.
+    def parse(self, value: str, systemd: Systemd) -> str:
+        """Validate a single value as ``systemd`` does; return it normalized.
 
         Booleans normalize to ``yes``/``no``; enums that take booleans too map them the same way.
         List kinds are validated item by item by :mod:`portablekit.security.effective`; here they
@@ -176,10 +155,10 @@ class Directive:
             b = parse_boolean(value)
             if b is None:
                 msg = "Failed to parse boolean value, ignoring: {value}"
-                raise self._invalid(value, version, msg)
+                raise self._invalid(value, systemd, msg)
             return "yes" if b else "no"
         if self.kind is Kind.ENUM:
-            allowed = self.values_for(version)
+            allowed = self.values_for(systemd)
             if self.booleans:
                 b = parse_boolean(value)
                 if b is not None:
@@ -189,22 +168,22 @@ class Directive:
                 fallback = "Failed to parse {name}, ignoring: {value}"
             if value in allowed and not (self.booleans and value in ("yes", "no")):
                 return value
-            raise self._invalid(value, version, fallback)
+            raise self._invalid(value, systemd, fallback)
         if self.kind is Kind.MODE:
             mode = int(value, 8) if value and set(value) <= set("01234567") else -1
             if not 0 <= mode <= 0o7777:
-                raise self._invalid(value, version, "Failed to parse mode value, ignoring: {value}")
+                raise self._invalid(value, systemd, "Failed to parse mode value, ignoring: {value}")
             return f"{mode:04o}"
         return value
 
-    def _invalid(self, value: str, version: int, fallback: str) -> InvalidValue:
-        if version < 257:
+    def _invalid(self, value: str, systemd: Systemd, fallback: str) -> InvalidValue:
+        if not systemd.invalid_value_warning_names_setting:
             template = self.message_252 or fallback
             if self.fatal:
                 template = template.replace(", ignoring", "")
         elif self.fatal:
             template = "Failed to parse {name}={value}: Invalid argument"
-        elif self.name == "ProtectHostname" and version >= 258:
+        elif self.name == "ProtectHostname" and systemd.protect_hostname_warning_lacks_errno:
             template = "Failed to parse {name}={value}, ignoring."
         else:
             template = "Failed to parse {name}={value}, ignoring: Invalid argument"

@@ -20,15 +20,14 @@ The result is data: one :class:`Setting` per directive with its value and the as
 make it up (value, file, line), and canonical text (:meth:`EffectiveUnit.__str__`) that merges
 back to the same settings.
 
-:func:`attached_unit` builds the stack of a portable unit: the unit file, the profile as
-``10-profile.conf`` (:func:`load_profile`: a built-in name of the version, or a path),
-``20-portable.conf`` (:func:`portable_dropin` for a unit file alone; a dissected image gets its
-exact text from :func:`portablekit.portabled.dropin.render_portable_dropin`) and local drop-ins.
+The stack of a portable unit as attached (profile, ``20-portable.conf``, local drop-ins) is put
+together by :mod:`portablekit.security.attached`.
 
 >>> from portablekit.unitfile import UnitFile
+>>> from portablekit.versions import Systemd
 >>> unit = UnitFile.parse("[Service]\\nCapabilityBoundingSet=CAP_KILL\\n", origin="app.service")
 >>> strict = UnitFile.parse("[Service]\\nCapabilityBoundingSet=\\n", origin="10-profile.conf")
->>> eff = effective_unit("app.service", unit, {"10-profile.conf": strict}, version=257)
+>>> eff = effective_unit("app.service", unit, {"10-profile.conf": strict}, systemd=Systemd(257))
 >>> eff.get("CapabilityBoundingSet").value, eff.get("CapabilityBoundingSet").file
 ('', '10-profile.conf')
 """
@@ -38,44 +37,22 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from pathlib import Path
 
-from ..portabled import profiles
 from ..unitfile import Assignment, ParseWarning, Section, UnitFile
-from .directives import (
-    ADDRESS_FAMILIES,
-    ARCHITECTURES,
-    CAPABILITIES,
-    NAMESPACES,
-    SECTIONS,
-    Directive,
-    InvalidValue,
-    Kind,
-    capability_mask,
-    lookup,
-    parse_boolean,
-)
+from ..versions import Systemd
+from .directives import SECTIONS, Directive, InvalidValue, Kind, lookup, parse_boolean
+from .vocabulary import ADDRESS_FAMILIES, ARCHITECTURES, CAPABILITIES, NAMESPACES, capability_mask
 
 __all__ = [
     "ALL_CAPABILITIES",
-    "BUILTIN_PROFILES",
     "Contribution",
     "Dropin",
     "EffectiveUnit",
-    "RootKind",
     "Setting",
-    "attached_unit",
-    "builtin_profile",
     "effective_unit",
     "format_capabilities",
     "ip_prefixes",
-    "load_profile",
-    "portable_dropin",
-    "portable_dropin_text",
 ]
-
-BUILTIN_PROFILES = profiles.BUILTIN_PROFILES
 
 #: The bounding set systemd starts from: every bit set.
 ALL_CAPABILITIES = (1 << 64) - 1
@@ -140,12 +117,13 @@ class Setting:
 
 @dataclass(frozen=True, slots=True)
 class EffectiveUnit:
-    """The merged unit. ``fatal`` holds the warning of a setting that stops the unit loading."""
+    """The merged unit, as ``systemd`` loads it. ``fatal`` holds the warning of a setting that
+    stops the unit loading."""
 
     name: str
     layers: tuple[Dropin, ...]
     settings: tuple[Setting, ...]
-    version: int
+    systemd: Systemd
     warnings: tuple[ParseWarning, ...] = ()
     fatal: ParseWarning | None = None
 
@@ -192,9 +170,10 @@ def effective_unit(
     unit: UnitFile,
     dropins: Mapping[str, UnitFile] | Iterable[Dropin] = (),
     *,
-    version: int = 257,
+    systemd: Systemd = Systemd(),
 ) -> EffectiveUnit:
-    """Merge ``unit`` (named ``name``, e.g. ``foo.service``) with its drop-ins.
+    """Merge ``unit`` (named ``name``, e.g. ``foo.service``) with its drop-ins as ``systemd``
+    does.
 
     Drop-ins apply in lexicographic (bytewise) order of their names; when two have the same name
     the first one given wins, as the one from the higher-priority directory does in systemd.
@@ -205,7 +184,7 @@ def effective_unit(
     for layer in given:
         seen.setdefault(layer.name, layer)
     layers += sorted(seen.values(), key=lambda layer: layer.name.encode())
-    return _Merger(name, version).run(tuple(layers))
+    return _Merger(name, systemd).run(tuple(layers))
 
 
 class _State:
@@ -222,9 +201,9 @@ class _State:
 
 
 class _Merger:
-    def __init__(self, name: str, version: int) -> None:
+    def __init__(self, name: str, systemd: Systemd) -> None:
         self.name = name
-        self.version = version
+        self.systemd = systemd
         self.unit_type = name.rsplit(".", 1)[-1] if "." in name else ""
         self.states: dict[tuple[str, str], _State] = {}
         self.warnings: list[ParseWarning] = []
@@ -260,7 +239,7 @@ class _Merger:
             self.name,
             layers,
             tuple(settings),
-            self.version,
+            self.systemd,
             tuple(self.warnings),
             self.fatal,
         )
@@ -271,7 +250,7 @@ class _Merger:
         if a.key.startswith("X-"):
             return
         d = lookup(section, a.key)
-        if d is not None and not d.known_in(self.version):
+        if d is not None and not d.known_in(self.systemd):
             self.warn(a.line, f"Unknown key '{a.key}' in section [{section}], ignoring.")
             return
         st = self.states.get((section, a.key))
@@ -298,7 +277,7 @@ class _Merger:
             st.contributions = []
             return
         try:
-            value = st.directive.parse(c.value, self.version)
+            value = st.directive.parse(c.value, self.systemd)
         except InvalidValue as err:
             self.invalid(st, c, err)
             return
@@ -342,7 +321,7 @@ class _Merger:
         families = list(fams)
         for word in (c.value[1:] if invert else c.value).split():
             if word not in ADDRESS_FAMILIES:
-                shown = c.value if self.version >= 262 else word
+                shown = c.value if self.systemd.address_family_warning_shows_assignment else word
                 self.warn(c.line, f"Failed to parse address family, ignoring: {shown}")
                 continue
             if (not invert) == allow:
@@ -407,7 +386,7 @@ class _Merger:
         kept = []
         for word in c.value.split():
             if ip_prefixes(word) is None:
-                if self.version >= 257:
+                if self.systemd.ip_prefix_warning_names_setting:
                     msg = (
                         f"Invalid address prefix is specified in [{st.section}] {st.name}=, "
                         f"ignoring assignment: {word}"
@@ -518,112 +497,3 @@ def ip_prefixes(word: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Networ
         except ValueError:
             return None
     return tuple(out)
-
-
-# -- a portable unit as attached -------------------------------------------------------------------
-
-
-class RootKind(StrEnum):
-    """What the portable drop-in points the unit at: nothing, a directory tree or a raw image."""
-
-    NONE = "none"
-    DIRECTORY = "directory"
-    RAW = "raw"
-
-
-def builtin_profile(name: str, version: int) -> UnitFile:
-    """The ``service.conf`` of a built-in profile of systemd ``version``, parsed.
-
-    Raises :class:`KeyError` for a name that is not built in.
-    """
-    text = profiles.builtin_profile(name, version)
-    return UnitFile.parse(text, origin=str(profiles.PROFILE_DIRS[-1] / name / "service.conf"))
-
-
-def load_profile(profile: str | Path | UnitFile, version: int) -> tuple[str, UnitFile]:
-    """``(name, content)`` of a profile given as a built-in name, a path (a ``service.conf`` or a
-    directory holding one, as in ``/etc/systemd/portable/profile/NAME/``) or parsed content."""
-    if isinstance(profile, UnitFile):
-        return Path(profile.origin).parent.name or "custom", profile
-    text = str(profile)
-    if "/" not in text and not isinstance(profile, Path):
-        return text, builtin_profile(text, version)
-    path = Path(profile)
-    if path.is_dir():
-        path = path / "service.conf"
-    name = path.parent.name if path.name == "service.conf" else path.stem
-    return name, UnitFile.parse(path.read_bytes(), origin=str(path))
-
-
-def portable_dropin_text(
-    version: int,
-    image: str,
-    kind: RootKind | str = RootKind.DIRECTORY,
-    *,
-    name_and_version: str | None = None,
-    image_policy: str = "root=squashfs:=absent",
-) -> str:
-    """The ``20-portable.conf`` portabled ``version`` writes for the image at path ``image``.
-
-    Only what a unit file alone can tell: the image name from the path, ``RootDirectory=`` or
-    ``RootImage=``. ``name_and_version`` (``ID_VERSION_ID`` of the image's os-release) adds the
-    ``PORTABLE_NAME_AND_VERSION`` field of 257+; ``image_policy`` is what 262 pins for a raw
-    image (the real one depends on the image's partitions). The text for a dissected image, with
-    extensions, is :func:`portablekit.portabled.dropin.render_portable_dropin`.
-    """
-    kind = RootKind(kind)
-    name = image.rstrip("/").rsplit("/", 1)[-1]
-    key = "RootImage" if kind is RootKind.RAW else "RootDirectory"
-    lines = [f"# Drop-in created for image '{image}', do not edit.", "", "[Service]"]
-    lines += [f"{key}={image}", f"Environment=PORTABLE={name}"]
-    if version < 257:
-        lines.append("BindReadOnlyPaths=/etc/os-release:/run/host/os-release")
-    lines.append(f"LogExtraFields=PORTABLE={name}")
-    if version >= 262 and kind is RootKind.RAW:
-        lines.append(f"RootImagePolicy={image_policy}")
-    if version >= 257 and name_and_version:
-        lines.append(f"LogExtraFields=PORTABLE_NAME_AND_VERSION={name_and_version}")
-    return "\n".join(lines) + "\n"
-
-
-def portable_dropin(
-    version: int,
-    image: str,
-    kind: RootKind | str = RootKind.DIRECTORY,
-    *,
-    name_and_version: str | None = None,
-    image_policy: str = "root=squashfs:=absent",
-) -> UnitFile:
-    """:func:`portable_dropin_text`, parsed."""
-    text = portable_dropin_text(
-        version, image, kind, name_and_version=name_and_version, image_policy=image_policy
-    )
-    return UnitFile.parse(text, origin="20-portable.conf")
-
-
-def attached_unit(
-    unit: UnitFile,
-    name: str,
-    *,
-    version: int,
-    profile: UnitFile | None = None,
-    portable: UnitFile | None = None,
-    local: Mapping[str, UnitFile] | Iterable[Dropin] = (),
-    profile_dropin: str = "10-profile.conf",
-) -> EffectiveUnit:
-    """The unit ``name`` as portabled attaches it: the unit file, the profile as
-    ``10-profile.conf``, ``portable`` as ``20-portable.conf`` and the ``local`` drop-ins.
-
-    ``profile_dropin="profile.conf"`` places the profile as ``systemd-analyze --profile`` does
-    (after local drop-ins such as ``50-override.conf``).
-    """
-    layers = (
-        list(local.items()) if isinstance(local, Mapping) else [(x.name, x.unit) for x in local]
-    )
-    stack: list[Dropin] = [Dropin(n, u) for n, u in layers]
-    if portable is not None:
-        stack.insert(0, Dropin("20-portable.conf", portable))
-    if profile is not None:
-        # a local drop-in of the same name wins, as the higher-priority directory does
-        stack.append(Dropin(profile_dropin, profile))
-    return effective_unit(name, unit, stack, version=version)

@@ -13,7 +13,8 @@ lists every path). The result is data: :meth:`ProfileComparison.rows` for a dire
 :meth:`ProfileComparison.diff` for a pair, :meth:`ProfileComparison.check_rows` for the per-check
 badness of each profile when a unit was given. Nothing here imports pandas.
 
->>> cmp = compare_profiles(["default", "nonetwork"], version=257)
+>>> from portablekit.versions import Systemd
+>>> cmp = compare_profiles(["default", "nonetwork"], systemd=Systemd(257))
 >>> d = cmp.diff("default", "nonetwork")
 >>> [(c.name, c.added, c.removed) for c in d.changed if c.name == "RestrictAddressFamilies"]
 [('RestrictAddressFamilies', (), ('AF_INET', 'AF_INET6'))]
@@ -29,10 +30,13 @@ from pathlib import Path
 
 from ..errors import PortableKitError
 from ..portabled import profiles
+from ..portabled.host import Host
 from ..unitfile import UnitFile
-from .directives import DIRECTIVES, Directive, Kind
+from ..versions import Systemd
+from .attached import RootKind
+from .directives import DIRECTIVES, Directive, Kind, lookup
 from .effective import EffectiveUnit, effective_unit
-from .score import RootKind, SecurityReport, load_profile, security_report
+from .score import SecurityReport, security_report
 
 __all__ = [
     "ChangedSetting",
@@ -115,7 +119,7 @@ class ProfileDiff:
 class ProfileComparison:
     """Several profiles of one systemd version side by side (and their scores for a unit)."""
 
-    version: int
+    systemd: Systemd
     profiles: tuple[NamedProfile, ...]
     merged: tuple[EffectiveUnit, ...] = field(repr=False)
     reports: tuple[SecurityReport, ...] = field(default=(), repr=False)
@@ -200,8 +204,6 @@ def _items(d: Directive | None, value: str) -> list[str] | None:
 def _item_diff(
     section: str, name: str, before: str, after: str
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from .directives import lookup
-
     d = lookup(section, name)
     a, b = _items(d, before), _items(d, after)
     if a is None or b is None or before.startswith("~") != after.startswith("~"):
@@ -211,7 +213,7 @@ def _item_diff(
 
 def named_profile(
     profile: str | Path | UnitFile | NamedProfile,
-    version: int,
+    systemd: Systemd,
     *,
     root: str | Path | None = None,
 ) -> NamedProfile:
@@ -227,19 +229,16 @@ def named_profile(
     if "\n" in text:
         return NamedProfile("custom", UnitFile.parse(text, origin="<string>"), "<string>")
     if isinstance(profile, Path) or "/" in text:
-        name, unit = load_profile(Path(profile), version)
+        name, unit = profiles.load_profile(Path(profile), systemd)
         return NamedProfile(name, unit, unit.origin)
     if root is not None:
-        from ..portabled.host import Host
-        from ..versions import Systemd
-
-        found = profiles.read_profile(Host(root, Systemd(version)), text)
+        found = profiles.read_profile(Host(root, systemd), text)
         if found is None:
             raise PortableKitError(f"Profile '{text}' not found in {root}.")
         origin = str(found.path) if found.path else text
         return NamedProfile(text, UnitFile.parse(found.text, origin=origin), origin)
     try:
-        name, unit = load_profile(text, version)
+        name, unit = profiles.load_profile(text, systemd)
     except KeyError:
         raise PortableKitError(
             f"Unknown profile '{text}' (built-in: {', '.join(profiles.BUILTIN_PROFILES)})."
@@ -250,13 +249,13 @@ def named_profile(
 def compare_profiles(
     specs: Sequence[str | Path | UnitFile | NamedProfile] | Mapping[str, UnitFile] = (),
     *,
-    version: int = 257,
+    systemd: Systemd = Systemd(),
     root: str | Path | None = None,
     unit: UnitFile | str | Path | None = None,
     unit_name: str | None = None,
     image: RootKind | str = RootKind.DIRECTORY,
 ) -> ProfileComparison:
-    """Compare profiles (default: the four built-in ones of ``version``).
+    """Compare profiles (default: the four built-in ones of ``systemd``).
 
     With ``unit`` (a unit file path, its text or parsed content), each profile also scores the
     unit as it runs after attach with that profile and an ``image`` of that kind.
@@ -264,7 +263,7 @@ def compare_profiles(
     if isinstance(specs, Mapping):
         named = [NamedProfile(k, v, v.origin) for k, v in specs.items()]
     else:
-        named = [named_profile(s, version, root=root) for s in (specs or profiles.BUILTIN_PROFILES)]
+        named = [named_profile(s, systemd, root=root) for s in (specs or profiles.BUILTIN_PROFILES)]
     names = [p.name for p in named]
     if len(set(names)) != len(names):
         # two profiles of the same name (e.g. two service.conf): tell them apart by position
@@ -272,13 +271,13 @@ def compare_profiles(
             NamedProfile(f"{p.name}#{i}", p.unit, p.source) if names.count(p.name) > 1 else p
             for i, p in enumerate(named, 1)
         ]
-    merged = tuple(effective_unit(f"{p.name}.service", p.unit, version=version) for p in named)
+    merged = tuple(effective_unit(f"{p.name}.service", p.unit, systemd=systemd) for p in named)
     reports: tuple[SecurityReport, ...] = ()
     shown = ""
     if unit is not None:
         reports = tuple(
-            security_report(unit, unit_name, profile=p.unit, image=image, version=version)
+            security_report(unit, unit_name, profile=p.unit, image=image, systemd=systemd)
             for p in named
         )
         shown = reports[0].unit
-    return ProfileComparison(version, tuple(named), merged, reports, shown)
+    return ProfileComparison(systemd, tuple(named), merged, reports, shown)

@@ -10,17 +10,19 @@ services), the settings the unit loader implies (``DynamicUser=`` implies ``Priv
 ``CAP_SYS_RAWIO``; ``RootImage=`` adds loop and device-mapper ``DeviceAllow=`` entries when a device
 policy is in force, ``ProtectClock=`` adds ``char-rtc``; ...) and the overall exposure 0.0–10.0 with
 its level word. Versions differ in one offline rule: from 257 on ``PrivateMounts=`` counts as set
-unless it is explicitly ``no``.
+unless it is explicitly ``no`` (``Systemd.private_mounts_unset_counts_as_set``).
 
 The report renders systemd-analyze's output byte for byte: the table (rows ordered the way its
 table sort orders them) with the closing line ``→ Overall exposure level for foo.service: 3.1 OK
 🙂``, and the ``--json=short`` list. The recordings under ``tests/golden/security`` are the
-reference. The check table and each check's rule are :mod:`portablekit.security.checks` (its
-public names are importable from here too), the vocabularies (capabilities, address families,
-system call groups) :mod:`portablekit.security.vocabulary`.
+reference. The check table and each check's rule are :mod:`portablekit.security.checks`, the
+vocabularies (capabilities, address families, system call groups)
+:mod:`portablekit.security.vocabulary`, the stack of drop-ins an attached unit runs with
+:mod:`portablekit.security.attached`.
 
+>>> from portablekit.versions import Systemd
 >>> report = security_report(UnitFile.parse("[Service]\\nExecStart=/bin/true\\n"), "app.service",
-...                          profile="strict", image="directory", version=257)
+...                          profile="strict", image="directory", systemd=Systemd(257))
 >>> report.closing_line()
 '→ Overall exposure level for app.service: 0.8 SAFE 😀'
 """
@@ -35,46 +37,18 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
 from ..errors import PortableKitError, UnitFileError
+from ..portabled.profiles import load_profile
 from ..unitfile import UnitFile
-from .checks import (
-    CHECKS,
-    Check,
-    CheckResult,
-    SecurityInfo,
-    assess_check,
-    directive_weights,
-)
-from .effective import (
-    ALL_CAPABILITIES,
-    BUILTIN_PROFILES,
-    Dropin,
-    EffectiveUnit,
-    RootKind,
-    attached_unit,
-    builtin_profile,
-    ip_prefixes,
-    load_profile,
-    portable_dropin,
-    portable_dropin_text,
-)
+from ..versions import Systemd
+from .attached import RootKind, attached_unit, unit_file_dropin
+from .checks import CHECKS, CheckResult, SecurityInfo, assess_check
+from .effective import ALL_CAPABILITIES, Dropin, EffectiveUnit, ip_prefixes
 from .vocabulary import ADDRESS_FAMILIES, capability_mask, syscall_groups
 
 __all__ = [
-    "BUILTIN_PROFILES",
-    "CHECKS",
-    "Check",
-    "CheckResult",
     "Level",
-    "RootKind",
-    "SecurityInfo",
     "SecurityReport",
     "assess",
-    "attached_unit",
-    "builtin_profile",
-    "directive_weights",
-    "load_profile",
-    "portable_dropin",
-    "portable_dropin_text",
     "security_info",
     "security_report",
     "system_call_filter",
@@ -114,12 +88,13 @@ class Level(StrEnum):
 # -- the loaded unit, as the checks see it -------------------------------------------------------
 
 
-def unit_id(unit_name: str, version: int) -> str:
+def unit_id(unit_name: str, systemd: Systemd) -> str:
     """The name systemd-analyze loads and prints: templates get an instance (252: ``i``,
-    257+: ``test_instance``)."""
+    :attr:`~portablekit.versions.Systemd.template_test_instance`: ``test_instance``)."""
     prefix, at, rest = unit_name.partition("@")
     if at and rest.startswith("."):
-        return f"{prefix}@{'i' if version < 257 else 'test_instance'}{rest}"
+        instance = "test_instance" if systemd.template_test_instance else "i"
+        return f"{prefix}@{instance}{rest}"
     return unit_name
 
 
@@ -160,8 +135,7 @@ def security_info(eff: EffectiveUnit, unit: str | None = None) -> SecurityInfo:
     if eff.fatal is not None:
         w = eff.fatal
         raise UnitFileError(w.message, origin=w.origin, line=w.line)
-    v = eff.version
-    uid = unit or unit_id(eff.name, v)
+    uid = unit or unit_id(eff.name, eff.systemd)
 
     def value(name: str, default: str = "") -> str:
         return eff.value(name, "Service", default) or default
@@ -199,7 +173,9 @@ def security_info(eff: EffectiveUnit, unit: str | None = None) -> SecurityInfo:
         caps &= ~capability_mask("CAP_SYS_TIME CAP_WAKE_ALARM")
 
     mounts = eff.value("PrivateMounts", "Service")
-    private_mounts = mounts == "yes" or (v >= 257 and mounts is None)
+    private_mounts = mounts == "yes" or (
+        eff.systemd.private_mounts_unset_counts_as_set and mounts is None
+    )
 
     root_directory = eff.value("RootDirectory", "Service")
     root_image = eff.value("RootImage", "Service")
@@ -224,7 +200,7 @@ def security_info(eff: EffectiveUnit, unit: str | None = None) -> SecurityInfo:
     allow = [n for v in eff.values("IPAddressAllow", "Service") for n in _networks(v)]
     return SecurityInfo(
         id=uid,
-        version=v,
+        systemd=eff.systemd,
         default_dependencies=eff.value("DefaultDependencies", "Unit", "yes") != "no",
         user=user,
         dynamic_user=dynamic,
@@ -331,9 +307,9 @@ def system_call_filter(eff: EffectiveUnit) -> tuple[bool, tuple[str, ...]]:
     The first assignment after a reset decides the mode (an allow list starts with
     ``@default``); later items of the other polarity remove entries, ``~name:errno`` in an allow
     list keeps the entry but it is no longer allowed. Groups are expanded with the table of
-    ``eff.version``. With an allow list the names are the allowed calls, otherwise the denied ones.
+    ``eff.systemd``. With an allow list the names are the allowed calls, otherwise the denied ones.
     """
-    groups = syscall_groups(eff.version)
+    groups = syscall_groups(eff.systemd)
     allow: bool | None = None
     entries: dict[str, int] = {}
 
@@ -387,7 +363,7 @@ class SecurityReport:
     """
 
     unit: str
-    version: int
+    systemd: Systemd
     results: tuple[CheckResult, ...]
     exposure: int
     info: SecurityInfo = field(compare=False, repr=False)
@@ -410,7 +386,7 @@ class SecurityReport:
 
     def sorted_results(self) -> tuple[CheckResult, ...]:
         """The rows in the order systemd-analyze prints them (see :func:`_display_order`)."""
-        return tuple(self.results[i] for i in _display_order(self.results, self.version))
+        return tuple(self.results[i] for i in _display_order(self.results, self.systemd))
 
     def closing_line(self, *, emoji: bool = True) -> str:
         """``→ Overall exposure level for UNIT: 3.1 OK 🙂`` (without the newline)."""
@@ -456,7 +432,7 @@ class SecurityReport:
 
 
 def assess(eff: EffectiveUnit, *, unit: str | None = None) -> SecurityReport:
-    """Score the loaded unit ``eff`` as systemd-analyze of ``eff.version`` does.
+    """Score the loaded unit ``eff`` as systemd-analyze of ``eff.systemd`` does.
 
     Raises :class:`~portablekit.errors.UnitFileError` when a setting keeps the unit from loading
     (systemd-analyze then prints ``Unit X has a bad unit file setting.``), and
@@ -482,14 +458,14 @@ def assess(eff: EffectiveUnit, *, unit: str | None = None) -> SecurityReport:
             exposure = _ceil_div(_ceil_div(b * c.weight * 100, c.range), weight_sum)
         results.append(CheckResult(c, b, d, exposure))
     exposure = _ceil_div(badness_sum * 100, weight_sum)
-    return SecurityReport(info.id, eff.version, tuple(results), exposure, info)
+    return SecurityReport(info.id, eff.systemd, tuple(results), exposure, info)
 
 
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _display_order(results: Sequence[CheckResult], version: int) -> list[int]:
+def _display_order(results: Sequence[CheckResult], systemd: Systemd) -> list[int]:
     """Row order of systemd's table: description descending, then name.
 
     A row without a description (``ProtectProc=noaccess``) sorts first from 262 on; up to 257 it
@@ -497,7 +473,7 @@ def _display_order(results: Sequence[CheckResult], version: int) -> list[int]:
     so the sort algorithm decides: systemd sorts the rows, behind the header row, which always
     sorts first, with glibc's ``qsort``, a merge sort, replayed here."""
     header = -1
-    empty_first = version > 257
+    empty_first = systemd.security_sorts_empty_description_first
     keys = [
         (r.description.encode() if r.description is not None else None, r.name.encode())
         for r in results
@@ -544,15 +520,16 @@ def security_report(
     profile: str | Path | UnitFile | None = None,
     image: RootKind | str = RootKind.NONE,
     image_path: str | None = None,
-    version: int = 257,
+    systemd: Systemd = Systemd(),
     local: Mapping[str, UnitFile] | Iterable[Dropin] = (),
     profile_as: str = "dropin",
 ) -> SecurityReport:
-    """Score ``unit`` as it runs after attach with ``profile`` on systemd ``version``.
+    """Score ``unit`` as it runs after attach with ``profile`` on ``systemd``.
 
     ``unit`` is parsed content, unit-file text, or a path to a unit file; ``name`` defaults to
     the path's file name. ``image`` adds the ``20-portable.conf`` of a directory or raw image at
-    ``image_path`` (default ``/var/lib/portables/PREFIX[.raw]``). With ``profile_as="option"``
+    ``image_path`` (default :func:`~portablekit.security.attached.default_image_path`). With
+    ``profile_as="option"``
     the profile is placed as ``systemd-analyze --profile`` places it.
     """
     if isinstance(unit, Path):
@@ -562,17 +539,12 @@ def security_report(
         unit = UnitFile.parse(unit, origin=name or "<string>")
     if not name:
         raise ValueError("a unit name is needed (e.g. foo.service)")
-    kind = RootKind(image)
-    portable = None
-    if kind is not RootKind.NONE:
-        prefix = name.split("@")[0].rsplit(".", 1)[0]
-        default = f"/var/lib/portables/{prefix}" + (".raw" if kind is RootKind.RAW else "")
-        portable = portable_dropin(version, image_path or default, kind)
-    prof = load_profile(profile, version)[1] if profile is not None else None
+    portable = unit_file_dropin(systemd, name, image, image_path)
+    prof = load_profile(profile, systemd)[1] if profile is not None else None
     eff = attached_unit(
         unit,
         name,
-        version=version,
+        systemd=systemd,
         profile=prof,
         portable=portable,
         local=local,

@@ -6,19 +6,20 @@ names (:data:`ARCHITECTURES`) and the ``@groups`` of ``SystemCallFilter=`` per v
 (:func:`syscall_groups`, :func:`syscall_not_native`). The directive table
 (:mod:`portablekit.security.directives`), the merge (:mod:`portablekit.security.effective`) and the
 security score
-(:mod:`portablekit.security.score`) read them from here; :mod:`portablekit.security.directives`
-re-exports them
-under their old names.
+(:mod:`portablekit.security.score`) read them from here.
 
+>>> from portablekit.versions import Systemd
 >>> capability_mask("CAP_KILL cap_chown") == (1 << CAPABILITIES["CAP_KILL"]) | 1
 True
 >>> ADDRESS_FAMILIES["AF_LOCAL"] == ADDRESS_FAMILIES["AF_UNIX"]
 True
->>> "@sandbox" in syscall_groups(252), "@sandbox" in syscall_groups(257)
+>>> "@sandbox" in syscall_groups(Systemd(252)), "@sandbox" in syscall_groups(Systemd(257))
 (False, True)
 """
 
 from __future__ import annotations
+
+from ..versions import Systemd
 
 __all__ = [
     "ADDRESS_FAMILIES",
@@ -104,7 +105,8 @@ def capability_mask(names: str) -> int:
 # -- system call groups ----------------------------------------------------------------------------
 # The @groups of SystemCallFilter=, members in systemd's order, as `systemd-analyze syscall-filter`
 # of each version lists them, and the members libseccomp does not resolve to an x86-64 system
-# call (they are accepted but never count). Generated from tests/golden/security/<version>/ by
+# call (they are accepted but never count). The *_BEFORE tables hold what differed in versions up
+# to their key (asked with Systemd.up_to). Generated from tests/golden/security/<version>/ by
 # `tests/golden/security/record.py --emit-tables`; tests/test_directives.py checks they agree.
 
 _GROUPS: dict[str, str] = {
@@ -302,22 +304,22 @@ _NOT_NATIVE_BEFORE: dict[int, str] = {
 }
 
 
-def syscall_groups(version: int) -> dict[str, tuple[str, ...]]:
-    """The ``@group`` → members table of systemd ``version`` (``@known`` is not modelled)."""
-    cached = _GROUP_CACHE.get(version)
+def syscall_groups(systemd: Systemd) -> dict[str, tuple[str, ...]]:
+    """The ``@group`` → members table of ``systemd`` (``@known`` is not modelled)."""
+    cached = _GROUP_CACHE.get(systemd.version)
     if cached is None:
         table: dict[str, str | None] = {**_GROUPS}
-        for since in sorted(_GROUPS_BEFORE, reverse=True):
-            if version <= since:
-                table.update(_GROUPS_BEFORE[since])
+        for last in sorted(_GROUPS_BEFORE, reverse=True):
+            if systemd.up_to(last):
+                table.update(_GROUPS_BEFORE[last])
         cached = {k: tuple(v.split()) for k, v in table.items() if v is not None}
-        _GROUP_CACHE[version] = cached
+        _GROUP_CACHE[systemd.version] = cached
     return cached
 
 
-def syscall_not_native(version: int) -> frozenset[str]:
-    """Group members that are no system call of x86-64 for libseccomp of ``version``'s distro."""
-    extra = " ".join(v for since, v in _NOT_NATIVE_BEFORE.items() if version <= since)
+def syscall_not_native(systemd: Systemd) -> frozenset[str]:
+    """Group members that are no system call of x86-64 for libseccomp of ``systemd``'s distro."""
+    extra = " ".join(v for last, v in _NOT_NATIVE_BEFORE.items() if systemd.up_to(last))
     return frozenset(_NOT_NATIVE.split()) | frozenset(extra.split())
 
 

@@ -15,7 +15,8 @@ builder they share are in ``_common``. Everything is importable from ``portablek
 This package imports pandas; ``import portablekit`` never loads it.
 
 >>> from portablekit.tables import profile_matrix_frame
->>> m = profile_matrix_frame(["default", "strict"], 257)
+>>> from portablekit.versions import Systemd
+>>> m = profile_matrix_frame(["default", "strict"], Systemd(257))
 >>> list(m.columns), m.loc[m.directive == "PrivateNetwork", "strict"].item()
 (['section', 'directive', 'category', 'default', 'strict'], 'yes')
 """

@@ -13,6 +13,7 @@ from ..portabled.profiles import builtin_profile
 from ..security.directives import lookup
 from ..security.profilediff import ProfileComparison, compare_profiles
 from ..unitfile import UnitFile
+from ..versions import Systemd
 from ._common import INT, STR, _frame
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
 
 def _comparison(
     profiles: Sequence[str] | Mapping[str, str],
-    version: int,
+    systemd: Systemd,
     host: Host | None,
     unit: tuple[str, str] | None = None,
 ) -> ProfileComparison:
@@ -36,7 +37,7 @@ def _comparison(
         specs = list(profiles)
     return compare_profiles(
         specs,
-        version=host.systemd.version if host is not None else version,
+        systemd=host.systemd if host is not None else systemd,
         root=host.root if host is not None else None,
         unit=unit[1] if unit is not None else None,
         unit_name=unit[0] if unit is not None else None,
@@ -50,7 +51,7 @@ def _category(section: str, name: str) -> str | None:
 
 def profile_matrix_frame(
     profiles: Sequence[str] | Mapping[str, str],
-    version: int = 257,
+    systemd: Systemd = Systemd(),
     *,
     host: Host | None = None,
     only_differences: bool = False,
@@ -58,7 +59,7 @@ def profile_matrix_frame(
     """Directive × profile: the value each profile gives each directive (missing: not set;
     ``""``: set to the empty value, e.g. ``strict``'s empty ``CapabilityBoundingSet=``).
 
-    ``profiles`` are names (built-in profiles of ``version``, or looked up on ``host`` the way
+    ``profiles`` are names (built-in profiles of ``systemd``, or looked up on ``host`` the way
     portabled finds them, custom ones included) or a mapping ``name → drop-in text``. Each
     profile is merged on its own (:mod:`portablekit.security.profilediff`), so list settings show
     every
@@ -67,7 +68,7 @@ def profile_matrix_frame(
     :mod:`portablekit.security.directives`.
     ``only_differences`` keeps the rows where the profiles disagree.
     """
-    cmp = _comparison(profiles, version, host)
+    cmp = _comparison(profiles, systemd, host)
     names = list(cmp.names)
     rows = []
     for section, directive, values in cmp.rows():
@@ -86,19 +87,24 @@ def profile_matrix_frame(
 
 
 def profile_versions_frame(
-    profile: str, versions: Sequence[int] = (252, 257, 262), *, only_differences: bool = False
+    profile: str,
+    versions: Sequence[Systemd] = Systemd.supported(),
+    *,
+    only_differences: bool = False,
 ) -> pd.DataFrame:
     """One built-in profile across systemd versions: directive × version (columns named
-    ``"252"``, ``"257"``, ...), to see what Debian's upgrades changed."""
-    texts = {str(v): builtin_profile(profile, v) for v in versions}
-    return profile_matrix_frame(texts, max(versions), only_differences=only_differences)
+    ``"252"``, ``"257"``, ...), to see what Debian's upgrades changed. The profiles are merged
+    as the newest version does (it knows every setting of the older ones)."""
+    texts = {str(v.version): builtin_profile(profile, v) for v in versions}
+    newest = Systemd.supported()[-1]
+    return profile_matrix_frame(texts, newest, only_differences=only_differences)
 
 
 def profile_checks_frame(
     profiles: Sequence[str],
     unit_text: str,
     unit: str,
-    version: int = 257,
+    systemd: Systemd = Systemd(),
     *,
     host: Host | None = None,
     only_differences: bool = False,
@@ -106,7 +112,7 @@ def profile_checks_frame(
     """``systemd-analyze security`` check × profile for one unit: the badness of each check
     (0 = fine; missing = not applicable) with each profile attached. Columns: ``check``,
     ``json_field``, then one per profile. Rows in systemd-analyze's check order."""
-    cmp = _comparison(profiles, version, host, (unit, unit_text))
+    cmp = _comparison(profiles, systemd, host, (unit, unit_text))
     names = list(cmp.names)
     rows = []
     for check, field, values in cmp.check_rows(only_differences=only_differences):
@@ -131,13 +137,13 @@ def scores_frame(
     unit_text: str,
     unit: str,
     profiles: Sequence[str],
-    version: int = 257,
+    systemd: Systemd = Systemd(),
     *,
     host: Host | None = None,
 ) -> pd.DataFrame:
     """The ``systemd-analyze security`` exposure (0.0–10.0) and level of ``unit`` attached
     from a directory image with each profile. Rows in the order of ``profiles``."""
-    cmp = _comparison(profiles, version, host, (unit, unit_text))
+    cmp = _comparison(profiles, systemd, host, (unit, unit_text))
     rows = []
     for p in cmp.names:
         r = cmp.score(p)
@@ -145,7 +151,7 @@ def scores_frame(
             {
                 "unit": unit,
                 "profile": p,
-                "version": cmp.version,
+                "version": cmp.systemd.version,
                 "exposure": float(r.score),
                 "level": str(r.level),
             }

@@ -17,7 +17,7 @@ from ..samples import BASE_SAMPLES, sample_source
 from ..sandbox import SandboxRoot
 from ..tables import profile_checks_frame, profile_matrix_frame, scores_frame
 from ..tables.render import frame_html, profile_heatmap
-from ..versions import SUPPORTED_VERSIONS
+from ..versions import Systemd
 from ._base import Tool, as_host
 
 __all__ = ["ProfileComparer", "sample_units"]
@@ -35,8 +35,8 @@ def sample_units() -> dict[str, tuple[str, str]]:
 
 
 class ProfileComparer(Tool):
-    """Compare profiles: :attr:`profiles` (two or more), :attr:`version` (systemd version of
-    the built-in profiles), :attr:`only_differences`, :attr:`unit` (sample unit to score).
+    """Compare profiles: :attr:`profiles` (two or more), :attr:`systemd` (the version of the
+    built-in profiles), :attr:`only_differences`, :attr:`unit` (sample unit to score).
     Views: :attr:`matrix` (directive × profile heat map), :attr:`scores` (exposure per
     profile), :attr:`checks` (the security checks that differ), :attr:`status`.
 
@@ -48,23 +48,23 @@ class ProfileComparer(Tool):
         self,
         root: SandboxRoot | Host | None = None,
         profiles: tuple[str, ...] = ("default", "strict"),
-        version: int = 257,
+        systemd: Systemd = Systemd(),
     ) -> None:
         self.host = as_host(root) if root is not None else None
         super().__init__(machine_root=str(self.host.root) if self.host is not None else "")
         self.add_class("pk-profile-comparer")
         options = list_profiles(self.host) if self.host is not None else list(BUILTIN_PROFILES)
         if self.host is not None:
-            version = self.host.systemd.version
+            systemd = self.host.systemd
         self.profiles = widgets.SelectMultiple(
             options=options,
             value=tuple(p for p in profiles if p in options),
             description="profiles",
             rows=min(6, max(2, len(options))),
         )
-        self.version = widgets.Dropdown(
-            options=list(SUPPORTED_VERSIONS),
-            value=version,
+        self.systemd = widgets.Dropdown(
+            options=[(str(s.version), s) for s in Systemd.supported(fixed=systemd.fixed)],
+            value=systemd,
             description="systemd",
             disabled=self.host is not None,
         )
@@ -83,19 +83,20 @@ class ProfileComparer(Tool):
             widgets.HBox(
                 [
                     self.profiles,
-                    widgets.VBox([self.version, self.only_differences, self.unit]),
+                    widgets.VBox([self.systemd, self.only_differences, self.unit]),
                 ]
             ),
             self.status,
             self.matrix,
             self.scores,
         ]
-        for control in (self.profiles, self.version, self.only_differences, self.unit):
+        for control in (self.profiles, self.systemd, self.only_differences, self.unit):
             self._observe(control, self._changed)
         self.refresh()
 
     def __repr__(self) -> str:
-        return f"ProfileComparer(profiles={self.profiles.value!r}, version={self.version.value})"
+        version = self.systemd.value.version
+        return f"ProfileComparer(profiles={self.profiles.value!r}, version={version})"
 
     def _changed(self, _change: Any = None) -> None:
         self.refresh()
@@ -111,7 +112,7 @@ class ProfileComparer(Tool):
         with self._reporting():
             m = profile_matrix_frame(
                 chosen,
-                self.version.value,
+                self.systemd.value,
                 host=self.host,
                 only_differences=self.only_differences.value,
             )
@@ -122,15 +123,15 @@ class ProfileComparer(Tool):
         if self.unit.value is None:
             return
         name, text = self.units_by_label[self.unit.value]
-        version = self.version.value
-        s = scores_frame(text, name, chosen, version, host=self.host)
+        systemd = self.systemd.value
+        s = scores_frame(text, name, chosen, systemd, host=self.host)
         self.scores.value = frame_html(
             s[["profile", "exposure", "level"]],
             "comparer_scores",
             caption=f"systemd-analyze security {name}, attached with each profile",
         )
         checks = profile_checks_frame(
-            chosen, text, name, version, host=self.host, only_differences=True
+            chosen, text, name, systemd, host=self.host, only_differences=True
         )
         self.checks.value = frame_html(
             checks.drop(columns=["json_field"]),

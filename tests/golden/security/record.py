@@ -38,7 +38,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -49,7 +49,16 @@ IMAGES = ("none", "directory", "raw")
 NA = 18446744073709551615  # UINT64_MAX: how systemd-analyze marks "not applicable"
 
 sys.path.insert(0, str(REPO))
-from portablekit.security.score import portable_dropin_text  # noqa: E402
+from portablekit.portabled.dropin import BareImage, render_portable_dropin  # noqa: E402
+from portablekit.portabled.image import Image, ImageKind  # noqa: E402
+from portablekit.versions import Systemd  # noqa: E402
+
+
+def bare_dropin(version: int, path: str, kind: str, name_and_version: str | None) -> str:
+    """The 20-portable.conf portabled ``version`` writes for the image at ``path`` of ``kind``
+    (``directory`` or ``raw``), known without dissecting it."""
+    image = Image.from_path(PurePosixPath(path), ImageKind(kind))
+    return render_portable_dropin(Systemd(version), BareImage(image, name_and_version))
 
 
 def fixture_units() -> list[Path]:
@@ -76,15 +85,14 @@ def image_sample_cases(version: int, work: Path) -> list[dict[str, object]]:
     from portablekit.portabled.host import Host
     from portablekit.samples import install_samples
     from portablekit.sandbox import SandboxRoot
-    from portablekit.versions import Systemd
 
-    root = SandboxRoot.init(work / f"sandbox-{version}", version)
-    install_samples(root, SAMPLE_IMAGES)
     systemd = Systemd(version)
+    root = SandboxRoot.init(work / f"sandbox-{version}", systemd)
+    install_samples(root, SAMPLE_IMAGES)
     host = Host(root.path, systemd)
     cases: list[dict[str, object]] = []
     for image in SAMPLE_IMAGES:
-        dissection = dissect(host, image, matches=[derive_prefix(image, version)], attach=True)
+        dissection = dissect(host, image, matches=[derive_prefix(image, systemd)], attach=True)
         assert dissection.base.release is not None
         nv = name_and_version(dissection.base.release, "portable")
         for u in dissection.units:
@@ -92,9 +100,7 @@ def image_sample_cases(version: int, work: Path) -> list[dict[str, object]]:
                 continue
             dropins = {
                 "directory": render_portable_dropin(systemd, dissection, u),
-                "raw": portable_dropin_text(
-                    version, f"/var/lib/portables/{image}.raw", "raw", name_and_version=nv
-                ),
+                "raw": bare_dropin(version, f"/var/lib/portables/{image}.raw", "raw", nv),
             }
             stem = f"sample-{image}-{u.name.removesuffix('.service')}"
             for profile, kind in [(None, "none")] + [(p, k) for p in BUILTIN for k in dropins]:
@@ -171,7 +177,7 @@ def prepare(work: Path, version: int, cases: list[dict[str, object]]) -> str:
             if text is None:
                 stem = unit.removesuffix(".service").split("@")[0]
                 path_ = f"/var/lib/portables/{stem}" + (".raw" if image == "raw" else "")
-                text = portable_dropin_text(version, path_, image, name_and_version="debian_12")
+                text = bare_dropin(version, path_, image, "debian_12")
             (dropins / "20-portable.conf").write_text(str(text))
         profile = case["profile"]
         args = ["systemd-analyze", "security", "--offline=true"]
