@@ -206,7 +206,7 @@ def zstd(data: bytes, limit: int) -> bytes:
 def lzo1x(data: bytes, limit: int) -> bytes:
     """An LZO1X block (squashfs ``lzo``), decoded in pure Python."""
     try:
-        return lzo.decompress(data, limit)
+        return lzo.decode_lzo1x(data, limit)
     except lzo.LzoError as e:
         if "more than" in str(e):
             raise OverflowError(str(e)) from e

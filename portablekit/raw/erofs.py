@@ -7,70 +7,40 @@ layout, tail data, a chunk index or a compression map. Directory data are blocks
 entries followed by the names, sorted, so a lookup in a large directory is a binary search.
 
 Compressed files (lz4, lzma, deflate, zstd; compact and full indexes, big physical clusters,
-tail-packing and fragments) are mapped and decoded by :mod:`portablekit.raw.erofs_z`.
+tail-packing and fragments) are mapped and decoded by :mod:`portablekit.raw.erofs_z`; the on-disk
+constants and the inode value are :mod:`portablekit.raw.erofs_format`.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ..errors import UnsupportedImageError
 from ..source import FileKind
 from ._io import LRU, MAX_METADATA, BlockCache, Reader
-from .fsbase import FileSystemSource, Node
+from .erofs_format import (
+    CHUNK_48BIT,
+    CHUNK_BASED,
+    CHUNK_INDEXES,
+    FLAT_INLINE,
+    FLAT_PLAIN,
+    INCOMPAT_DEVICE_TABLE,
+    KINDS,
+    KNOWN,
+    MAGIC,
+    NULL_ADDR32,
+    SUPER_OFFSET,
+    UNSUPPORTED,
+    ErofsInode,
+)
+from .erofs_z import read_compressed
+from .fsbase import FileSystemSource
 
-__all__ = ["MAGIC", "ErofsInode", "ErofsSource"]
+__all__ = ["ErofsSource"]
 
-MAGIC = 0xE0F5E1E2
-SUPER_OFFSET = 1024
-
-FLAT_PLAIN, COMPRESSED_FULL, FLAT_INLINE, COMPRESSED_COMPACT, CHUNK_BASED = range(5)
-_LAYOUTS = ("plain", "compressed (full)", "inline", "compressed (compact)", "chunk-based")
-
-INCOMPAT_LZ4_0PADDING = 0x1
-INCOMPAT_CHUNKED_FILE = 0x4
-INCOMPAT_DEVICE_TABLE = 0x8
-INCOMPAT_ZTAILPACKING = 0x10
-INCOMPAT_FRAGMENTS = 0x20
-INCOMPAT_XATTR_PREFIXES = 0x40
-INCOMPAT_48BIT = 0x80
-INCOMPAT_METABOX = 0x100
-_UNSUPPORTED = {INCOMPAT_48BIT: "48bit", INCOMPAT_METABOX: "metabox"}
-_KNOWN = (INCOMPAT_METABOX << 1) - 1
-
-CHUNK_INDEXES = 0x20
-CHUNK_48BIT = 0x40
-NULL_ADDR32 = 0xFFFFFFFF
-
-_KINDS = {
-    0o040000: FileKind.DIR,
-    0o100000: FileKind.FILE,
-    0o120000: FileKind.SYMLINK,
-    0o060000: FileKind.BLOCKDEV,
-    0o020000: FileKind.CHARDEV,
-    0o010000: FileKind.FIFO,
-    0o140000: FileKind.SOCKET,
-}
 #: directories with more blocks than this are searched (binary search) rather than listed
 _LIST_BLOCKS = 8
-
-
-@dataclass(slots=True)
-class ErofsInode(Node):
-    """An EROFS inode: the common fields plus its position, layout and data address."""
-
-    pos: int = 0  #: byte position of the on-disk inode
-    layout: int = 0
-    isize: int = 32
-    xsize: int = 0
-    u: int = 0  #: i_u: start block, compressed block count or chunk format
-
-    @property
-    def tail(self) -> int:
-        """Byte position right after the inode and its inline xattrs."""
-        return self.pos + self.isize + self.xsize
 
 
 class ErofsSource(FileSystemSource[ErofsInode]):
@@ -97,12 +67,12 @@ class ErofsSource(FileSystemSource[ErofsInode]):
         (self.u1, self.extra_devices, _slotoff, dirblkbits) = struct.unpack_from("<HHHB", sb, 84)
         (self.packed_nid,) = struct.unpack_from("<Q", sb, 96)
         self.root_nid = root2
-        for bit, name in _UNSUPPORTED.items():
+        for bit, name in UNSUPPORTED.items():
             if self.incompat & bit:
                 raise UnsupportedImageError(f"EROFS feature {name!r}", image=self.label)
-        if self.incompat & ~_KNOWN:
+        if self.incompat & ~KNOWN:
             raise UnsupportedImageError(
-                f"unknown EROFS features {self.incompat & ~_KNOWN:#x}", image=self.label
+                f"unknown EROFS features {self.incompat & ~KNOWN:#x}", image=self.label
             )
         if self.incompat & INCOMPAT_DEVICE_TABLE and self.extra_devices:
             raise UnsupportedImageError("multi-device EROFS image", image=self.label)
@@ -119,8 +89,9 @@ class ErofsSource(FileSystemSource[ErofsInode]):
         if self.meta_base >= max(reader.size, 1):
             raise reader.corrupt(where, f"metadata area at block {self.meta_blkaddr} out of range")
         self.meta = BlockCache(reader, bs, max_blocks=max(16, (1 << 20) // bs))
-        self._zmaps: LRU[int, object] = LRU(64)
-        self._zdata: LRU[tuple[int, int], bytes] = LRU(4)
+        #: caches of the compressed-file decoder: maps by inode, decoded pclusters
+        self.zmaps: LRU[int, object] = LRU(64)
+        self.zdata: LRU[tuple[int, int], bytes] = LRU(4)
 
     # -- inodes -----------------------------------------------------------------------------------
 
@@ -146,7 +117,7 @@ class ErofsSource(FileSystemSource[ErofsInode]):
             size, mtime_rel, u, _ino, uid, gid = struct.unpack_from("<IIIIHH", raw, 8)
             mtime = self.epoch + mtime_rel
             isize = 32
-        kind = _KINDS.get(mode & 0o170000)
+        kind = KINDS.get(mode & 0o170000)
         if kind is None:
             raise self.reader.corrupt(where, f"unknown file type in mode {mode:#o}")
         xsize = 12 + (xcount - 1) * 4 if xcount else 0
@@ -182,8 +153,6 @@ class ErofsSource(FileSystemSource[ErofsInode]):
             return self._flat(node, offset, size)
         if node.layout == CHUNK_BASED:
             return self._chunked(node, offset, size)
-        from .erofs_z import read_compressed  # compressed layouts: their own module
-
         return read_compressed(self, node, offset, size)
 
     def _flat(self, node: ErofsInode, offset: int, size: int) -> bytes:

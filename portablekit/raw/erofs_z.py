@@ -18,16 +18,36 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..errors import UnsupportedImageError
+from ._io import LRU, BlockCache, Reader
 from .compress import deflate_raw, lz4_block, microlzma, zstd
-from .erofs import INCOMPAT_LZ4_0PADDING
+from .erofs_format import COMPRESSED_COMPACT, INCOMPAT_LZ4_0PADDING, ErofsInode
 
-if TYPE_CHECKING:
-    from .erofs import ErofsInode, ErofsSource
+__all__ = ["ErofsVolume", "read_compressed"]
 
-__all__ = ["read_compressed"]
+
+class ErofsVolume(Protocol):
+    """What decoding a compressed file needs of its EROFS file system
+    (:class:`portablekit.raw.erofs.ErofsSource`)."""
+
+    reader: Reader
+    label: str
+    meta: BlockCache
+    blkszbits: int
+    block_size: int
+    incompat: int
+    packed_nid: int
+    zmaps: LRU[int, object]
+    zdata: LRU[tuple[int, int], bytes]
+
+    def _node(self, ref: int) -> ErofsInode: ...
+
+    def data(self, node: ErofsInode, offset: int, size: int) -> bytes:
+        """``size`` bytes of ``node``'s data from ``offset``."""
+        ...
+
 
 PLAIN, HEAD1, NONHEAD, HEAD2 = range(4)
 D0_CBLKCNT = 1 << 11
@@ -99,18 +119,16 @@ class Extent:
 class _Mapper:
     """Maps logical offsets of one compressed inode to extents."""
 
-    def __init__(self, fs: ErofsSource, node: ErofsInode) -> None:
-        from .erofs import COMPRESSED_COMPACT
-
+    def __init__(self, fs: ErofsVolume, node: ErofsInode) -> None:
         self.fs, self.node = fs, node
         self.compact = node.layout == COMPRESSED_COMPACT
         self.where = f"erofs inode {node.ident} compression map"
-        cached = fs._zmaps.get(node.ident)
+        cached = fs.zmaps.get(node.ident)
         if isinstance(cached, ZInfo):
             self.z = cached
         else:
             self.z = self._header()
-            fs._zmaps.put(node.ident, self.z)
+            fs.zmaps.put(node.ident, self.z)
 
     def corrupt(self, message: str) -> Exception:
         return self.fs.reader.corrupt(self.where, message)
@@ -453,13 +471,13 @@ class _Mapper:
 
 
 def _decode(
-    fs: ErofsSource, mapper: _Mapper, ext: Extent, length: int, partial: bool, where: str
+    fs: ErofsVolume, mapper: _Mapper, ext: Extent, length: int, partial: bool, where: str
 ) -> bytes:
     """The first ``length`` bytes a pcluster decodes to."""
     if ext.plen > PCLUSTER_MAX_SIZE or length > PCLUSTER_MAX_DSIZE:
         raise fs.reader.corrupt(where, f"pcluster of {ext.plen} -> {length} bytes is too large")
     key = (ext.pa, ext.plen)
-    hit = fs._zdata.get(key)
+    hit = fs.zdata.get(key)
     if hit is not None and len(hit) >= length and (partial or len(hit) == length):
         return hit[:length]
     raw = fs.reader.pread(ext.pa, ext.plen, where)
@@ -516,11 +534,11 @@ def _decode(
         raise fs.reader.corrupt(
             where, f"{name} pcluster decompresses to {len(out)} bytes, its extent says {length}"
         )
-    fs._zdata.put(key, out)
+    fs.zdata.put(key, out)
     return out[:length]
 
 
-def read_compressed(fs: ErofsSource, node: ErofsInode, offset: int, size: int) -> bytes:
+def read_compressed(fs: ErofsVolume, node: ErofsInode, offset: int, size: int) -> bytes:
     """``size`` bytes from ``offset`` of the compressed file ``node``."""
     mapper = _Mapper(fs, node)
     where = f"erofs inode {node.ident} data"

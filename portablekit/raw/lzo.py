@@ -5,13 +5,13 @@ squashfs images made with ``mksquashfs -comp lzo`` store LZO1X blocks (from any 
 ``liblzo2-dev`` to build, so we decode the format ourselves; it is slower than C, which only
 matters for large files in lzo images (rare: mkosi and mksquashfs default to other compressors).
 
->>> decompress(bytes([0x12, 0x41, 0x11, 0x00, 0x00]), 16)
+>>> decode_lzo1x(bytes([0x12, 0x41, 0x11, 0x00, 0x00]), 16)
 b'A'
 """
 
 from __future__ import annotations
 
-__all__ = ["LzoError", "decompress"]
+__all__ = ["LzoError", "decode_lzo1x"]
 
 
 class LzoError(ValueError):
@@ -32,7 +32,7 @@ def _copy_match(out: bytearray, dist: int, length: int, limit: int) -> None:
         out += chunk * reps + chunk[:rest]
 
 
-def decompress(src: bytes, limit: int) -> bytes:
+def decode_lzo1x(src: bytes, limit: int) -> bytes:
     """Decode the LZO1X stream ``src``; more than ``limit`` bytes of output is an error."""
     out = bytearray()
     n = len(src)
