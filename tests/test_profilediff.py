@@ -185,6 +185,8 @@ def test_modules_import_without_the_notebook_stack() -> None:
 def test_docstring_examples() -> None:
     import doctest
 
+    import portablekit.portabled.profiles
+    import portablekit.security.attached
     import portablekit.security.directives
     import portablekit.security.effective
     import portablekit.security.profilediff
@@ -193,8 +195,10 @@ def test_docstring_examples() -> None:
 
     for module in (
         portablekit.unitfile,
+        portablekit.portabled.profiles,
         portablekit.security.directives,
         portablekit.security.effective,
+        portablekit.security.attached,
         portablekit.security.score,
         portablekit.security.profilediff,
     ):
