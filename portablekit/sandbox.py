@@ -4,7 +4,9 @@ A sandbox root is a directory that plays the host's ``/``. :meth:`SandboxRoot.in
 what Debian's base system has where portabled and the scenarios write (the built-in profiles,
 ``/etc/os-release``, ``/var/lib/portables`` with mode 0700, ...), mirroring the oracle's base
 root for the chosen systemd version. :meth:`SandboxRoot.apply` carries out a
-:class:`~portablekit.portabled.plan.Plan`.
+:class:`~portablekit.portabled.plan.Plan`, including what ``--enable`` and ``--now`` do (links,
+and the simulated service manager's ``/run/portablekit/active-units``);
+:meth:`SandboxRoot.materialize` lays an in-memory image tree into the root.
 
 Safety rules, enforced here:
 
@@ -23,15 +25,15 @@ import os
 import shutil
 import stat as _stat
 import tempfile
-from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path, PurePosixPath
+from types import TracebackType
 
 from .errors import ImagePathError, SandboxError
 from .portabled.host import ACTIVE_UNITS, STATE_DIR, Host
 from .portabled.plan import Op, OpKind, Plan
 from .portabled.profiles import BUILTIN_PROFILES, builtin_profile
-from .source import FileKind
+from .source import ROOT, FileKind, ImageSource
 from .versions import Systemd
 
 __all__ = ["MARKER", "SandboxRoot"]
@@ -46,9 +48,16 @@ def _data(*parts: str) -> str:
 
 
 class SandboxRoot:
-    """A directory playing the host's ``/`` for one systemd version."""
+    """A directory playing the host's ``/`` for one systemd version.
+
+    A root made by :meth:`temporary` lives in a temporary directory that goes when the object
+    is garbage-collected, on :meth:`close`, or at the end of a ``with`` block; any other root
+    stays where it is.
+    """
 
     def __init__(self, path: str | os.PathLike[str], systemd: Systemd | None = None) -> None:
+        self._host: Host | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.path = Path(path).absolute()
         if not self.path.is_dir():
             raise SandboxError(f"{self.path}: sandbox root does not exist or is not a directory")
@@ -89,6 +98,36 @@ class SandboxRoot:
         marker.write_text(json.dumps({"systemd": systemd.version, "portablekit": 1}) + "\n")
         return cls(root, systemd)
 
+    @classmethod
+    def temporary(cls, systemd: Systemd = Systemd()) -> SandboxRoot:
+        """A fresh sandbox root for ``systemd`` in a new temporary directory (see the class
+        docstring)."""
+        tmp = tempfile.TemporaryDirectory(prefix="portablekit-")
+        try:
+            root = cls.init(Path(tmp.name) / "host", systemd)
+        except BaseException:
+            tmp.cleanup()
+            raise
+        root._tmp = tmp
+        return root
+
+    def close(self) -> None:
+        """Remove a :meth:`temporary` root and its directory; any other root is left alone."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> SandboxRoot:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     def _read_marker(self) -> dict[str, object] | None:
         p = self.path / "run" / "portablekit" / "sandbox.json"
         try:
@@ -111,8 +150,10 @@ class SandboxRoot:
 
     @property
     def host(self) -> Host:
-        """The read-only view planning works on."""
-        return Host(self.path, self.systemd)
+        """The read-only view planning works on (built once per systemd version)."""
+        if self._host is None or self._host.systemd != self.systemd:
+            self._host = Host(self.path, self.systemd)
+        return self._host
 
     # -- confinement ---------------------------------------------------------------------------
 
@@ -189,6 +230,16 @@ class SandboxRoot:
                     os.unlink(target)
                 else:
                     shutil.rmtree(target)
+            elif op.kind in (OpKind.START, OpKind.STOP):
+                assert op.target is not None
+                if op.path != ACTIVE_UNITS:
+                    raise SandboxError(f"{op.path}: not the service manager's state file")
+                active = self.host.active_units()
+                if op.kind is OpKind.START:
+                    active[op.target] = "active"
+                else:
+                    active.pop(op.target, None)
+                self._atomic_write(parent, target.name, _active_units_text(active), 0o644, True)
         except OSError as e:
             raise SandboxError(f"{op.path}: {op.kind} failed: {e.strerror}") from e
 
@@ -224,7 +275,7 @@ class SandboxRoot:
                 os.unlink(tmp)
             raise
 
-    # -- laying trees (scenarios, samples) -------------------------------------------------------
+    # -- laying trees (scenario roots, image trees) -------------------------------------------
 
     def lay(self, tree: str | os.PathLike[str], at: str | PurePosixPath = "/") -> None:
         """Copy a directory tree onto the root at host path ``at`` (merging directories).
@@ -269,6 +320,63 @@ class SandboxRoot:
                     _copy_sparse(src, dst)
                     os.chmod(dst, _stat.S_IMODE(st.st_mode) | 0o200)
             dirnames[:] = [d for d in dirnames if d in keep]
+
+    def materialize(self, source: ImageSource, at: str | PurePosixPath) -> PurePosixPath:
+        """Lay an image tree into the root at host path ``at`` (which must not exist yet).
+
+        Every entry of ``source`` keeps its kind and mode, links their target, files and
+        directories their modification time. The tree is built under a temporary name next to
+        ``at`` and renamed into place, so it appears whole or not at all; missing parents of
+        ``at`` are created (0755), resolved inside the root like every other write, and nothing
+        is written through a link. Returns ``at`` as a host path.
+        """
+        self._require_sandbox()
+        dest = PurePosixPath("/", at)
+        if dest == PurePosixPath("/"):
+            raise SandboxError("refusing to lay an image over the sandbox root itself")
+        self._makedirs(dest.parent)
+        if self.host.kind(dest, follow=False) is not None:
+            raise SandboxError(f"{dest}: exists already; refusing to lay an image over it")
+        parent = self._parent(dest)
+        tmp = Path(tempfile.mkdtemp(prefix=f".#{dest.name}.", dir=parent))
+        try:
+            top = source.lstat(ROOT)
+            made = {ROOT: tmp}  # image directories -> where they were made, nothing else
+            dirs = [(tmp, top)]
+            for p, st in source.walk():
+                where = made.get(p.parent)
+                if where is None or p.name in ("", ".", ".."):
+                    raise SandboxError(f"{source.label}: {p}: not inside a directory of the image")
+                machine = where / p.name
+                if st.kind is FileKind.DIR:
+                    os.mkdir(machine, 0o700)
+                    made[p] = machine
+                    dirs.append((machine, st))
+                elif st.kind is FileKind.SYMLINK:
+                    os.symlink(source.readlink(p), machine)
+                elif st.kind is FileKind.FILE:
+                    fd = os.open(machine, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW)
+                    with os.fdopen(fd, "wb") as f:
+                        f.write(source.read_bytes(p))
+                        os.fchmod(f.fileno(), _stat.S_IMODE(st.mode))
+                    os.utime(machine, (st.mtime, st.mtime))
+                else:
+                    raise SandboxError(
+                        f"{source.label}: {p}: a {st.kind} cannot be laid into a sandbox root"
+                    )
+            for d, st in reversed(dirs):  # children first: their creation changes the times
+                os.chmod(d, _stat.S_IMODE(st.mode))
+                os.utime(d, (st.mtime, st.mtime))
+            final = parent / dest.name
+            os.rename(tmp, final)
+            os.utime(final, (top.mtime, top.mtime))
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise SandboxError(f"{dest}: cannot lay {source.label} there: {e.strerror}") from e
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return dest
 
     def write_file(self, path: str | PurePosixPath, data: bytes | str, mode: int = 0o644) -> None:
         """Write one file (creating parent directories 0755), atomically."""
@@ -317,60 +425,16 @@ class SandboxRoot:
     # -- the simulated service manager ---------------------------------------------------------
 
     def set_active_units(self, units: dict[str, str]) -> None:
-        """Replace what the service manager reports as running (``{unit: ActiveState}``)."""
-        text = "".join(f"{u} {s}\n" for u, s in sorted(units.items()))
-        self.write_file(ACTIVE_UNITS, text)
+        """Set the scene: what the service manager reports as running (``{unit: ActiveState}``).
 
-    def start_units(self, units: Iterable[str]) -> None:
-        """``--now`` on attach: the units become ``active``."""
-        active = self.host.active_units()
-        for u in units:
-            active[u] = "active"
-        self.set_active_units(active)
-
-    def stop_units(self, units: Iterable[str]) -> None:
-        """``--now`` on detach: the units become inactive."""
-        active = self.host.active_units()
-        for u in units:
-            active.pop(u, None)
-        self.set_active_units(active)
-
-    def enable_units(
-        self, paths: Sequence[PurePosixPath], wanted_by: dict[str, list[str]], runtime: bool
-    ) -> list[tuple[str, str]]:
-        """``--enable``: install symlinks in the attached directory's ``<target>.wants/``.
-
-        ``wanted_by`` maps a unit name to the targets of its ``[Install]`` section. Returns the
-        (link, target) pairs created.
+        The verbs change it through ``START``/``STOP`` operations of a plan instead.
         """
-        created = []
-        for p in paths:
-            for target in wanted_by.get(p.name, []):
-                link = p.parent / f"{target}.wants" / p.name
-                if self.host.kind(link, follow=False) is not None:
-                    continue
-                self._makedirs(link.parent)
-                os.symlink(str(p), self.machine_path(link))
-                created.append((str(link), str(p)))
-        return created
+        self.write_file(ACTIVE_UNITS, _active_units_text(units))
 
-    def disable_units(self, names: Iterable[str], runtime: bool) -> list[str]:
-        """``--enable`` on detach: remove the install symlinks pointing to these units."""
-        from .portabled.host import attached_dir
 
-        removed = []
-        a = attached_dir(runtime)
-        wanted = set(names)
-        for sub in self.host.listdir(a):
-            if not sub.endswith((".wants", ".requires")):
-                continue
-            for entry in self.host.listdir(a / sub):
-                if entry in wanted:
-                    self.remove(a / sub / entry)
-                    removed.append(str(a / sub / entry))
-            if not self.host.listdir(a / sub):
-                os.rmdir(self.machine_path(a / sub))
-        return removed
+def _active_units_text(units: dict[str, str]) -> bytes:
+    """``/run/portablekit/active-units``: one ``UNIT STATE`` line per unit, sorted."""
+    return "".join(f"{u} {s}\n" for u, s in sorted(units.items())).encode()
 
 
 def _copy_sparse(src: Path, dst: Path) -> None:

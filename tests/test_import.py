@@ -12,7 +12,7 @@ def test_import_is_light() -> None:
     code = (
         "import sys, portablekit, portablekit.cli.main, portablekit.cli.portablectl, "
         "portablekit.oracle.replay, "
-        "portablekit.samples, portablekit.portabled.plan, portablekit.sandbox\n"
+        "portablekit.samples, portablekit.portabled.attach, portablekit.sandbox\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -12,9 +12,9 @@ import pytest
 
 from portablekit import tables as T
 from portablekit.osrelease import EnvFile
+from portablekit.portabled.attach import plan_attach
 from portablekit.portabled.dissect import dissect, validate_extension
 from portablekit.portabled.layers import LayeredView, explain_extension, extension_compatible
-from portablekit.portabled.plan import plan_attach
 from portablekit.samples import SAMPLES, install_samples, sample_source
 from portablekit.sandbox import SandboxRoot
 from portablekit.tables.render import (

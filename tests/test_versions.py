@@ -83,3 +83,13 @@ def test_behaviours_that_were_numbers() -> None:
     # the drop-in's two eras are complementary
     for s in (old, debian13, new):
         assert s.binds_host_os_release is not s.logs_name_and_version
+
+
+def test_versions() -> None:
+    with pytest.raises(ValueError, match="unsupported systemd version 250"):
+        Systemd(250)
+    assert str(Systemd(257, fixed=True)) == "systemd 257 (fixed)"
+    assert (
+        Systemd(257).bare_name_matches_everything and not Systemd(262).bare_name_matches_everything
+    )
+    assert Systemd(252).copy_modes == ("auto", "copy", "symlink")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from portablekit.portabled.attach import plan_start, plan_stop
 from portablekit.samples import SAMPLES, install_samples
 from portablekit.sandbox import SandboxRoot
 from portablekit.versions import Systemd
@@ -154,10 +155,10 @@ def test_attach_simulator(full_root: SandboxRoot) -> None:
     assert "exists on the host already" in sim.plan.value  # attaching again would fail
     assert str(full_root.path) not in sim.tree.value + sim.status.value
 
-    full_root.start_units(["minimal.service"])
+    full_root.apply(plan_start("minimal", ["minimal.service"]))
     sim.detach_button.click()
     assert "is active, can't detach" in sim.error
-    full_root.stop_units(["minimal.service"])
+    full_root.apply(plan_stop("minimal", ["minimal.service"]))
     sim.detach_button.click()
     assert sim.error == "" and "detached" in sim.state.value
     # detach leaves the (empty) /etc/portables directory, as portabled does

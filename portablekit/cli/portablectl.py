@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TextIO
 
 from ..errors import ImageError, PortabledError, PortableKitError, UsageError
 from ..names import derive_prefix, image_name_is_valid
+from ..portabled.attach import (
+    plan_attach,
+    plan_detach,
+    plan_disable,
+    plan_enable,
+    plan_reattach,
+    plan_start,
+    plan_stop,
+    units_in,
+)
 from ..portabled.dissect import Dissection, dissect
 from ..portabled.host import Host
 from ..portabled.image import discover_images, image_stat, normalize_client_path
-from ..portabled.plan import CopyMode, Plan, plan_attach, plan_detach, plan_reattach, units_in
+from ..portabled.plan import CopyMode, Plan
 from ..portabled.profiles import list_profiles
 from ..portabled.state import image_state, unit_states
 from ..sandbox import SandboxRoot
@@ -349,37 +359,37 @@ def _plan_output(ctx: _Ctx, plan: Plan) -> None:
     _json(ctx, plan.to_dict())
 
 
-def _install_targets(data: bytes) -> list[str]:
-    """``WantedBy=``/``RequiredBy=`` targets of a unit's ``[Install]`` section (an empty
-    assignment resets the list)."""
-    from ..errors import UnitFileError
-    from ..unitfile import UnitFile  # only --enable needs the unit-file parser
+def _steps(
+    ctx: _Ctx, host: Host, planners: Sequence[Callable[[Host], Plan]]
+) -> tuple[list[Plan], Host]:
+    """``--enable``/``--now`` around an attach or detach: portablectl's calls to the service
+    manager, one plan each, planned on the host as the steps before leave it.
 
-    try:
-        unit = UnitFile.parse(data)
-    except UnitFileError:
-        return []  # systemd would not load it, so it enables nothing
-    out: list[str] = []
-    for _, a in unit.items("Install"):
-        if a.key in ("WantedBy", "RequiredBy"):
-            if not a.value.strip():
-                out.clear()
-            out.extend(a.value.split())
-    return out
+    Outside a dry run each is carried out (its records printed) before the next is planned.
+    Returns the plans and the host as they leave it.
+    """
+    plans = []
+    for planner in planners:
+        step = planner(host)
+        plans.append(step)
+        if ctx.opts.dry_run:
+            host = host.overlay(step.pending())
+            continue
+        _require_root(ctx).apply(step)
+        if not ctx.opts.quiet:
+            for c in step.printed_changes():
+                ctx.err.write(f"{c}\n")
+    return plans, host
 
 
-def _after_attach(ctx: _Ctx, root: SandboxRoot, plan: Plan) -> None:
-    units = units_in(plan.changes)
-    if ctx.opts.enable and plan.dissection is not None:
-        from ..portabled.host import attached_dir
-
-        a = attached_dir(ctx.opts.runtime)
-        wanted = {u.name: _install_targets(u.data) for u in plan.dissection.units}
-        for link, target in root.enable_units([a / u for u in units], wanted, ctx.opts.runtime):
-            if not ctx.opts.quiet:
-                ctx.err.write(f"Created symlink {link} \u2192 {target}.\n")
+def _after_attach(ctx: _Ctx, plan: Plan) -> list[Callable[[Host], Plan]]:
+    """The planners of ``attach --enable --now``: install links, then start the units."""
+    planners: list[Callable[[Host], Plan]] = []
+    if ctx.opts.enable:
+        planners.append(lambda host: plan_enable(host, plan))
     if ctx.opts.now:
-        root.start_units(units)
+        planners.append(lambda host: plan_start(plan.image, units_in(plan.changes)))
+    return planners
 
 
 def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
@@ -400,6 +410,9 @@ def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
     else:
         plan = plan_attach(ctx.host, image, **kwargs)  # type: ignore[arg-type]
     if ctx.opts.dry_run:
+        if plan.ok:
+            after, _ = _steps(ctx, ctx.host.overlay(plan.pending()), _after_attach(ctx, plan))
+            plan = plan.with_steps(after=after)
         return _show_dry_run(ctx, plan)
     method = _method("ReattachImage" if reattach else "AttachImage", ctx)
     root = ctx.root
@@ -407,7 +420,7 @@ def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
     if rc:
         return rc
     if root is not None:
-        _after_attach(ctx, root, plan)
+        _steps(ctx, ctx.host, _after_attach(ctx, plan))
     return 0
 
 
@@ -464,23 +477,24 @@ def _verb_detach(ctx: _Ctx) -> int:
             to_stop = [u.name for u in d.units]
         except PortabledError as e:
             ctx.err.write(f"Failed to inspect image metadata: {e.message}\n")
-    root = ctx.root
-    if to_stop and root is not None and not ctx.opts.dry_run:
-        # portablectl stops, disables and cleans before it asks for the detach
+    # portablectl stops, disables and cleans before it asks for the detach
+    planners: list[Callable[[Host], Plan]] = []
+    if to_stop and (ctx.root is not None or ctx.opts.dry_run):
         if ctx.opts.now:
-            root.stop_units(to_stop)
+            planners.append(lambda host: plan_stop(image, to_stop))
         if ctx.opts.enable:
-            for link in root.disable_units(to_stop, ctx.opts.runtime):
-                if not ctx.opts.quiet:
-                    ctx.err.write(f"Removed {link}.\n")
-        if ctx.opts.clean and systemd.has_clean:
-            err = ctx.host.clean_unit_error()
-            if err is not None:
-                ctx.err.write(
-                    f"Failed to call CleanUnit on portable service {sorted(to_stop)[0]}: {err[1]}\n"
-                )
+            planners.append(
+                lambda host: plan_disable(host, image, to_stop, runtime=ctx.opts.runtime)
+            )
+    before, host = _steps(ctx, ctx.host, planners)
+    if to_stop and ctx.root is not None and not ctx.opts.dry_run and ctx.opts.clean:
+        err = ctx.host.clean_unit_error() if systemd.has_clean else None
+        if err is not None:
+            ctx.err.write(
+                f"Failed to call CleanUnit on portable service {sorted(to_stop)[0]}: {err[1]}\n"
+            )
     plan = plan_detach(
-        ctx.host,
+        host,
         image,
         extensions=exts,
         runtime=ctx.opts.runtime,
@@ -488,7 +502,7 @@ def _verb_detach(ctx: _Ctx) -> int:
         stopped=to_stop if ctx.opts.now else (),
     )
     if ctx.opts.dry_run:
-        return _show_dry_run(ctx, plan)
+        return _show_dry_run(ctx, plan.with_steps(before=before))
     return _apply_and_report(ctx, plan, _method("DetachImage", ctx))
 
 

@@ -2,10 +2,12 @@
 
 A portable image is found (:mod:`.image`: the search path, ``.v/`` directories, raw files),
 dissected (:mod:`.dissect`: os-release, extension-release, the unit files whose names match the
-prefixes), and attached or detached as a *plan* (:mod:`.plan`): frozen file operations and the
-change lines portablectl prints. The drop-in text and its marker are :mod:`.dropin`, profiles
-:mod:`.profiles`, what a host already has :mod:`.host`, what is attached :mod:`.state`, and
-which layer of an extension stack a file comes from :mod:`.layers`.
+prefixes), and attached or detached as a *plan*: :mod:`.plan` holds the values (frozen
+operations and the change lines portablectl prints), :mod:`.attach` the planners, including
+what ``--enable`` and ``--now`` ask of the simulated service manager. The drop-in text and its
+marker are :mod:`.dropin`, profiles :mod:`.profiles`, what a host already has :mod:`.host`
+(and :meth:`.Host.overlay`, the host as pending operations leave it), what is attached
+:mod:`.state`, and which layer of an extension stack a file comes from :mod:`.layers`.
 :class:`portablekit.sandbox.SandboxRoot` is the one place a plan is carried out.
 
 >>> from portablekit.portabled import Host, dissect, plan_attach   # doctest: +SKIP
@@ -13,10 +15,11 @@ which layer of an extension stack a file comes from :mod:`.layers`.
 
 from __future__ import annotations
 
+from .attach import plan_attach, plan_detach, plan_reattach
 from .dissect import Dissection, ImageUnit, Layer, SkipReason, dissect
 from .host import Host
 from .image import Image, ImageKind, discover_images, lookup_image
-from .plan import Change, CopyMode, Op, OpKind, Plan, plan_attach, plan_detach, plan_reattach
+from .plan import Change, CopyMode, Op, OpKind, Plan
 from .profiles import BUILTIN_PROFILES, Profile, find_profile, list_profiles
 from .state import ImageState, UnitState, image_state, unit_states
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Mapping
 from functools import cached_property
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -97,6 +98,21 @@ class Host:
     def __repr__(self) -> str:
         return f"Host({str(self.root)!r}, {self.systemd})"
 
+    def overlay(self, pending: Mapping[PurePosixPath, FileKind | None]) -> Host:
+        """This host as pending operations will leave it: what a plan is planned against.
+
+        ``pending`` maps host paths to what will be there, a :class:`~portablekit.source.FileKind`
+        or ``None`` where an entry is removed (with everything below it), as
+        :meth:`~portablekit.portabled.plan.Plan.pending` computes it. The mapping is read at
+        every call, not copied, so a planner can keep adding to it as it plans.
+
+        :meth:`kind`, :meth:`exists`, :meth:`resolve` and :meth:`listdir` see the pending
+        changes (a pending link counts as a link and is not followed, a pending path resolves
+        to itself); file contents and the service manager's state are read from the host as it
+        is. An overlay can be overlaid again.
+        """
+        return _Overlay(self, pending)
+
     # -- paths ---------------------------------------------------------------------------------
 
     def real(self, path: str | PurePosixPath, *, follow: bool = True) -> Path:
@@ -168,7 +184,7 @@ class Host:
             if n in self.vendor_units:
                 return True
             for d in self.unit_path:
-                if self.fs.kind(PurePosixPath(d) / n, follow=False) is not None:
+                if self.kind(PurePosixPath(d) / n, follow=False) is not None:
                     return True
         return False
 
@@ -251,3 +267,53 @@ class Host:
                     if target is not None and name in (entry, PurePosixPath(target).name):
                         return "enabled-runtime" if runtime else "enabled"
         return "disabled"
+
+
+class _Overlay(Host):
+    """:meth:`Host.overlay`: a host read through a mapping of pending changes."""
+
+    def __init__(self, base: Host, pending: Mapping[PurePosixPath, FileKind | None]) -> None:
+        # the same directory, read by the same reader: no second DirectorySource
+        self.root, self.systemd, self.fs = base.root, base.systemd, base.fs
+        self.base = base
+        self.pending = pending
+
+    def __repr__(self) -> str:
+        return f"{self.base!r}.overlay({len(self.pending)} pending)"
+
+    def _pending(self, p: PurePosixPath) -> tuple[bool, FileKind | None]:
+        """``(True, kind)`` if the pending changes decide what is at ``p``, else ``(False, _)``."""
+        for anc in (p, *p.parents):
+            if anc in self.pending:
+                k = self.pending[anc]
+                if anc == p:
+                    return True, k
+                if k is None:
+                    return True, None  # a directory above it goes
+        return False, None
+
+    def kind(self, path: str | PurePosixPath, *, follow: bool = True) -> FileKind | None:
+        p = PurePosixPath("/", path)
+        decided, k = self._pending(p)
+        return k if decided else self.base.kind(p, follow=follow)
+
+    def exists(self, path: str | PurePosixPath, *, follow: bool = True) -> bool:
+        return self.kind(path, follow=follow) is not None
+
+    def resolve(self, path: str | PurePosixPath, *, follow: bool = True) -> PurePosixPath:
+        p = PurePosixPath("/", path)
+        if self._pending(p)[0]:
+            return p  # created or removed by the pending changes: nothing to follow yet
+        return self.base.resolve(p, follow=follow)
+
+    def listdir(self, path: str | PurePosixPath) -> list[str]:
+        p = PurePosixPath("/", path)
+        decided, k = self._pending(p)
+        names = set() if decided and k is None else set(self.base.listdir(p))
+        for q, kq in self.pending.items():
+            if q.parent == p and q != p:
+                if kq is None:
+                    names.discard(q.name)
+                else:
+                    names.add(q.name)
+        return sorted(names, key=os.fsencode)

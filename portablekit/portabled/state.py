@@ -4,19 +4,23 @@ The state of an image is computed from the attached directories alone: units who
 matches the image are *attached*; if one of them is enabled the image is *enabled*, if one is
 running it is *running*. The persistent directory is looked at first; only if it yields
 ``detached`` the runtime directory is, and its answers get the ``-runtime`` suffix.
+:func:`attached_units` lists the portable units of one attached directory with their markers
+(detach starts from it too).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .dropin import marker_matches
-from .host import Host
-from .plan import attached_units
+from ..names import is_hidden_or_backup, unit_name_is_valid
+from ..source import FileKind
+from .dropin import AttachedUnit, marker_matches, read_marker
+from .host import Host, attached_dir
 
-__all__ = ["ImageState", "UnitState", "image_state", "unit_states"]
+__all__ = ["ImageState", "UnitState", "attached_units", "image_state", "unit_states"]
 
 _NOT_ENABLED = frozenset({"static", "disabled", "linked", "linked-runtime"})
 
@@ -65,6 +69,40 @@ class UnitState:
     def enabled(self) -> bool:
         """Enabled in systemd's sense (any unit-file state but static/disabled/linked)."""
         return self.unit_file_state not in _NOT_ENABLED
+
+
+def attached_units(host: Host, runtime: bool, *, for_detach: bool = True) -> list[AttachedUnit]:
+    """Portable units in one attached directory, with their markers.
+
+    ``for_detach`` also takes drop-in directories whose unit file is gone (detach does, the
+    state queries do not).
+    """
+    a = attached_dir(runtime)
+    names: list[str] = []
+    seen: set[str] = set()
+    for entry in host.listdir(a):
+        if is_hidden_or_backup(entry):
+            continue
+        k = host.kind(a / entry, follow=False)
+        if entry.endswith(".d") and k in (FileKind.DIR, FileKind.SYMLINK):
+            if not for_detach:
+                continue
+            name = entry[: -len(".d")]
+        elif k in (FileKind.FILE, FileKind.SYMLINK):
+            name = entry
+        else:
+            continue
+        if not unit_name_is_valid(name) or name in seen:
+            continue
+        seen.add(name)
+        names.append(name)
+    out = []
+    for name in sorted(names, key=os.fsencode):
+        tokens = read_marker(host, a / (name + ".d"))
+        if tokens is None:
+            continue
+        out.append(AttachedUnit(name, a, tokens, host.kind(a / name, follow=False) is not None))
+    return out
 
 
 def unit_states(host: Host) -> list[UnitState]:

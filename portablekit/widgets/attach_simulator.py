@@ -10,9 +10,10 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
 from ..names import derive_prefix
+from ..portabled.attach import plan_attach, plan_detach
 from ..portabled.host import Host
 from ..portabled.image import lookup_image
-from ..portabled.plan import Plan, plan_attach, plan_detach
+from ..portabled.plan import Plan
 from ..portabled.profiles import list_profiles
 from ..portabled.state import image_state
 from ..sandbox import SandboxRoot

@@ -1,0 +1,173 @@
+"""The sandbox root: confined, atomic writes, plans carried out, image trees laid."""
+
+from __future__ import annotations
+
+import gc
+import os
+import stat
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from portablekit.errors import SandboxError
+from portablekit.portabled.host import ACTIVE_UNITS
+from portablekit.portabled.plan import Op, OpKind, Plan
+from portablekit.sandbox import SandboxRoot
+from portablekit.source import Content, FileKind, MemorySource, Stat, Symlink
+from portablekit.versions import Systemd
+
+
+def test_sandbox_refuses_to_write_outside_or_into_foreign_roots(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    foreign = SandboxRoot(plain)
+    with pytest.raises(SandboxError, match="not a portablekit sandbox"):
+        foreign.write_file("/x", "y")
+    root = SandboxRoot.init(tmp_path / "root")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    # a link to the machine's directory is a link to a path inside the simulated host
+    os.symlink(str(outside), root.path / "escape")
+    with pytest.raises(SandboxError, match="missing directory"):
+        root.write_file("/escape/file", "never written")
+    assert not list(outside.iterdir())
+    # links that stay inside the root are followed there
+    os.symlink("/var/lib", root.path / "inside")
+    root.write_file("/inside/new/file", "ok")
+    assert root.machine_path("/var/lib/new/file").read_text() == "ok"
+    with pytest.raises(SandboxError):
+        root.machine_path("/")
+    with pytest.raises(SandboxError, match="not empty"):
+        SandboxRoot.init(tmp_path / "root")
+
+
+def test_missing_root_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SandboxError, match="does not exist"):
+        SandboxRoot(tmp_path / "missing")
+
+
+def test_writes_are_atomic(root: SandboxRoot) -> None:
+    root.write_file("/etc/x.conf", "one")
+    root.write_file("/etc/x.conf", "two")
+    assert root.machine_path("/etc/x.conf").read_text() == "two"
+    assert not [p for p in root.machine_path("/etc").iterdir() if p.name.startswith(".#")]
+
+
+_FILES: dict[str, Content] = {
+    "usr/bin/tool": b"#!/bin/sh\n",
+    "usr/lib/os-release": "ID=test\n",
+    "etc/os-release": Symlink("../usr/lib/os-release"),
+    "etc/secret": "s",
+    "empty": None,
+}
+
+
+def _tree(cls: type[MemorySource] = MemorySource) -> MemorySource:
+    return cls(
+        _FILES,
+        label="<test tree>",
+        modes={"usr/bin/tool": 0o755, "etc/secret": 0o600, "usr/lib": 0o750},
+        mtime=1_600_000_000,
+    )
+
+
+def test_materialize_keeps_kinds_modes_times_and_links(tmp_path: Path) -> None:
+    root = SandboxRoot.init(tmp_path / "r")
+    at = root.materialize(_tree(), "/srv/images/tree")
+    assert at == PurePosixPath("/srv/images/tree")
+    top = root.machine_path(at)
+    modes = {
+        str(p.relative_to(top)): stat.S_IMODE(os.lstat(p).st_mode)
+        for p in [top, *top.rglob("*")]
+        if not p.is_symlink()
+    }
+    assert modes == {
+        ".": 0o755,
+        "usr": 0o755,
+        "usr/bin": 0o755,
+        "usr/bin/tool": 0o755,
+        "usr/lib": 0o750,
+        "usr/lib/os-release": 0o644,
+        "etc": 0o755,
+        "etc/secret": 0o600,
+        "empty": 0o755,
+    }
+    assert os.readlink(top / "etc/os-release") == "../usr/lib/os-release"
+    assert (top / "usr/lib/os-release").read_text() == "ID=test\n"
+    for rel in modes:
+        assert os.lstat(top / rel).st_mtime == 1_600_000_000, rel
+    # parents made on the way are 0755; nothing is left under a temporary name
+    assert stat.S_IMODE(os.stat(root.machine_path("/srv/images")).st_mode) == 0o755
+    assert os.listdir(root.machine_path("/srv/images")) == ["tree"]
+
+
+def test_materialize_is_confined_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    root = SandboxRoot.init(tmp_path / "r")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    # a link in the root to the machine's directory points inside the simulated host
+    os.symlink(str(outside), root.path / "escape")
+    with pytest.raises(SandboxError, match="missing directory"):
+        root.materialize(_tree(), "/escape/img")
+    os.symlink("../../..", root.path / "up")  # '..' stops at the root, as on the real host
+    root.materialize(_tree(), "/up/img")
+    assert root.machine_path("/img/etc/secret").read_text() == "s"
+    assert not list(outside.iterdir())
+    with pytest.raises(SandboxError, match="exists already"):
+        root.materialize(_tree(), "/img")
+    with pytest.raises(SandboxError, match="sandbox root itself"):
+        root.materialize(_tree(), "/")
+
+
+def test_materialize_is_all_or_nothing(tmp_path: Path) -> None:
+    class WithAFifo(MemorySource):
+        def lstat(self, path: PurePosixPath) -> Stat:
+            st = super().lstat(path)
+            return Stat(FileKind.FIFO, 0o644) if path.name == "secret" else st
+
+    root = SandboxRoot.init(tmp_path / "r")
+    with pytest.raises(SandboxError, match="fifo cannot be laid"):
+        root.materialize(_tree(WithAFifo), "/srv/img")  # after other entries were made
+    assert os.listdir(root.machine_path("/srv")) == []
+
+
+def test_service_manager_ops(tmp_path: Path) -> None:
+    root = SandboxRoot.init(tmp_path / "r")
+    root.set_active_units({"b.service": "reloading", "c.service": "active"})
+
+    def ops(*pairs: tuple[OpKind, str]) -> Plan:
+        return Plan("x", "", tuple(Op(k, ACTIVE_UNITS, target=u) for k, u in pairs))
+
+    root.apply(ops((OpKind.START, "a.service"), (OpKind.START, "b.service")))
+    assert root.machine_path(ACTIVE_UNITS).read_text() == (
+        "a.service active\nb.service active\nc.service active\n"
+    )
+    root.apply(ops((OpKind.STOP, "c.service"), (OpKind.STOP, "never.service")))
+    assert root.host.active_units() == {"a.service": "active", "b.service": "active"}
+    with pytest.raises(SandboxError, match="not the service manager's state file"):
+        root.apply(Plan("x", "", (Op(OpKind.START, PurePosixPath("/etc/x"), target="a"),)))
+
+
+def test_host_is_built_once(tmp_path: Path) -> None:
+    root = SandboxRoot.init(tmp_path / "r", Systemd(262))
+    assert root.host is root.host
+    root.systemd = Systemd(262, fixed=True)
+    assert root.host.systemd == Systemd(262, fixed=True) and root.host is root.host
+
+
+def test_temporary_roots_go_away(tmp_path: Path) -> None:
+    with SandboxRoot.temporary(Systemd(252)) as root:
+        path = root.path
+        assert root.is_sandbox and root.systemd == Systemd(252)
+    assert not path.exists() and not path.parent.exists()
+    root = SandboxRoot.temporary()
+    path = root.path
+    with pytest.warns(ResourceWarning, match="Implicitly cleaning up"):
+        del root
+        gc.collect()
+    assert not path.exists()
+    # closing a root that is not temporary leaves it alone
+    kept = SandboxRoot.init(tmp_path / "kept")
+    with kept:
+        pass
+    assert kept.is_sandbox
