@@ -438,7 +438,9 @@ class MemorySource(ImageSource):
         if content is None:
             node = parent.children.get(p.name)
             if node is None or node.kind is not FileKind.DIR:
-                parent.children[p.name] = _Node(FileKind.DIR, 0o755 if mode is None else mode)
+                parent.children[p.name] = _Node(
+                    FileKind.DIR, 0o755 if mode is None else mode, mtime=self._mtime
+                )
             return
         if isinstance(content, Symlink):
             parent.children[p.name] = _Node(FileKind.SYMLINK, 0o777, target=content.target)

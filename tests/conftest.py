@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from portablekit.samples import install_samples
+from portablekit.samples import DEFAULT_SAMPLES, sample_sandbox
 from portablekit.sandbox import SandboxRoot
 from portablekit.versions import Systemd
 
@@ -17,10 +17,9 @@ def make_root(tmp_path: Path) -> Callable[..., SandboxRoot]:
     counter = iter(range(1000))
 
     def make(version: int = 257, samples: bool = True) -> SandboxRoot:
-        root = SandboxRoot.init(tmp_path / f"root{next(counter)}", Systemd(version))
-        if samples:
-            install_samples(root)
-        return root
+        names = DEFAULT_SAMPLES if samples else ()
+        path = tmp_path / f"root{next(counter)}"
+        return sample_sandbox(path, systemd=Systemd(version), names=names).root
 
     return make
 

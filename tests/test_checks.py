@@ -27,7 +27,8 @@ from portablekit.errors import EnvFileError, PortabledError
 from portablekit.names import derive_prefix
 from portablekit.osrelease import EnvFile
 from portablekit.portabled.dissect import dissect, validate_extension
-from portablekit.samples import SAMPLES, install_samples, sample_source, write_sample
+from portablekit.samples import SAMPLES, install_samples, sample_source
+from portablekit.samples.raw import write_sample
 from portablekit.sandbox import SandboxRoot
 from portablekit.source import DirectorySource, MemorySource, Symlink
 from portablekit.versions import SUPPORTED_VERSIONS, Systemd

@@ -10,7 +10,8 @@ import pytest
 
 from portablekit.cli.check import dispatch
 from portablekit.cli.main import main
-from portablekit.samples import SAMPLES, install_samples, write_sample
+from portablekit.samples import SAMPLES, install_samples
+from portablekit.samples.raw import write_sample
 from portablekit.sandbox import SandboxRoot
 from portablekit.versions import Systemd
 

@@ -3,9 +3,10 @@ and the demo.
 
 Every sample is defined here as data (file paths and contents), so it is the same on every
 machine: :func:`sample_source` gives it as an in-memory
-:class:`~portablekit.source.MemorySource`, :func:`write_sample` writes it as a directory with
-fixed modes and times, :func:`install_samples` lays samples into a sandbox root's
-``/var/lib/portables``. Raw disk images of the samples are built by
+:class:`~portablekit.source.MemorySource` with fixed modes and times, :func:`install_samples`
+lays samples into a sandbox root's ``/var/lib/portables`` (through
+:meth:`~portablekit.sandbox.SandboxRoot.materialize`), :func:`sample_sandbox` makes a fresh
+root with them in one call. Raw disk images of the samples are built by
 :func:`build_raw_sample` with the real tools (``mksquashfs``, ``mkfs.erofs``, ``mkfs.ext4``,
 ``sfdisk``) when they are installed.
 
@@ -19,10 +20,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import PortableKitError
+from ..sandbox import SandboxRoot
 from ..source import MemorySource
+from ..versions import Systemd
 from .data import (
     BROKEN,
     DEBUG_TOOLS,
@@ -36,14 +40,16 @@ from .data import (
 
 __all__ = [
     "BASE_SAMPLES",
+    "DEFAULT_SAMPLES",
     "EXTENSION_SAMPLES",
     "SAMPLES",
     "SAMPLE_MTIME",
     "Sample",
+    "SampleSandbox",
     "build_raw_sample",
     "install_samples",
+    "sample_sandbox",
     "sample_source",
-    "write_sample",
 ]
 
 _ALL = [MINIMAL, WEBAPP, WEBAPP_TLS, DEBUG_TOOLS, WEBAPP_OLD, *BROKEN]
@@ -71,60 +77,67 @@ def sample_source(name: str) -> MemorySource:
     )
 
 
-def write_sample(name: str, dest: str | os.PathLike[str]) -> Path:
-    """Write a sample as a directory tree at ``dest`` (which must not exist).
-
-    Directories are 0755, files 0644 unless the sample says otherwise, every time is
-    :data:`SAMPLE_MTIME`.
-    """
-    s = _get(name)
-    root = Path(dest)
-    if os.path.lexists(root):
-        raise PortableKitError(f"{root}: already exists; refusing to overwrite a sample")
-    src = sample_source(name)
-    root.mkdir(parents=True)
-    dirs = [root]
-    for p, st in src.walk():
-        target = root.joinpath(*p.parts[1:])
-        if st.kind == "dir":
-            target.mkdir()
-            os.chmod(target, st.mode)
-            dirs.append(target)
-        elif st.kind == "symlink":
-            os.symlink(src.readlink(p), target)
-        else:
-            target.write_bytes(src.read_bytes(p))
-            os.chmod(target, st.mode)
-            os.utime(target, (SAMPLE_MTIME, SAMPLE_MTIME))
-    for d in reversed(dirs):
-        os.utime(d, (SAMPLE_MTIME, SAMPLE_MTIME))
-    del s
-    return root
+#: What :func:`install_samples` and :func:`sample_sandbox` install unless told otherwise.
+DEFAULT_SAMPLES = (*BASE_SAMPLES, *EXTENSION_SAMPLES)
 
 
 def install_samples(
-    root: object,
-    names: Iterable[str] = ("minimal", "webapp_2.1", "webapp-tls", "debug-tools", "webapp-legacy"),
-    at: str = "/var/lib/portables",
+    root: SandboxRoot,
+    names: Iterable[str] = DEFAULT_SAMPLES,
+    at: str | PurePosixPath = "/var/lib/portables",
 ) -> list[PurePosixPath]:
-    """Lay samples into a :class:`~portablekit.sandbox.SandboxRoot` under ``at``.
+    """Lay samples into a sandbox root under ``at`` (each as a directory named like it).
 
-    Returns the host paths of the installed images.
+    Returns the host paths of the installed images, in the order given.
     """
-    import tempfile
-
-    from ..sandbox import SandboxRoot
-
     if not isinstance(root, SandboxRoot):
-        raise TypeError("install_samples() needs a SandboxRoot")
-    out = []
-    with tempfile.TemporaryDirectory(prefix="portablekit-samples-") as tmp:
-        for n in names:
-            layer = Path(tmp) / n
-            write_sample(n, layer / "tree")
-            root.lay(layer / "tree", PurePosixPath(at) / n)
-            out.append(PurePosixPath(at) / n)
-    return out
+        raise TypeError(f"install_samples() needs a SandboxRoot, not {type(root).__name__}")
+    base = PurePosixPath("/", at)
+    return [root.materialize(sample_source(n), base / n) for n in names]
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSandbox:
+    """A sandbox root with samples installed (what :func:`sample_sandbox` returns).
+
+    ``images`` are the installed images' host paths. A ``with`` block (or
+    :meth:`~portablekit.sandbox.SandboxRoot.close`) removes a temporary root at its end;
+    otherwise it goes when ``root`` is garbage-collected.
+    """
+
+    root: SandboxRoot
+    images: tuple[PurePosixPath, ...]
+
+    def __enter__(self) -> SampleSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.root.close()
+
+
+def sample_sandbox(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    systemd: Systemd = Systemd(),
+    names: Iterable[str] = DEFAULT_SAMPLES,
+) -> SampleSandbox:
+    """A fresh sandbox root with samples installed: a notebook's or a test's set-up in one line.
+
+    Without ``path`` the root lives in a temporary directory
+    (:meth:`~portablekit.sandbox.SandboxRoot.temporary`); with one, the root is made there
+    (an empty or missing directory) and stays.
+
+    >>> with sample_sandbox(names=["minimal"]) as lab:
+    ...     [str(p) for p in lab.images]
+    ['/var/lib/portables/minimal']
+    """
+    root = SandboxRoot.temporary(systemd) if path is None else SandboxRoot.init(path, systemd)
+    try:
+        images = install_samples(root, names)
+    except BaseException:
+        root.close()
+        raise
+    return SampleSandbox(root, tuple(images))
 
 
 def build_raw_sample(
@@ -141,13 +154,9 @@ def build_raw_sample(
     for squashfs and erofs. A missing tool raises
     :class:`~portablekit.samples.raw.MissingToolError`, which names the Debian package to install.
     """
-    import tempfile
-
-    from .raw import build_image
+    from .raw import build_tree_image
 
     out = Path(dest)
     if os.path.lexists(out):
         raise PortableKitError(f"{out}: already exists; refusing to overwrite a sample")
-    with tempfile.TemporaryDirectory(prefix="portablekit-sample-") as tmp:
-        tree = write_sample(name, Path(tmp) / "tree")
-        return build_image(tree, out, fstype=fstype, table=table)
+    return build_tree_image(sample_source(name), out, fstype=fstype, table=table)

@@ -1,4 +1,8 @@
-"""Build raw sample images from a directory tree with the real tools, deterministically.
+"""Build raw sample images with the real tools, deterministically.
+
+The tools read a directory tree, so :func:`write_tree` (:func:`write_sample`) writes an image
+tree out as one first; this module and :mod:`portablekit.sandbox` are the package's only
+writers besides the scenario replays and the demo.
 
 ``mksquashfs`` (squashfs-tools), ``mkfs.ext4`` (e2fsprogs), ``mkfs.erofs`` (erofs-utils) and
 ``sfdisk`` (fdisk) make the file systems and partition tables; none of them needs root. Fixed
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat as _stat
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +31,7 @@ from pathlib import Path
 
 from ..errors import PortableKitError
 from ..raw.dps import ARCHITECTURES, GENERIC, TYPES, Designator
+from ..source import ROOT, FileKind, ImageSource
 
 __all__ = [
     "FIXED_TIME",
@@ -40,9 +47,12 @@ __all__ = [
     "build_image",
     "build_mbr",
     "build_squashfs",
+    "build_tree_image",
     "find_tool",
     "gpt_type",
     "set_tree_times",
+    "write_sample",
+    "write_tree",
 ]
 
 #: the timestamp every built image carries (2023-11-14)
@@ -347,3 +357,58 @@ def build_image(
         if target != out:
             Path(target).unlink(missing_ok=True)
     return out
+
+
+def write_tree(source: ImageSource, dest: str | os.PathLike[str]) -> Path:
+    """Write an image tree as a directory at ``dest`` (which must not exist), for the tools.
+
+    Directories and files keep the source's modes and modification times, links their
+    targets. Into a sandbox root, use :meth:`portablekit.sandbox.SandboxRoot.materialize`.
+    """
+    root = Path(dest)
+    if os.path.lexists(root):
+        raise PortableKitError(f"{root}: already exists; refusing to overwrite it")
+    top = source.lstat(ROOT)
+    root.mkdir(parents=True)
+    dirs = [(root, top)]
+    for p, st in source.walk():
+        target = root.joinpath(*p.parts[1:])
+        if st.kind is FileKind.DIR:
+            target.mkdir()
+            dirs.append((target, st))
+        elif st.kind is FileKind.SYMLINK:
+            os.symlink(source.readlink(p), target)
+        elif st.kind is FileKind.FILE:
+            target.write_bytes(source.read_bytes(p))
+            os.chmod(target, _stat.S_IMODE(st.mode))
+            os.utime(target, (st.mtime, st.mtime))
+        else:
+            raise PortableKitError(f"{source.label}: {p}: a {st.kind} cannot be written out")
+    for d, st in reversed(dirs):
+        os.chmod(d, _stat.S_IMODE(st.mode))
+        os.utime(d, (st.mtime, st.mtime))
+    return root
+
+
+def write_sample(name: str, dest: str | os.PathLike[str]) -> Path:
+    """A built-in sample (:func:`portablekit.samples.sample_source`) as a directory at ``dest``.
+
+    Directories are 0755, files 0644 unless the sample says otherwise, every time is
+    :data:`~portablekit.samples.SAMPLE_MTIME`.
+    """
+    from . import sample_source
+
+    return write_tree(sample_source(name), dest)
+
+
+def build_tree_image(
+    source: ImageSource,
+    out: str | os.PathLike[str],
+    *,
+    fstype: str = "squashfs",
+    table: str | None = None,
+) -> Path:
+    """:func:`build_image` of an image tree, written out to a temporary directory first."""
+    with tempfile.TemporaryDirectory(prefix="portablekit-sample-") as tmp:
+        tree = write_tree(source, Path(tmp) / "tree")
+        return build_image(tree, out, fstype=fstype, table=table)
