@@ -16,7 +16,8 @@
     │       ├── UnsupportedImageError       valid, but a feature we do not read
     │       └── MissingExtraError (ImportError)  an optional compressor is not installed
     ├── PortabledError                      a refusal systemd-portabled makes (exact message)
-    ├── UsageError                          a refusal portablectl makes before calling portabled
+    ├── UsageError                          a command line refused: portablectl's own (exit 1),
+    │                                       the kit's commands and global options (exit 2)
     ├── SandboxError                        the sandbox root is missing, unsafe or inconsistent
     └── ScenarioError                       an oracle scenario cannot be replayed
 
@@ -215,7 +216,11 @@ class PortabledError(PortableKitError):
 
 
 class UsageError(PortableKitError):
-    """A refusal portablectl makes itself (bad option, bad prefix, ...): ``message`` as printed."""
+    """A command line refused: ``message`` as printed, ``exit_code`` the status to exit with.
+
+    portablectl's own refusals (bad option, bad prefix, ...) keep its exact text and its exit
+    status 1; the ``portablekit`` command's own options and commands use 2, as argparse does.
+    """
 
     def __init__(self, message: str, *, exit_code: int = 1) -> None:
         self.message = message

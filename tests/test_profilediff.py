@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from portablekit.cli.security import compare_profiles_main
+from portablekit.cli.main import main
 from portablekit.errors import PortableKitError
 from portablekit.security.profilediff import (
     ChangedSetting,
@@ -125,8 +125,9 @@ def test_scores_for_a_unit_equal_the_recordings(version: int) -> None:
 
 
 def run(*argv: str) -> tuple[int, str, str]:
+    """``portablekit compare-profiles ARGV``."""
     out, err = io.StringIO(), io.StringIO()
-    rc = compare_profiles_main(list(argv), out, err)
+    rc = main(["compare-profiles", *argv], stdout=out, stderr=err, environ={})
     return rc, out.getvalue(), err.getvalue()
 
 

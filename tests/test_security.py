@@ -256,13 +256,17 @@ def test_report_as_data() -> None:
 # -- portablekit security ------------------------------------------------------------------------
 
 
-def cli(*argv: str, **kw: object) -> tuple[int, str, str]:
+def cli(*argv: str, systemd: int | None = None, root: str | None = None) -> tuple[int, str, str]:
+    """``portablekit security ARGV`` (with ``--systemd``/``--root`` when given)."""
     from io import StringIO
 
-    from portablekit.cli.security import security_main
+    from portablekit.cli.main import main
 
+    line = ["security", *argv]
+    line += ["--systemd", str(systemd)] if systemd is not None else []
+    line += ["--root", root] if root is not None else []
     out, err = StringIO(), StringIO()
-    rc = security_main(list(argv), out, err, **kw)  # type: ignore[arg-type]
+    rc = main(line, stdout=out, stderr=err, environ={})
     return rc, out.getvalue(), err.getvalue()
 
 
@@ -305,7 +309,7 @@ def test_cli_custom_profile_warnings_and_failures(tmp_path: Path) -> None:
     assert cli(str(bad), "--json=pretty") == (
         2,
         "",
-        "portablekit security: --json=pretty: use short or off\n",
+        "portablekit security: argument --json/--json=short: ignored explicit argument 'pretty'\n",
     )
     # --threshold: the exit status says whether the exposure is above N (in tenths)
     assert cli(str(DATA / "minimal.service"), "--threshold", "30")[0] == 1

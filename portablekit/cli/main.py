@@ -2,165 +2,221 @@
 
 ::
 
-    portablekit sandbox init DIR [--systemd 252|257|262]
-    portablekit [--root DIR] [--systemd V] [--fixed] [portablectl options] VERB [ARGS...]
-    portablekit replay SCENARIO_DIR OUT_DIR [--systemd V] [--fixed]
+    portablekit [--root DIR] [--systemd 252|257|262] [--fixed] COMMAND [ARGS...]
+    portablekit --help | help [COMMAND] | COMMAND --help
 
-The one place errors become exit codes. Importing this module loads neither pandas nor
-ipywidgets.
+The global options are parsed once, into an :class:`~portablekit.cli.invocation.Invocation`
+that every command receives. A command is one of the kit's own (:data:`KIT_COMMANDS`, each a
+:class:`~portablekit.cli.command.Command` in a module of its own, imported only when it runs)
+or a portablectl verb, run by :func:`portablekit.cli.portablectl.run`.
+
+:func:`main` is the one place errors become exit statuses:
+
+====  ==========================================================================================
+0     done; the answer is yes
+1     the answer is no (``check``: portabled refuses the image; ``security``: a unit does not
+      load or is above ``--threshold``; ``demo``: a step misbehaved), or an error: a file that
+      is missing or wrong, an image that cannot be read, an unusable sandbox root
+2     a command line the kit refuses: unknown command, bad option or value (``--systemd``
+      included), missing argument, no sandbox root for a command that needs one
+70    an internal error (a bug in portablekit)
+130   interrupted (Ctrl-C)
+141   standard output closed early (broken pipe)
+====  ==========================================================================================
+
+portablectl's verbs exit as portablectl does (0 or 1, its own usage errors included), because
+the recordings of the real portablectl pin those. Importing this module loads neither pandas
+nor ipywidgets, nor the analysis commands.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
 
-from ..errors import PortableKitError
-from ..portabled.host import Host
-from ..sandbox import SandboxRoot
-from ..versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, Systemd
+from ..errors import PortabledError, PortableKitError, UsageError
+from ..versions import DEFAULT_VERSION, SUPPORTED_VERSIONS
+from .command import Command
+from .invocation import ROOT_ENV, USAGE_EXIT, Invocation
 from .portablectl import run
+from .portablectl_options import HELP, VERB_HELP, VERBS, parse_args
+from .texttable import help_entry
 
-__all__ = ["main"]
+__all__ = ["KIT_COMMANDS", "main"]
 
-_OWN = {"sandbox", "replay", "security", "compare-profiles", "check", "demo"}
+#: The kit's own commands, in the order ``portablekit --help`` lists them after ``sandbox``.
+KIT_COMMANDS = ("sandbox", "replay", "dump", "demo", "security", "compare-profiles", "check")
 
-
-def _global_options(argv: list[str]) -> tuple[dict[str, str | bool], list[str]]:
-    """Take ``--root``, ``--systemd`` and ``--fixed`` from anywhere in ``argv``."""
-    found: dict[str, str | bool] = {}
-    rest: list[str] = []
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--":
-            rest.extend(argv[i:])
-            break
-        for name in ("root", "systemd"):
-            if a == f"--{name}":
-                if i + 1 >= len(argv):
-                    raise SystemExit(f"portablekit: option '--{name}' requires an argument")
-                found[name] = argv[i + 1]
-                i += 2
-                break
-            if a.startswith(f"--{name}="):
-                found[name] = a.split("=", 1)[1]
-                i += 1
-                break
-        else:
-            if a == "--fixed":
-                found["fixed"] = True
-            else:
-                rest.append(a)
-            i += 1
-    return found, rest
+_INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
+_INTERRUPTED_EXIT = 130
+_BROKEN_PIPE_EXIT = 141
 
 
-def _systemd(opts: dict[str, str | bool]) -> Systemd:
-    raw = opts.get("systemd", str(DEFAULT_VERSION))
-    try:
-        version = int(str(raw))
-        return Systemd(version, fixed=bool(opts.get("fixed")))
-    except ValueError:
-        supported = "|".join(map(str, SUPPORTED_VERSIONS))
-        raise SystemExit(
-            f"portablekit: --systemd must be one of {supported}, not '{raw}'"
-        ) from None
+def _kit_command(name: str) -> Command:
+    """The kit's command ``name``, its module imported only now (so that ``portablekit list``
+    does not load the analysis commands)."""
+    match name:
+        case "sandbox":
+            from .sandbox import SANDBOX
+
+            return SANDBOX
+        case "replay":
+            from .oracle import REPLAY
+
+            return REPLAY
+        case "dump":
+            from .oracle import DUMP
+
+            return DUMP
+        case "demo":
+            from .demo import DEMO
+
+            return DEMO
+        case "security":
+            from .security import SECURITY
+
+            return SECURITY
+        case "compare-profiles":
+            from .security import COMPARE_PROFILES
+
+            return COMPARE_PROFILES
+        case "check":
+            from .check import CHECK
+
+            return CHECK
+    raise _unknown(name)
 
 
-def _cwd_in(root: Path) -> PurePosixPath:
-    """The current directory as a path of the simulated host (``/`` when outside the root)."""
-    here = Path.cwd()
-    try:
-        rel = here.relative_to(root.resolve())
-    except ValueError:
-        return PurePosixPath("/")
-    return PurePosixPath("/", rel)
+def _unknown(name: str) -> UsageError:
+    return UsageError(
+        f"portablekit: unknown command '{name}'; 'portablekit --help' lists the commands",
+        exit_code=USAGE_EXIT,
+    )
 
 
-def _sandbox_cmd(args: list[str], sd: Systemd) -> int:
-    p = argparse.ArgumentParser(prog="portablekit sandbox")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    i = sub.add_parser("init", help="create a fresh sandbox root")
-    i.add_argument("dir")
-    i.add_argument("--exist-ok", action="store_true", help="reuse a non-empty directory")
-    ns = p.parse_args(args)
-    root = SandboxRoot.init(ns.dir, sd, exist_ok=ns.exist_ok)
-    print(f"Sandbox root for systemd {sd.version} created at {root.path}.", file=sys.stderr)
-    return 0
-
-
-def _replay_cmd(args: list[str], sd: Systemd) -> int:
-    from ..oracle.replay import replay
-
-    p = argparse.ArgumentParser(prog="portablekit replay")
-    p.add_argument("scenario")
-    p.add_argument("out")
-    p.add_argument("--keep-root", action="store_true", help="keep the sandbox root and print it")
-    ns = p.parse_args(args)
-    result = replay(ns.scenario, ns.out, sd, keep=ns.keep_root)
-    if ns.keep_root:
-        print(result)
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``portablekit`` console script."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        opts, rest = _global_options(args)
-        sd = _systemd(opts)
-        first = next((a for a in rest if not a.startswith("-")), None)
-        if first in _OWN and rest and rest[0] == first:
-            if first == "sandbox":
-                return _sandbox_cmd(rest[1:], sd)
-            if first == "replay":
-                return _replay_cmd(rest[1:], sd)
-            if first == "demo":
-                from .demo import main as demo_main
-
-                return demo_main(rest[1:], sd)
-            from . import check as extra_cli
-
-            # without --systemd the sandbox's own version applies
-            return extra_cli.dispatch(
-                first, rest[1:], sd if "systemd" in opts else None, opts.get("root")
-            )
-        root_arg = opts.get("root")
-        root_path = (
-            Path(str(root_arg)) if root_arg else Path(os.environ.get("PORTABLEKIT_ROOT", "/"))
+def overview() -> str:
+    """``portablekit --help``: every command with a one-line summary, the global options and
+    the environment."""
+    commands = [_kit_command(name) for name in KIT_COMMANDS]
+    versions = "|".join(map(str, SUPPORTED_VERSIONS))
+    entries = [
+        help_entry(commands[0].synopsis, commands[0].summary),
+        *(help_entry(*verb) for verb in VERB_HELP),
+        *(help_entry(c.synopsis, c.summary) for c in commands[1:]),
+    ]
+    return (
+        f"portablekit [--root DIR] [--systemd {versions}] [--fixed] COMMAND [ARGS...]\n"
+        "\n"
+        "systemd's portablectl simulated against a sandbox root (a directory playing the\n"
+        "host's /), and the kit's own commands.\n"
+        "\n"
+        "Commands:\n" + "\n".join(entries) + "\n"
+        "\n"
+        "Global options, anywhere on the line:\n"
+        + help_entry("--root DIR", f"The sandbox root (default: ${ROOT_ENV})")
+        + "\n"
+        + help_entry(
+            f"--systemd {versions}",
+            f"The version reproduced (default: the root's, {DEFAULT_VERSION})",
         )
-        if not root_arg and "PORTABLEKIT_ROOT" not in os.environ:
-            print(
-                "portablekit: no sandbox root given; use --root DIR (or PORTABLEKIT_ROOT). "
-                "Create one with 'portablekit sandbox init DIR'.",
-                file=sys.stderr,
-            )
-            return 1
-        sandbox = SandboxRoot(root_path, sd if "systemd" in opts else None)
-        if "fixed" in opts and "systemd" not in opts:
-            sandbox.systemd = Systemd(sandbox.systemd.version, fixed=True)
-        host = Host(sandbox.path, sandbox.systemd)
-        return run(
-            rest,
-            root=sandbox,
-            host=host,
-            stdout=sys.stdout,
-            stderr=sys.stderr,
-            cwd=_cwd_in(sandbox.path),
-            prog="portablekit",
-        )
+        + "\n"
+        + help_entry("--fixed", "Turn off behaviours that are plainly upstream bugs")
+        + "\n"
+        + help_entry("-h --help", "Show this help")
+        + "\n\n"
+        "'portablekit COMMAND --help' documents a command. portablectl's verbs take\n"
+        "portablectl's options ('portablekit attach --help'); its read-only, remove and\n"
+        "set-limit are not simulated.\n"
+        "\n"
+        "Environment:\n" + help_entry(ROOT_ENV, "The sandbox root when --root is not given") + "\n"
+    )
+
+
+def _help(topic: str | None) -> str:
+    """``portablekit help [TOPIC]``."""
+    if topic is None:
+        return overview()
+    if topic in KIT_COMMANDS:
+        return _kit_command(topic).parser().format_help()
+    if topic in VERBS:
+        return HELP.format(prog="portablekit")
+    raise _unknown(topic)
+
+
+def _portablectl(inv: Invocation, out: TextIO, err: TextIO) -> int:
+    """A portablectl verb on the sandbox root, with portablectl's own exit status."""
+    if inv.root is None:
+        try:  # portablectl's --help needs no root
+            show_help = parse_args(inv.args, inv.systemd_for(), "portablekit").show_help
+        except UsageError:
+            show_help = False
+        if show_help:
+            out.write(HELP.format(prog="portablekit"))
+            return 0
+    sandbox = inv.sandbox()
+    return run(
+        inv.args,
+        root=sandbox,
+        stdout=out,
+        stderr=err,
+        cwd=inv.host_cwd(sandbox.path),
+        prog="portablekit",
+    )
+
+
+def _dispatch(inv: Invocation, out: TextIO, err: TextIO) -> int:
+    rest = inv.args
+    name = rest[0] if rest else None
+    if name is None or name == "help" or rest in (("-h",), ("--help",)):
+        out.write(_help(rest[1] if name == "help" and len(rest) > 1 else None))
+        return 0
+    if name in KIT_COMMANDS:
+        return 0 if _kit_command(name)(inv, rest[1:], out, err) else 1
+    if not name.startswith("-") and name not in VERBS:
+        raise _unknown(name)
+    return _portablectl(inv, out, err)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> int:
+    """Entry point of the ``portablekit`` console script: run the command line ``argv``
+    (default: the process's) and return the exit status; nothing here exits the process.
+
+    ``stdout``, ``stderr``, ``environ`` and ``cwd`` default to the process's own.
+    """
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
+    args = sys.argv[1:] if argv is None else list(argv)
+    prog = "portablekit"
+    try:
+        inv = Invocation.parse(args, environ=environ, cwd=cwd)
+        if inv.args and inv.args[0] in KIT_COMMANDS:
+            prog = f"portablekit {inv.args[0]}"
+        return _dispatch(inv, out, err)
+    except UsageError as e:
+        err.write(e.message + "\n")
+        return e.exit_code
     except PortableKitError as e:
-        print(f"portablekit: {e}", file=sys.stderr)
+        err.write(f"{prog}: {e}\n")
+        if isinstance(e, PortabledError) and e.detail:  # what portabled only logs: the file
+            err.write(f"{prog}: {e.detail}\n")
         return 1
     except BrokenPipeError:
-        return 141
+        return _BROKEN_PIPE_EXIT
+    except OSError as e:
+        what = f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e)
+        err.write(f"{prog}: {what}\n")
+        return 1
     except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+        return _INTERRUPTED_EXIT
+    except Exception as e:  # a bug: say so in one line, never a traceback
+        err.write(f"{prog}: internal error: {type(e).__name__}: {e}\n")
+        return _INTERNAL_ERROR_EXIT

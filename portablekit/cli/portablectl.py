@@ -1,21 +1,22 @@
-"""portablectl, simulated against a sandbox root: its verbs and their exact output.
+"""portablectl, simulated against a sandbox root: its verbs.
 
 :func:`run` takes portablectl's arguments and writes what portablectl would print to the given
-streams, returning its exit status. It is the engine of the ``portablekit`` command line and of
-scenario replays. Beyond portablectl it understands ``--json`` (every verb) and ``--dry-run``
-(attach, detach, reattach: print the plan, write nothing).
+streams, returning its exit status (portablectl's own, which the recordings pin). It is the
+engine of the ``portablekit`` command line and of scenario replays. Beyond portablectl it
+understands ``--json`` (every verb) and ``--dry-run`` (attach, detach, reattach: print the
+plan, write nothing). Its options are parsed by :mod:`.portablectl_options`, its text is
+rendered by :mod:`.portablectl_text`.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TextIO
 
-from ..errors import ImageError, PortabledError, PortableKitError, UsageError
+from ..errors import PortabledError, PortableKitError, UsageError
 from ..names import derive_prefix, image_name_is_valid
 from ..portabled.attach import (
     plan_attach,
@@ -29,15 +30,16 @@ from ..portabled.attach import (
 )
 from ..portabled.dissect import Dissection, dissect
 from ..portabled.host import Host
-from ..portabled.image import discover_images, image_stat, normalize_client_path
+from ..portabled.image import discover_images, image_stat, lookup_image, normalize_client_path
 from ..portabled.plan import CopyMode, Plan
 from ..portabled.profiles import list_profiles
 from ..portabled.state import image_state, unit_states
 from ..sandbox import SandboxRoot
 from ..versions import Systemd
-from .ctlargs import HELP, VERBS, Options, parse_args
+from .portablectl_options import HELP, VERBS, Options, parse_args
+from .portablectl_text import dry_run_text, inspect_text, list_text
 
-__all__ = ["Options", "parse_args", "run"]
+__all__ = ["run"]
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -115,187 +117,34 @@ def _require_root(ctx: _Ctx) -> SandboxRoot:
     return ctx.root
 
 
-def _format_timestamp(t: float | None) -> str:
-    if not t:
-        return "-"
-    return time.strftime("%a %Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
-
-
-def format_bytes(n: int | None, keep_zero_decimal: bool) -> str:
-    """systemd's ``format_bytes()`` (IEC, one decimal; from 256 on a ``.0`` is left out)."""
-    if n is None:
-        return ""
-    factors = [
-        ("E", 1024**6),
-        ("P", 1024**5),
-        ("T", 1024**4),
-        ("G", 1024**3),
-        ("M", 1024**2),
-        ("K", 1024),
-    ]
-    for i, (suffix, f) in enumerate(factors):
-        if n >= f:
-            if i != len(factors) - 1:
-                dec = (n // factors[i + 1][1] * 10 // 1024) % 10
-            else:
-                dec = (n * 10 // f) % 10
-            if dec == 0 and not keep_zero_decimal:
-                return f"{n // f}{suffix}"
-            return f"{n // f}.{dec}{suffix}"
-    return f"{n}B"
-
-
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for r in rows:
-        cells = [c.ljust(widths[i]) for i, c in enumerate(r[:-1])] + [r[-1]]
-        lines.append(" ".join(cells))
-    return "\n".join(lines) + "\n"
-
-
 # -- verbs -------------------------------------------------------------------------------------
 
 
 def _verb_list(ctx: _Ctx) -> int:
     host = ctx.host
-    images = discover_images(host)
     units = unit_states(host)  # one scan answers for every image
-    rows = []
-    data = []
-    for img in images:
-        st = image_stat(host, img)
-        state = image_state(host, str(img.path), units=units)
-        rows.append(
-            [
-                img.name,
-                str(img.kind),
-                "yes" if st.read_only else "no",
-                _format_timestamp(st.crtime),
-                _format_timestamp(st.mtime),
-                format_bytes(st.usage, ctx.systemd.bytes_below_point),
-                str(state),
-            ]
-        )
-        data.append(
-            {
-                "name": img.name,
-                "type": str(img.kind),
-                "path": str(img.path),
-                "read_only": st.read_only,
-                "usage": st.usage,
-                "state": str(state),
-            }
-        )
-    if ctx.opts.json:
-        _json(ctx, data)
-        return 0
-    if rows:
-        header = [["NAME", "TYPE", "RO", "CRTIME", "MTIME", "USAGE", "STATE"]]
-        ctx.out.write(_table((header if ctx.opts.legend else []) + rows))
-    if ctx.opts.legend:
-        if rows:
-            ctx.out.write(f"\n{len(rows)} images listed.\n")
-        else:
-            ctx.out.write("No images.\n")
-    return 0
-
-
-def _inspect_text(ctx: _Ctx, d: Dissection, shown_path: str) -> str:
-    systemd = ctx.systemd
-    base = d.base
-    assert base.release is not None
-    if ctx.opts.cat:
-        parts = ["-- OS Release: --\n", base.release.raw.decode("utf-8", "surrogateescape")]
-        for ext in d.extensions:
-            assert ext.release is not None
-            shown = "" if ext.image.is_tree else str(ext.image.path)
-            parts.append(f"\n-- Extension Release: {shown} --\n")
-            parts.append(ext.release.raw.decode("utf-8", "surrogateescape"))
-        for u in d.units:
-            parts.append(f"\n-- Unit file: {u.name} --\n")
-            parts.append(u.data.decode("utf-8", "surrogateescape"))
-        return "".join(parts)
-
-    def na(v: str | None) -> str:
-        return v if v else "n/a"
-
-    out = [
-        "Image:",
-        f"\t{shown_path}",
-        "Portable Service:",
-        f"\t{na(base.release.get('PORTABLE_PRETTY_NAME'))}",
-        "Operating System:",
-        f"\t{na(base.release.get('PRETTY_NAME'))}",
+    images = [
+        (img, image_stat(host, img), image_state(host, str(img.path), units=units))
+        for img in discover_images(host)
     ]
-    for ext in d.extensions:
-        r = ext.release
-        assert r is not None
-        shown = "" if ext.image.is_tree else str(ext.image.path)
-        out += ["Extension:", f"\t{shown}"]
-        if systemd.inspect_shows_extension_compatibility:
-            scope = r.get("SYSEXT_SCOPE") or r.get("CONFEXT_SCOPE")
-            level = r.get("SYSEXT_LEVEL") or r.get("CONFEXT_LEVEL")
-            out += [
-                "\tExtension Scope:",
-                f"\t\t{na(scope)}",
-                "\tExtension Compatibility Level:",
-                f"\t\t{na(level)}",
-                "\tExtension Compatibility OS:",
-                f"\t\t{na(r.get('ID'))}",
-                "\tExtension Compatibility OS Version:",
-                f"\t\t{na(r.get('VERSION_ID'))}",
-                "\tPortable Service:",
-                f"\t\t{na(r.get('PORTABLE_PRETTY_NAME'))}",
-                "\tPortable Prefixes:",
-                f"\t\t{na(r.get('PORTABLE_PREFIXES'))}",
-                "\tExtension Image:",
-            ]
-            pretty = r.get("SYSEXT_PRETTY_NAME") or r.get("CONFEXT_PRETTY_NAME")
-            xid = next(
-                (
-                    r.get(k)
-                    for k in ("SYSEXT_ID", "SYSEXT_IMAGE_ID", "CONFEXT_ID", "CONFEXT_IMAGE_ID")
-                    if r.get(k)
-                ),
-                None,
-            )
-            xver = next(
-                (
-                    r.get(k)
-                    for k in (
-                        "SYSEXT_VERSION_ID",
-                        "SYSEXT_IMAGE_VERSION",
-                        "SYSEXT_BUILD_ID",
-                        "CONFEXT_VERSION_ID",
-                        "CONFEXT_IMAGE_VERSION",
-                        "CONFEXT_BUILD_ID",
-                    )
-                    if r.get(k)
-                ),
-                None,
-            )
-            if pretty:
-                out.append(f"\t\t{pretty} ({na(xid)} {na(xver)})")
-            else:
-                out.append(f"\t\tID: {na(xid)} Version: {na(xver)}")
-        else:
-            out += [
-                "\tExtension Scope:",
-                f"\t\t{na(r.get('SYSEXT_SCOPE'))}",
-                "\tExtension Compatibility Level:",
-                f"\t\t{na(r.get('SYSEXT_LEVEL'))}",
-                "\tPortable Service:",
-                f"\t\t{na(r.get('PORTABLE_PRETTY_NAME'))}",
-                "\tPortable Prefixes:",
-                f"\t\t{na(r.get('PORTABLE_PREFIXES'))}",
-                "\tOperating System:",
-                f"\t\t{na(r.get('PRETTY_NAME'))} ({na(r.get('ID'))} {na(r.get('VERSION_ID'))})",
-            ]
-    if d.units:
-        out.append("Unit files:")
-        out += [f"\t{u.name}" for u in d.units]
-    return "\n".join(out) + "\n"
+    if ctx.opts.json:
+        _json(
+            ctx,
+            [
+                {
+                    "name": img.name,
+                    "type": str(img.kind),
+                    "path": str(img.path),
+                    "read_only": st.read_only,
+                    "usage": st.usage,
+                    "state": str(state),
+                }
+                for img, st, state in images
+            ],
+        )
+        return 0
+    ctx.out.write(list_text(images, ctx.systemd, legend=ctx.opts.legend))
+    return 0
 
 
 def _verb_inspect(ctx: _Ctx) -> int:
@@ -318,8 +167,6 @@ def _verb_inspect(ctx: _Ctx) -> int:
             ctx.root.make_dir("/run/systemd/nspawn/locks", 0o700)
         _fail(ctx, "Failed to inspect image metadata", e)
         return 1
-    from ..portabled.image import lookup_image
-
     shown = str(lookup_image(ctx.host, image, pick=False).path)
     if ctx.opts.force and not ctx.opts.extensions:
         # quirk: --force without --extension asks the WithExtensions call, which lists no units
@@ -339,7 +186,7 @@ def _verb_inspect(ctx: _Ctx) -> int:
             },
         )
         return 0
-    ctx.out.write(_inspect_text(ctx, d, shown))
+    ctx.out.write(inspect_text(d, shown, ctx.systemd, cat=ctx.opts.cat))
     return 0
 
 
@@ -429,7 +276,7 @@ def _show_dry_run(ctx: _Ctx, plan: Plan) -> int:
     if ctx.opts.json:
         _plan_output(ctx, plan)
     else:
-        _print_plan(ctx, plan)
+        ctx.out.write(dry_run_text(plan))
     return 0 if plan.ok else 1
 
 
@@ -445,23 +292,6 @@ def _apply_and_report(ctx: _Ctx, plan: Plan, method: str) -> int:
     if not ctx.opts.json:
         _print_changes(ctx, plan)
     return 0
-
-
-def _print_plan(ctx: _Ctx, plan: Plan) -> None:
-    rows = [["OP", "PATH", "DETAIL"]]
-    for op in plan.ops:
-        d = op.to_dict()
-        detail = " ".join(f"{k}={v}" for k, v in d.items() if k not in ("op", "path"))
-        rows.append([str(op.kind), str(op.path), detail])
-    ctx.out.write(f"Plan of {plan.verb} {plan.image} (dry run, nothing written):\n")
-    if len(rows) > 1:
-        ctx.out.write(_table(rows))
-    if plan.error is not None:
-        ctx.out.write(f"It would fail: {plan.error.message}\n")
-    else:
-        ctx.out.write(
-            f"{len(plan.ops)} operations, {len(plan.printed_changes())} changes reported.\n"
-        )
 
 
 def _verb_detach(ctx: _Ctx) -> int:
@@ -514,6 +344,26 @@ def _verb_unsupported(ctx: _Ctx) -> int:
     return 1
 
 
+def _verb_help(ctx: _Ctx) -> int:
+    ctx.out.write(HELP.format(prog=ctx.prog))
+    return 0
+
+
+def _verb_reattach(ctx: _Ctx) -> int:
+    return _verb_attach(ctx, reattach=True)
+
+
+_VERB_RUNNERS: dict[str, Callable[[_Ctx], int]] = {
+    "help": _verb_help,
+    "list": _verb_list,
+    "inspect": _verb_inspect,
+    "is-attached": _verb_is_attached,
+    "attach": _verb_attach,
+    "reattach": _verb_reattach,
+    "detach": _verb_detach,
+}
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -537,8 +387,7 @@ def run(
         return e.exit_code
     ctx = _Ctx(root, host, stdout, stderr, opts, cwd, prog)
     if opts.show_help:
-        stdout.write(HELP.format(prog=prog))
-        return 0
+        return _verb_help(ctx)
     if opts.show_version:
         stdout.write(
             f"systemd {systemd.version} ({systemd.package_version})\n"
@@ -574,28 +423,10 @@ def run(
         stderr.write("Too many arguments.\n")
         return 1
     try:
-        if opts.verb == "help":
-            stdout.write(HELP.format(prog=prog))
-            return 0
-        if opts.verb == "list":
-            return _verb_list(ctx)
-        if opts.verb == "inspect":
-            return _verb_inspect(ctx)
-        if opts.verb == "is-attached":
-            return _verb_is_attached(ctx)
-        if opts.verb == "attach":
-            return _verb_attach(ctx)
-        if opts.verb == "reattach":
-            return _verb_attach(ctx, reattach=True)
-        if opts.verb == "detach":
-            return _verb_detach(ctx)
-        return _verb_unsupported(ctx)
+        return _VERB_RUNNERS.get(opts.verb, _verb_unsupported)(ctx)
     except UsageError as e:
         stderr.write(e.message + "\n")
         return e.exit_code
-    except ImageError as e:
-        stderr.write(f"{e}\n")
-        return 1
-    except PortableKitError as e:
+    except PortableKitError as e:  # ImageError and PortabledError texts are systemd's
         stderr.write(f"{e}\n")
         return 1

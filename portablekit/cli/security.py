@@ -1,155 +1,138 @@
-"""``portablekit security`` and ``portablekit compare-profiles``: functions over an argv list.
+"""``portablekit security`` and ``portablekit compare-profiles``.
 
 ::
 
     portablekit security UNIT_FILE|IMAGE [UNIT...] [--profile NAME|PATH | --no-profile]
-                         [--systemd 252|257|262] [--root DIR] [--image none|directory|raw]
-                         [--image-path PATH] [--json[=short]] [--threshold N] [--no-emoji]
-    portablekit compare-profiles [PROFILE...] [--systemd V] [--root DIR] [--unit UNIT_FILE]
-                         [--image none|directory|raw] [--base PROFILE] [--json]
+                         [--image none|directory|raw] [--image-path PATH] [--json[=short]]
+                         [--threshold N] [--no-emoji]
+    portablekit compare-profiles [PROFILE...] [--unit UNIT_FILE] [--image none|directory|raw]
+                         [--base PROFILE] [--json]
 
 ``security`` prints what ``systemd-analyze security --offline=true --profile=PROFILE`` prints for
 the unit as it runs after attach: parse warnings on stderr, the table and the closing line on
 stdout (``--json``: the ``--json=short`` list). A UNIT_FILE is scored with the ``20-portable.conf``
 of an image of kind ``--image`` (default ``directory``) at ``/var/lib/portables/PREFIX``; an IMAGE
-(a name or path; inside ``--root`` when given) is dissected as portabled does and each of its
-service units (or the UNITs named) is scored with the exact drop-in portabled would write.
-
-Each function takes ``argv`` (without the command name) and the two text streams, and returns the
-exit code; nothing here calls ``sys.exit`` or prints elsewhere.
+(a name or path; inside the sandbox root when one is given) is dissected as portabled does and
+each of its service units (or the UNITs named) is scored with the exact drop-in portabled would
+write. As systemd-analyze, it answers no (exit status 1) when a unit does not load or the worst
+exposure is above ``--threshold``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import PortableKitError
+from ..errors import PortabledError, PortableKitError
+from ..names import derive_prefix
+from ..portabled.dissect import dissect
+from ..portabled.dropin import render_portable_dropin
+from ..portabled.host import Host
 from ..portabled.profiles import load_profile
 from ..security.attached import RootKind, attached_unit, unit_file_dropin
 from ..security.profilediff import ProfileComparison, compare_profiles
 from ..security.score import SecurityReport, assess
-from ..unitfile import ParseWarning, UnitFile
+from ..unitfile import UnitFile
 from ..versions import Systemd
-from ._argparse import CliParser as _Parser
-from ._argparse import CliUsageError as _UsageError
-from ._argparse import wants_help
+from .command import Command, CommandParser
+from .invocation import ROOT_ENV, Invocation
+from .texttable import format_table
 
-__all__ = ["compare_profiles_main", "security_main"]
+__all__ = ["COMPARE_PROFILES", "SECURITY", "comparison_json", "comparison_text"]
 
 _UNIT_SUFFIXES = (".service", ".socket", ".timer", ".path", ".target")
+_IMAGE_KINDS = [k.value for k in RootKind]
 
 
-def _version(value: str | int | None) -> int:
-    from ..versions import DEFAULT_VERSION, SUPPORTED_VERSIONS
-
-    if value is None:
-        return DEFAULT_VERSION
-    try:
-        version = int(value)
-    except ValueError:
-        version = -1
-    if version not in SUPPORTED_VERSIONS:
-        choices = "|".join(map(str, SUPPORTED_VERSIONS))
-        raise _UsageError(f"--systemd must be one of {choices}, not '{value}'")
-    return version
-
-
-def _security_parser() -> _Parser:
-    p = _Parser(
-        "portablekit security",
-        "Score a unit as systemd-analyze security does, after attach with a profile.",
+def _security_arguments(p: CommandParser) -> None:
+    p.add_argument(
+        "target",
+        metavar="UNIT_FILE|IMAGE",
+        help="a unit file of this machine, or an image (a name or path; of the sandbox root "
+        f"when one is given with --root or ${ROOT_ENV})",
     )
-    p.add_argument("target")
-    p.add_argument("units", nargs="*")
-    p.add_argument("--profile", default="default")
-    p.add_argument("--no-profile", action="store_true")
-    p.add_argument("--systemd")
-    p.add_argument("--root")
-    p.add_argument("--image", choices=[k.value for k in RootKind], default=RootKind.DIRECTORY.value)
-    p.add_argument("--image-path")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--threshold", type=int, default=100)
-    p.add_argument("--no-emoji", action="store_true")
-    return p
+    p.add_argument(
+        "units",
+        nargs="*",
+        metavar="UNIT",
+        help="the image's service units to score (default: every one)",
+    )
+    p.add_argument(
+        "--profile",
+        default="default",
+        metavar="NAME|PATH",
+        help="the portable profile attached with: a built-in name or a profile's path "
+        "(default: default)",
+    )
+    p.add_argument("--no-profile", action="store_true", help="attach with no profile")
+    p.add_argument(
+        "--image",
+        choices=_IMAGE_KINDS,
+        default=RootKind.DIRECTORY.value,
+        help="for a UNIT_FILE: the kind of image it is attached from (default: directory)",
+    )
+    p.add_argument(
+        "--image-path",
+        metavar="PATH",
+        help="for a UNIT_FILE: the image's path on the host (default: "
+        "/var/lib/portables/PREFIX, .raw for a raw image)",
+    )
+    p.add_argument(
+        "--json",
+        "--json=short",
+        action="store_true",
+        help="print systemd-analyze's --json=short list instead of the table",
+    )
+    p.add_argument("--json=off", dest="json", action="store_false", help="print the table")
+    p.add_argument(
+        "--threshold",
+        type=int,
+        default=100,
+        metavar="N",
+        help="answer no (exit status 1) when an exposure is above N tenths (default: 100)",
+    )
+    p.add_argument(
+        "--no-emoji", action="store_true", help="close with a smiley in ASCII, not an emoji"
+    )
 
 
-def _json_option(argv: Sequence[str]) -> list[str]:
-    """``--json``, ``--json=short`` (as systemd-analyze spells it) and ``--json=off``."""
-    out = []
-    for a in argv:
-        if a.startswith("--json="):
-            mode = a.split("=", 1)[1]
-            if mode not in ("short", "off"):
-                raise _UsageError(f"portablekit security: --json={mode}: use short or off")
-            if mode == "off":
-                continue
-            a = "--json"
-        out.append(a)
-    return out
-
-
-def _print_warnings(warnings: Sequence[ParseWarning], stderr: TextIO) -> None:
-    for w in warnings:
-        print(w, file=stderr)
-
-
-def security_main(
-    argv: Sequence[str],
-    stdout: TextIO,
-    stderr: TextIO,
-    *,
-    systemd: int | None = None,
-    root: str | None = None,
-) -> int:
-    """``portablekit security ...``; ``systemd``/``root`` are defaults for the options."""
-    if wants_help(_security_parser(), argv, stdout):
-        return 0
-    try:
-        args = _security_parser().parse_args(_json_option(argv))
-        version = _version(args.systemd if args.systemd is not None else systemd)
-    except _UsageError as e:
-        print(e, file=stderr)
-        return 2
-    root = args.root or root
-    target = Path(args.target)
-    try:
-        if target.name.endswith(_UNIT_SUFFIXES) and (root is None or target.is_file()):
-            reports = [_score_unit_file(args, target, Systemd(version), stderr)]
-        else:
-            reports = _score_image(args, Systemd(version), root, stderr)
-    except FileNotFoundError as e:
-        print(f"portablekit security: {e.filename or args.target}: No such file or directory",
-              file=stderr)  # fmt: skip
-        return 1
-    except _Failed as e:
-        for line in e.lines:
-            print(line, file=stderr)
-        return 1
-    except PortableKitError as e:
-        print(f"portablekit security: {e}", file=stderr)
-        return 1
+def _security(inv: Invocation, args: argparse.Namespace, out: TextIO, err: TextIO) -> bool:
+    host = inv.sandbox("portablekit security").host if inv.root is not None else None
+    systemd = host.systemd if host is not None else inv.systemd_for()
+    target = inv.path(args.target)
+    if target.name.endswith(_UNIT_SUFFIXES) and (host is None or target.is_file()):
+        reports = [_score_unit_file(args, target, systemd, err)]
+    else:
+        reports = _score_image(args, inv, host, systemd, err)
+    if None in reports:
+        return False  # a unit that does not load; systemd-analyze has said so
     worst = 0
-    for i, report in enumerate(reports):
+    for i, report in enumerate(r for r in reports if r is not None):
         if args.json:
-            stdout.write(report.to_json())
+            out.write(report.to_json())
         else:
             if i:
-                stdout.write("\n")
-            stdout.write(report.table(emoji=not args.no_emoji))
+                out.write("\n")
+            out.write(report.table(emoji=not args.no_emoji))
         worst = max(worst, report.exposure)
-    return 1 if worst > args.threshold else 0
+    return bool(worst <= args.threshold)
 
 
-class _Failed(Exception):
-    """A unit that does not load: the lines systemd-analyze prints on stderr."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        super().__init__("\n".join(lines))
+SECURITY = Command(
+    "security",
+    "security UNIT_FILE|IMAGE [UNIT...]",
+    "Score a unit as systemd-analyze security does",
+    _security_arguments,
+    _security,
+    description=(
+        "The table and closing line of 'systemd-analyze security --offline=true "
+        "--profile=PROFILE' for the unit with the drop-ins portabled adds "
+        "(20-portable.conf, 10-profile.conf). Exit status 1 when a unit does not load or "
+        "an exposure is above --threshold."
+    ),
+)
 
 
 def _profile(args: argparse.Namespace, systemd: Systemd) -> UnitFile | None:
@@ -162,20 +145,24 @@ def _profile(args: argparse.Namespace, systemd: Systemd) -> UnitFile | None:
                                "No such file or directory") from None  # fmt: skip
 
 
-def _assess_or_fail(eff_args: dict[str, object], name: str, stderr: TextIO) -> SecurityReport:
+def _assess(eff_args: dict[str, object], name: str, err: TextIO) -> SecurityReport | None:
+    """The report, or ``None`` for a unit that does not load, after writing what
+    systemd-analyze writes then."""
     eff = attached_unit(**eff_args)  # type: ignore[arg-type]
-    _print_warnings(eff.warnings, stderr)
+    for w in eff.warnings:
+        err.write(f"{w}\n")
     if eff.fatal is not None:
-        raise _Failed([
-            f"{name}: Unit configuration has fatal error, unit will not be started.",
-            f"Unit {name} has a bad unit file setting.",
-        ])  # fmt: skip
+        err.write(
+            f"{name}: Unit configuration has fatal error, unit will not be started.\n"
+            f"Unit {name} has a bad unit file setting.\n"
+        )
+        return None
     return assess(eff)
 
 
 def _score_unit_file(
-    args: argparse.Namespace, path: Path, systemd: Systemd, stderr: TextIO
-) -> SecurityReport:
+    args: argparse.Namespace, path: Path, systemd: Systemd, err: TextIO
+) -> SecurityReport | None:
     name = path.name
     unit = UnitFile.parse(path.read_bytes(), origin=str(path.absolute()))
     local: dict[str, UnitFile] = {}
@@ -186,35 +173,35 @@ def _score_unit_file(
     portable = None
     if "20-portable.conf" not in local:
         portable = unit_file_dropin(systemd, name, args.image, args.image_path)
-    return _assess_or_fail(
-        {"unit": unit, "name": name, "systemd": systemd, "profile": _profile(args, systemd),
-         "portable": portable, "local": local},
+    return _assess(
+        {"unit": unit, "name": name, "systemd": systemd,
+         "profile": _profile(args, systemd), "portable": portable, "local": local},
         name,
-        stderr,
+        err,
     )  # fmt: skip
 
 
 def _score_image(
-    args: argparse.Namespace, systemd: Systemd, root: str | None, stderr: TextIO
-) -> list[SecurityReport]:
+    args: argparse.Namespace, inv: Invocation, host: Host | None, systemd: Systemd, err: TextIO
+) -> list[SecurityReport | None]:
     """Dissect the image as portabled does and score its service units with the exact drop-in.
 
-    The seam to the core: :func:`portablekit.portabled.dissect.dissect` and
-    :func:`portablekit.portabled.dropin.render_portable_dropin`.
+    Without a sandbox root the image is a path of this machine, read with ``/`` as the host.
     """
-    from ..names import derive_prefix
-    from ..portabled.dissect import dissect
-    from ..portabled.dropin import render_portable_dropin
-    from ..portabled.host import Host
-
-    host = Host(root or "/", systemd)
     image = args.target
-    if root is None and not image.startswith("/"):
-        image = str(Path(image).absolute())
+    if host is None:
+        host = Host("/", systemd)
+        image = str(inv.path(image))
     prefix = derive_prefix(args.target, systemd)
-    dissection = dissect(host, image, matches=[prefix], attach=True)
+    try:
+        dissection = dissect(host, image, matches=[prefix], attach=True)
+    except PortabledError as e:
+        if e.errno and not e.detail:  # a bare strerror: say which image it is about
+            raise PortableKitError(f"{image}: {e.message}") from e
+        raise
     wanted = set(args.units)
-    reports = []
+    reports: list[SecurityReport | None] = []
+    scored: set[str] = set()
     for u in dissection.units:
         if u.type != "service" or (wanted and u.name not in wanted):
             continue
@@ -222,20 +209,19 @@ def _score_image(
         portable = UnitFile.parse(
             render_portable_dropin(systemd, dissection, u), origin="20-portable.conf"
         )
-        reports.append(
-            _assess_or_fail(
-                {
-                    "unit": unit,
-                    "name": u.name,
-                    "systemd": systemd,
-                    "profile": _profile(args, systemd),
-                    "portable": portable,
-                },
-                u.name,
-                stderr,
-            )
-        )
-    missing = wanted - {r.unit for r in reports} - {u.name for u in dissection.units}
+        eff_args: dict[str, object] = {
+            "unit": unit,
+            "name": u.name,
+            "systemd": systemd,
+            "profile": _profile(args, systemd),
+            "portable": portable,
+        }
+        report = _assess(eff_args, u.name, err)
+        if report is None:
+            return [None]
+        reports.append(report)
+        scored.add(u.name)
+    missing = wanted - scored - {u.name for u in dissection.units}
     if missing or not reports:
         what = ", ".join(sorted(missing)) if missing else "service units"
         raise PortableKitError(f"No {what} found in image '{args.target}'.")
@@ -245,62 +231,62 @@ def _score_image(
 # -- compare-profiles ------------------------------------------------------------------------------
 
 
-def _compare_parser() -> _Parser:
-    p = _Parser(
-        "portablekit compare-profiles",
-        "Profiles side by side: directive matrix, differences, scores.",
+def _compare_arguments(p: CommandParser) -> None:
+    p.add_argument(
+        "profiles",
+        nargs="*",
+        metavar="PROFILE",
+        help="built-in names or profile paths (default: the four built-in profiles)",
     )
-    p.add_argument("profiles", nargs="*")
-    p.add_argument("--systemd")
-    p.add_argument("--root")
-    p.add_argument("--unit")
-    p.add_argument("--image", choices=[k.value for k in RootKind], default=RootKind.DIRECTORY.value)
-    p.add_argument("--base")
-    p.add_argument("--json", action="store_true")
-    return p
+    p.add_argument(
+        "--unit",
+        metavar="UNIT_FILE",
+        help="also score this unit file as attached with each profile",
+    )
+    p.add_argument(
+        "--image",
+        choices=_IMAGE_KINDS,
+        default=RootKind.DIRECTORY.value,
+        help="with --unit: the kind of image it is attached from (default: directory)",
+    )
+    p.add_argument(
+        "--base",
+        metavar="PROFILE",
+        help="the profile the others are compared with (default: the first)",
+    )
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
-def compare_profiles_main(
-    argv: Sequence[str],
-    stdout: TextIO,
-    stderr: TextIO,
-    *,
-    systemd: int | None = None,
-    root: str | None = None,
-) -> int:
-    """``portablekit compare-profiles ...``: directive matrix, differences, and scores."""
-    if wants_help(_compare_parser(), argv, stdout):
-        return 0
-    try:
-        args = _compare_parser().parse_args(list(argv))
-        version = _version(args.systemd if args.systemd is not None else systemd)
-    except _UsageError as e:
-        print(e, file=stderr)
-        return 2
-    try:
-        unit = Path(args.unit) if args.unit else None
-        cmp = compare_profiles(
-            args.profiles,
-            systemd=Systemd(version),
-            root=args.root or root,
-            unit=unit,
-            image=args.image,
-        )
-        base = args.base or cmp.names[0]
-        if base not in cmp.names:
-            raise PortableKitError(f"--base {base} is not one of the compared profiles")
-    except FileNotFoundError as e:
-        print(f"portablekit compare-profiles: {e.filename}: No such file or directory",
-              file=stderr)  # fmt: skip
-        return 1
-    except PortableKitError as e:
-        print(f"portablekit compare-profiles: {e}", file=stderr)
-        return 1
+def _compare(inv: Invocation, args: argparse.Namespace, out: TextIO, err: TextIO) -> bool:
+    root: Path | None = None
+    systemd = inv.systemd_for()
+    if inv.root is not None:
+        sandbox = inv.sandbox("portablekit compare-profiles")
+        root, systemd = sandbox.path, sandbox.systemd
+    unit = inv.path(args.unit) if args.unit else None
+    cmp = compare_profiles(args.profiles, systemd=systemd, root=root, unit=unit, image=args.image)
+    base = args.base or cmp.names[0]
+    if base not in cmp.names:
+        raise PortableKitError(f"--base {base} is not one of the compared profiles")
     if args.json:
-        stdout.write(json.dumps(comparison_json(cmp, base), ensure_ascii=False, indent=2) + "\n")
+        out.write(json.dumps(comparison_json(cmp, base), ensure_ascii=False, indent=2) + "\n")
     else:
-        stdout.write(comparison_text(cmp, base))
-    return 0
+        out.write(comparison_text(cmp, base))
+    return True
+
+
+COMPARE_PROFILES = Command(
+    "compare-profiles",
+    "compare-profiles [PROFILE...]",
+    "Set portable profiles side by side",
+    _compare_arguments,
+    _compare,
+    description=(
+        "Profiles are read as portabled reads them: built-in names from the version's "
+        "profile directories, and the sandbox root's /etc/portables/profile when one is "
+        "given."
+    ),
+)
 
 
 def comparison_json(cmp: ProfileComparison, base: str) -> dict[str, object]:
@@ -352,16 +338,11 @@ def _cell(value: str | None, width: int = 40) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [" ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-
-
 def comparison_text(cmp: ProfileComparison, base: str) -> str:
     """The comparison for a terminal: matrix, differences to ``base``, scores."""
     rows = [["DIRECTIVE", *(n.upper() for n in cmp.names)]]
     rows += [[f"{n}=", *(_cell(v) for v in values)] for _, n, values in cmp.rows()]
-    out = _table(rows)
+    out = format_table(rows)
     for name in cmp.names:
         if name == base:
             continue
@@ -375,5 +356,5 @@ def comparison_text(cmp: ProfileComparison, base: str) -> str:
         )
         for name, _, badness in cmp.check_rows(only_differences=True):
             score_rows.append([name, *("n/a" if b is None else str(b) for b in badness)])
-        out += ["  " + line for line in _table(score_rows)]
+        out += ["  " + line for line in format_table(score_rows)]
     return "\n".join(out) + "\n"

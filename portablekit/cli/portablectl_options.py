@@ -1,7 +1,8 @@
-"""portablectl's command line: its verbs, its options and ``getopt_long()``'s error wording.
+"""portablectl's command line: its verbs, its options, its help and ``getopt_long()``'s wording.
 
 :func:`parse_args` turns arguments into :class:`Options`; :mod:`portablekit.cli.portablectl` runs
-them. Errors are :class:`~portablekit.errors.UsageError` with portablectl's own texts.
+them. Errors are :class:`~portablekit.errors.UsageError` with portablectl's own texts (exit
+status 1, as portablectl exits).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 from ..errors import UsageError
 from ..portabled.profiles import profile_name_is_valid
 from ..versions import Systemd
+from .texttable import help_entry
 
-__all__ = ["HELP", "VERBS", "Options", "parse_args"]
+__all__ = ["HELP", "VERBS", "VERB_HELP", "Options", "parse_args"]
 
 VERBS = {
     # name: (min args incl. verb, max args incl. verb or None)
@@ -215,22 +217,24 @@ def _set(o: Options, name: str, value: str | None, systemd: Systemd) -> None:
         o.dry_run = True
 
 
+#: The verbs portablekit simulates, as portablectl's help lists them: synopsis and summary.
+VERB_HELP = (
+    ("list", "List available portable service images"),
+    ("attach NAME|PATH [PREFIX...]", "Attach the specified portable service image"),
+    ("detach NAME|PATH [PREFIX...]", "Detach the specified portable service image"),
+    ("reattach NAME|PATH [PREFIX...]", "Reattach the specified portable service image"),
+    ("inspect NAME|PATH [PREFIX...]", "Show details of specified portable service image"),
+    ("is-attached NAME|PATH", "Query if portable service image is attached"),
+)
+
+#: portablectl's ``--help`` (``{prog}`` is the program name).
 HELP = """\
 {prog} [OPTIONS...] COMMAND ...
 
 Attach or detach portable services from the local system (simulated in a sandbox root).
 
 Commands:
-  list                        List available portable service images
-  attach NAME|PATH [PREFIX...]
-                              Attach the specified portable service image
-  detach NAME|PATH [PREFIX...]
-                              Detach the specified portable service image
-  reattach NAME|PATH [PREFIX...]
-                              Reattach the specified portable service image
-  inspect NAME|PATH [PREFIX...]
-                              Show details of specified portable service image
-  is-attached NAME|PATH       Query if portable service image is attached
+{verbs}
 
 Options:
   -h --help                   Show this help
@@ -257,4 +261,4 @@ Options:
      --json[=pretty|short]    Print machine-readable output (portablekit)
      --dry-run                Show the plan of attach/detach/reattach, write
                               nothing (portablekit)
-"""
+""".replace("{verbs}", "\n".join(help_entry(*v) for v in VERB_HELP))

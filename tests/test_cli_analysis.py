@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from portablekit.cli.check import dispatch
 from portablekit.cli.main import main
 from portablekit.samples import SAMPLES, install_samples
 from portablekit.samples.raw import write_sample
@@ -23,8 +23,11 @@ def host_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    rc = main(list(args))
+def _run(
+    capsys: pytest.CaptureFixture[str], *args: str, root: Path | None = None
+) -> tuple[int, str, str]:
+    """``portablekit ARGS``, with ``$PORTABLEKIT_ROOT`` set to ``root`` when given."""
+    rc = main(list(args), environ={"PORTABLEKIT_ROOT": str(root)} if root else {})
     out = capsys.readouterr()
     return rc, out.out, out.err
 
@@ -171,6 +174,7 @@ def test_check_raw_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert rc == 1 and err == (
         f"portablekit check: Couldn't identify a suitable partition table or file system in "
         f"'{junk}'.\n"
+        f"portablekit check: {junk}: no file system and no GPT or MBR partition table\n"
     )
 
 
@@ -179,7 +183,7 @@ def test_check_errors(host_dir: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert (rc, out, err) == (1, "", "portablekit check: No image 'nope' found.\n")
     rc, out, err = _run(capsys, "check")
     assert rc == 2 and out == ""
-    assert err == "portablekit check: the following arguments are required: image\n"
+    assert err == "portablekit check: the following arguments are required: IMAGE\n"
     rc, _, err = _run(capsys, "check", "x", "--severity", "loud")
     assert rc == 2 and "argument --severity: invalid choice: 'loud'" in err
 
@@ -202,26 +206,70 @@ def test_security_and_compare_profiles(
     assert rc == 0 and [p["name"] for p in json.loads(out)["profiles"]] == ["default", "trusted"]
 
 
-def test_dispatch(host_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert dispatch("bogus", [], None, None) == 2
-    assert capsys.readouterr().err == "portablekit: unknown command 'bogus'\n"
-    # without --systemd a sandbox root brings its own version
+def test_a_root_brings_its_own_version(host_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = SandboxRoot.init(host_dir.parent / "host262", Systemd(262))
     install_samples(root, ["broken-portable-scope"])
-    assert dispatch("check", ["broken-portable-scope"], None, str(root.path)) == 1
-    assert "for systemd 262." in capsys.readouterr().out
-    assert dispatch("check", ["broken-portable-scope"], Systemd(257), str(root.path)) == 0
-    capsys.readouterr()
+    rc, out, _ = _run(capsys, "--root", str(root.path), "check", "broken-portable-scope")
+    assert rc == 1 and "for systemd 262." in out
+    rc, out, _ = _run(
+        capsys, "--root", str(root.path), "check", "broken-portable-scope", "--systemd", "257"
+    )
+    assert rc == 0 and "for systemd 257." in out
 
 
-def test_check_main_options() -> None:
-    import io
+def test_portablekit_root_reaches_every_analysis_command(
+    host_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # as with --root: an image of the root, scored, checked; a profile of the root, compared
+    rc, out, err = _run(capsys, "security", "minimal", "minimal.service", "--profile", "strict",
+                        root=host_dir)  # fmt: skip
+    assert (rc, err) == (0, "")
+    assert out == _run(capsys, "--root", str(host_dir), "security", "minimal",
+                       "minimal.service", "--profile", "strict")[1]  # fmt: skip
+    assert "→ Overall exposure level for minimal.service:" in out
+    rc, out, _ = _run(capsys, "check", "minimal", root=host_dir)
+    assert rc == 0 and out.startswith("Checked minimal with its default prefix for systemd 257.\n")
+    profile = "/etc/systemd/portable/profile/mine/service.conf"
+    SandboxRoot(host_dir).write_file(profile, "[Service]\nPrivateNetwork=yes\n")
+    rc, out, _ = _run(capsys, "compare-profiles", "default", "mine", root=host_dir)
+    assert rc == 0 and "mine relative to default:" in out and "  + PrivateNetwork=yes" in out
+    assert _run(capsys, "compare-profiles", "default", "mine")[0] == 1  # not without the root
 
-    from portablekit.cli.check import check_main
 
-    out, err = io.StringIO(), io.StringIO()
-    assert check_main(["x", "--systemd", "300"], out, err) == 2
-    assert err.getvalue() == "portablekit check: --systemd must be one of 252|257|262, not '300'\n"
+def test_errors_name_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nothing"
+    for cmd in (["security", "minimal"], ["check", "minimal"], ["compare-profiles"]):
+        rc, out, err = _run(capsys, *cmd, root=missing)
+        assert (rc, out) == (1, "")
+        assert err == (
+            f"portablekit {cmd[0]}: {missing}: sandbox root does not exist or is not a directory\n"
+        )
+    rc, _, err = _run(capsys, "security", str(tmp_path / "image"))
+    assert (rc, err) == (1, f"portablekit security: {tmp_path}/image: No such file or directory\n")
+    # portabled's own message names no file; what it only logs does
+    rc, _, err = _run(capsys, "security", str(tmp_path / "nothing" / "image"))
+    assert (rc, err) == (
+        1,
+        "portablekit security: No such file or directory\n"
+        f"portablekit security: /: {tmp_path}/nothing: No such file or directory\n",
+    )
+
+
+def test_fixed_reaches_security(
+    host_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portablekit.portabled.dissect import Dissection, dissect
+    from portablekit.portabled.host import Host
+
+    seen = []
+
+    def spy(host: Host, *args: Any, **kwargs: Any) -> Dissection:
+        seen.append(host.systemd)
+        return dissect(host, *args, **kwargs)
+
+    monkeypatch.setattr("portablekit.cli.security.dissect", spy)
+    assert _run(capsys, "security", "minimal", "--fixed", root=host_dir)[0] == 0
+    assert seen == [Systemd(257, fixed=True)]
 
 
 @pytest.mark.parametrize("cmd", ["security", "compare-profiles", "check"])
