@@ -784,6 +784,7 @@ def _trees(draw: st.DrawFn) -> MemorySource:
     return src
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=_trees(), ext=_trees(), version=st.sampled_from(SUPPORTED_VERSIONS))
 def test_any_tree_gives_findings_not_exceptions(

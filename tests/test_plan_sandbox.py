@@ -104,6 +104,7 @@ def test_writes_are_atomic(root: SandboxRoot) -> None:
 _ALLOWED_LEFTOVERS = {"/etc/portables", "/run/portables"}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
