@@ -1,7 +1,7 @@
 """The package keeps its shape: named writers, one-way folders, one version dialect, one
 meaning per name, no import cycle, a short top level.
 
-The rules are checked statically (``tests/archcheck.py`` reads every module with ``ast``);
+The rules are checked statically (``tests/archcheck/`` reads every module with ``ast``);
 this file holds portablekit's policy - the one list of modules allowed to write files, the
 import contract of each folder - and, at the end, a test of the checker itself on a small
 synthetic package with one deliberate fault per rule.
@@ -311,6 +311,12 @@ FAULTS = [
     ),
     ("pathlib-write", "check/x.py", W + "    p.write_bytes(b'')\n", [("writer", "", 2)]),
     ("path-replace", "check/x.py", W + "    p.replace('elsewhere')\n", [("writer", "", 2)]),
+    (
+        "pathlib-method-through-the-class",
+        "check/x.py",
+        "from pathlib import Path\n\n" + W + "    Path.rename(p, 'elsewhere')\n",
+        [("writer", "", 4)],
+    ),
     (
         "tempfile",
         "cli/x.py",

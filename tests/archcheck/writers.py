@@ -63,21 +63,27 @@ _OPENERS = frozenset(
 _WRITE_FLAGS = frozenset({"O_WRONLY", "O_RDWR", "O_CREAT", "O_APPEND", "O_TRUNC", "O_TMPFILE"})
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> qualified name, from every import in the file (any depth)."""
+def _aliases(tree: ast.Module) -> tuple[dict[str, str], set[str]]:
+    """Local name -> qualified name, from every import in the file (any depth), and the local
+    names that are modules (bound by ``import X`` or ``import X as Y``)."""
     names: dict[str, str] = {}
+    modules: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
-                if a.asname:
-                    names[a.asname] = a.name
-                else:
-                    top = a.name.split(".")[0]
-                    names[top] = top
+                local = a.asname or a.name.split(".")[0]
+                names[local] = a.name if a.asname else local
+                modules.add(local)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
             for a in node.names:
                 names[a.asname or a.name] = f"{node.module}.{a.name}"
-    return names
+    return names, modules
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _qualified(node: ast.expr, aliases: Mapping[str, str]) -> str | None:
@@ -161,7 +167,7 @@ def _flags_write(flags: ast.expr | None, consts: Mapping[str, ast.expr]) -> bool
 
 def writing_calls(mod: Module) -> list[tuple[int, str]]:
     """(line, call) for every call in ``mod`` that writes files or runs a program."""
-    aliases = _aliases(mod.tree)
+    aliases, module_names = _aliases(mod.tree)
     consts = _module_constants(mod.tree)
     found = []
     for node in ast.walk(mod.tree):
@@ -182,9 +188,13 @@ def writing_calls(mod: Module) -> list[tuple[int, str]]:
                     what = f"{qual} for writing"
             elif qual in _WRITING_FUNCTIONS or under(qual, _WRITING_MODULES):
                 what = qual
-        if what is None and isinstance(func, ast.Attribute) and qual is None:
+        # a method: of any object, or of a class (Path.unlink(p)), never a module's function
+        if what is None and isinstance(func, ast.Attribute) and _root(func) not in module_names:
+            one_arg = 2 if qual is not None and qual.startswith("pathlib.") else 1
             if func.attr in _WRITING_METHODS or (
-                func.attr in _WRITING_METHODS_ONE_ARG and len(node.args) == 1 and not node.keywords
+                func.attr in _WRITING_METHODS_ONE_ARG
+                and len(node.args) == one_arg
+                and not node.keywords
             ):
                 what = f".{func.attr}()"
             elif func.attr == "open":
