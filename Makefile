@@ -10,7 +10,7 @@ NBSTAMP := $(VENV)/.notebooks-installed
 R2D     := $(abspath $(VENV))/r2d/bin/jupyter-repo2docker
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
 
-.PHONY: demo test check lint typecheck unit tools venv clean notebook-deps notebooks nbval browser lab
+.PHONY: demo test check lint typecheck unit quick tools venv clean notebook-deps notebooks nbval browser lab
 
 venv: $(STAMP)
 
@@ -34,8 +34,14 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# the whole suite, slow property tests included, on every core (pytest-xdist); a plain
+# `pytest` runs the same tests in one process
 unit: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
+
+# the quick loop while editing: everything but the tests marked slow
+quick: venv
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
 
 check: lint typecheck unit
 

@@ -83,6 +83,7 @@ def test_active_units_refuse_and_running_state(root: SandboxRoot) -> None:
 _ALLOWED_LEFTOVERS = {"/etc/portables", "/run/portables"}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

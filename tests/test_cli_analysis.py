@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from portablekit.cli.main import main
-from portablekit.samples import SAMPLES, install_samples
-from portablekit.samples.raw import write_sample
+from portablekit.samples import SAMPLES, install_samples, sample_source
+from portablekit.samples.raw import write_tree
 from portablekit.sandbox import SandboxRoot
 from portablekit.versions import Systemd
 
@@ -143,7 +143,7 @@ def test_check_by_path(host_dir: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_check_plain_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    image = write_sample("broken-no-loader", tmp_path / "broken-no-loader_1.0")
+    image = write_tree(sample_source("broken-no-loader"), tmp_path / "broken-no-loader_1.0")
     rc, out, _ = _run(capsys, "check", str(image), "--arch", "x86-64")
     assert rc == 0
     assert out.startswith(f"Checked {image} with its default prefix for systemd 257.\n")
@@ -162,7 +162,7 @@ def test_check_raw_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     from portablekit.samples.raw import build_image
 
     raw = build_image(
-        write_sample("broken-no-id", tmp_path / "tree"), tmp_path / "broken-no-id.raw"
+        write_tree(sample_source("broken-no-id"), tmp_path / "tree"), tmp_path / "broken-no-id.raw"
     )
     rc, out, _ = _run(capsys, "check", str(raw), "--json")
     assert rc == 1

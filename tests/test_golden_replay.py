@@ -5,13 +5,25 @@ The goldens in tests/golden/ are copies of the oracle's recordings (facts about 
 output of ours); tests/scenarios/ holds the scenarios regenerated with their symbolic links.
 tests/golden-extra/ and tests/scenarios-extra/ are scenarios of our own, recorded the same way
 with the real portabled.
+
+The judge is the oracle's code, not ours: ``tests/oracle/compare`` and its
+``lib/normalize.py`` are loaded as they are and their ``main`` is called in this process
+(a Python start per case would cost more than the replays). ``test_compare_script_agrees``
+runs the script itself on a few cases, a faithful one and a spoiled one, and requires the
+same exit code and the same text from both ways in.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.machinery
+import importlib.util
+import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -24,6 +36,58 @@ SETS = {
     "extra": (HERE / "golden-extra", HERE / "scenarios-extra"),
 }
 COMPARE = HERE / "oracle" / "compare"
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    spec = importlib.util.spec_from_loader(name, loader)
+    assert spec is not None, path
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def load_compare() -> ModuleType:
+    """The oracle's ``compare`` script as a module, with its own ``lib/normalize.py``.
+
+    The script puts ``lib/`` on ``sys.path`` and imports ``normalize`` by that bare name; both
+    are undone afterwards (the module keeps its reference), and no bytecode is written into
+    the oracle's folder."""
+    saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
+    saved_normalize = sys.modules.get("normalize")
+    sys.dont_write_bytecode = True
+    try:
+        sys.modules["normalize"] = _load("normalize", COMPARE.parent / "lib" / "normalize.py")
+        return _load("oracle_compare", COMPARE)
+    finally:
+        sys.path[:] = saved_path
+        sys.dont_write_bytecode = saved_bytecode
+        if saved_normalize is None:
+            sys.modules.pop("normalize", None)
+        else:
+            sys.modules["normalize"] = saved_normalize
+
+
+_COMPARE = load_compare()
+
+
+def judge(replay_out: Path, golden: Path) -> tuple[int, str]:
+    """(exit code, output) of ``compare REPLAY_OUT GOLDEN``, run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = _COMPARE.main([str(replay_out), str(golden)])
+    return rc, out.getvalue() + err.getvalue()
+
+
+def judge_by_script(replay_out: Path, golden: Path) -> tuple[int, str]:
+    """The same, through the script on the command line."""
+    proc = subprocess.run(
+        [sys.executable, str(COMPARE), str(replay_out), str(golden)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def _cases() -> list[tuple[str, str, str]]:
@@ -56,11 +120,40 @@ def test_replay_matches_golden(set_name: str, version: str, scenario: str, tmp_p
     golden, scenarios = SETS[set_name]
     out = tmp_path / scenario
     replay(scenarios / scenario, out, Systemd(int(version)), workdir=tmp_path)
-    proc = subprocess.run(
-        [sys.executable, str(COMPARE), str(out), str(golden / version / scenario)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr
-    assert proc.stdout.rstrip().endswith("identical 1/1")
+    rc, text = judge(out, golden / version / scenario)
+    assert rc == 0, text[-6000:]
+    assert text.rstrip().endswith("identical 1/1")
+
+
+def _spoil(out: Path) -> None:
+    """Change one byte of what the replay's first step printed."""
+    stdout = sorted(out.glob("steps/*/stdout"))[0]
+    stdout.write_bytes(stdout.read_bytes() + b"!\n")
+
+
+@pytest.mark.parametrize(
+    ("set_name", "version", "scenario"),
+    [
+        ("public", "252", "basic-attach-detach"),
+        ("public", "257", "copy-mixed"),
+        ("public", "262", "raw-gpt"),
+        ("extra", "257", "x-multi-attach"),
+    ],
+)
+def test_compare_script_agrees(set_name: str, version: str, scenario: str, tmp_path: Path) -> None:
+    golden, scenarios = SETS[set_name]
+    assert (set_name, version, scenario) in CASES
+    out = tmp_path / scenario
+    replay(scenarios / scenario, out, Systemd(int(version)), workdir=tmp_path)
+    want = golden / version / scenario
+    by_script = judge_by_script(out, want)
+    assert by_script[0] == 0, by_script[1][-6000:]
+    assert by_script == judge(out, want)
+
+    spoiled = tmp_path / "spoiled"
+    shutil.copytree(out, spoiled, symlinks=True)
+    _spoil(spoiled)
+    by_script = judge_by_script(spoiled, want)
+    assert by_script[0] == 1
+    assert "DIFFERENT" in by_script[1]
+    assert by_script == judge(spoiled, want)

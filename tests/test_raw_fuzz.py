@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_raw_support import DATA, craft_gpt, craft_mbr, exercise, tiny
 
 from portablekit.samples.raw import gpt_type
+
+pytestmark = pytest.mark.slow
 
 SEEDS = {
     "squashfs": tiny("a"),

@@ -20,15 +20,15 @@ from portablekit.samples import (
     sample_sandbox,
     sample_source,
 )
-from portablekit.samples.raw import write_sample
+from portablekit.samples.raw import write_tree
 from portablekit.sandbox import SandboxRoot
 from portablekit.source import FileKind
 from portablekit.versions import Systemd
 
 
 def test_samples_are_deterministic(tmp_path: Path) -> None:
-    a = write_sample("webapp_2.1", tmp_path / "a")
-    b = write_sample("webapp_2.1", tmp_path / "b")
+    a = write_tree(sample_source("webapp_2.1"), tmp_path / "a")
+    b = write_tree(sample_source("webapp_2.1"), tmp_path / "b")
     listing = sorted(str(p.relative_to(a)) for p in a.rglob("*"))
     assert listing == sorted(str(p.relative_to(b)) for p in b.rglob("*"))
     for rel in listing:

@@ -244,7 +244,10 @@ def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
     image = _norm_image(ctx, arg, True)
     exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
     matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=False)
-    kwargs = dict(
+    planner = plan_reattach if reattach else plan_attach
+    plan = planner(
+        ctx.host,
+        image,
         matches=matches,
         extensions=exts,
         profile=ctx.opts.profile,
@@ -252,10 +255,6 @@ def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
         copy=CopyMode(ctx.opts.copy),
         force=ctx.opts.force,
     )
-    if reattach:
-        plan = plan_reattach(ctx.host, image, **kwargs)  # type: ignore[arg-type]
-    else:
-        plan = plan_attach(ctx.host, image, **kwargs)  # type: ignore[arg-type]
     if ctx.opts.dry_run:
         if plan.ok:
             after, _ = _steps(ctx, ctx.host.overlay(plan.pending()), _after_attach(ctx, plan))

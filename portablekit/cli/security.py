@@ -32,6 +32,7 @@ from ..portabled.dropin import render_portable_dropin
 from ..portabled.host import Host
 from ..portabled.profiles import load_profile
 from ..security.attached import RootKind, attached_unit, unit_file_dropin
+from ..security.effective import EffectiveUnit
 from ..security.profilediff import ProfileComparison, compare_profiles
 from ..security.score import SecurityReport, assess
 from ..unitfile import UnitFile
@@ -145,10 +146,9 @@ def _profile(args: argparse.Namespace, systemd: Systemd) -> UnitFile | None:
                                "No such file or directory") from None  # fmt: skip
 
 
-def _assess(eff_args: dict[str, object], name: str, err: TextIO) -> SecurityReport | None:
+def _assess(eff: EffectiveUnit, name: str, err: TextIO) -> SecurityReport | None:
     """The report, or ``None`` for a unit that does not load, after writing what
     systemd-analyze writes then."""
-    eff = attached_unit(**eff_args)  # type: ignore[arg-type]
     for w in eff.warnings:
         err.write(f"{w}\n")
     if eff.fatal is not None:
@@ -173,12 +173,10 @@ def _score_unit_file(
     portable = None
     if "20-portable.conf" not in local:
         portable = unit_file_dropin(systemd, name, args.image, args.image_path)
-    return _assess(
-        {"unit": unit, "name": name, "systemd": systemd,
-         "profile": _profile(args, systemd), "portable": portable, "local": local},
-        name,
-        err,
-    )  # fmt: skip
+    eff = attached_unit(
+        unit, name, systemd=systemd, profile=_profile(args, systemd), portable=portable, local=local
+    )
+    return _assess(eff, name, err)
 
 
 def _score_image(
@@ -209,14 +207,10 @@ def _score_image(
         portable = UnitFile.parse(
             render_portable_dropin(systemd, dissection, u), origin="20-portable.conf"
         )
-        eff_args: dict[str, object] = {
-            "unit": unit,
-            "name": u.name,
-            "systemd": systemd,
-            "profile": _profile(args, systemd),
-            "portable": portable,
-        }
-        report = _assess(eff_args, u.name, err)
+        eff = attached_unit(
+            unit, u.name, systemd=systemd, profile=_profile(args, systemd), portable=portable
+        )
+        report = _assess(eff, u.name, err)
         if report is None:
             return [None]
         reports.append(report)

@@ -1,12 +1,12 @@
 """Replay an oracle scenario against a fresh sandbox root, writing the oracle's output layout.
 
-A scenario (``../shared/oracle/README.md``, "Scenario format") is a directory with a ``cmd``
-file (portablectl arguments or ``!`` shell lines), an optional ``root/`` tree, an optional
-``build`` script that makes raw images, and optional ``active-units``. :func:`replay` does
-what the oracle's harness does, with portablekit in place of the real portabled, and writes
-per step ``cmd``, ``rc``, ``stdout``, ``stderr``, ``changes.txt`` and ``tree.txt`` plus the
-final dumps, so the oracle's ``compare`` can judge it. A scenario is also a shareable,
-reproducible walkthrough.
+A scenario (the oracle's format, see ``tests/scenarios-extra/README.md``) is a directory
+with a ``cmd`` file (portablectl arguments or ``!`` shell lines), an optional ``root/``
+tree, an optional ``build`` script that makes raw images, and optional ``active-units``.
+:func:`replay` does what the oracle's harness does, with portablekit in place of the real
+portabled, and writes per step ``cmd``, ``rc``, ``stdout``, ``stderr``, ``changes.txt`` and
+``tree.txt`` plus the final dumps, so the oracle's ``compare`` can judge it. A scenario is
+also a shareable, reproducible walkthrough.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..errors import EnvFileError, FileTooLargeError, ImagePathError, PortabledError
 from ..names import (
@@ -35,6 +36,9 @@ from ..source import FileKind, ImageSource
 from ..versions import Systemd
 from .host import SYSTEM_UNIT_PATH, Host
 from .image import Image, image_at_path, lookup_image, open_image_with_policy
+
+if TYPE_CHECKING:
+    from ..raw.policy import ImagePolicy
 
 __all__ = [
     "UNIT_DIRECTORIES",
@@ -150,7 +154,7 @@ class Layer:
     release_path: str = ""
     extension_name: str = ""
     #: raw images: the image policy systemd 262 pins for this layer (``portablekit.raw``)
-    policy: object | None = None
+    policy: ImagePolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,8 +112,7 @@ def _extension_policy(exts: Sequence[Layer]) -> str | None:
     if not policies:
         return None
     first = policies[0]
-    union = getattr(first, "union", None)
-    return str(union(*policies[1:]) if union is not None and len(policies) > 1 else first)
+    return str(first.union(*policies[1:]) if len(policies) > 1 else first)
 
 
 def _one(value: str | None) -> tuple[str, ...]:

@@ -18,11 +18,15 @@ import stat as _stat
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..errors import ImagePathError, PortabledError, UsageError
 from ..names import image_name_is_valid, version_compare
 from ..source import DirectorySource, FileKind, ImageSource
 from .host import Host
+
+if TYPE_CHECKING:
+    from ..raw.policy import ImagePolicy
 
 __all__ = [
     "SEARCH_PATHS",
@@ -323,7 +327,7 @@ def open_image(host: Host, image: Image, *, arch: str = "x86-64") -> ImageSource
 
 def open_image_with_policy(
     host: Host, image: Image, *, arch: str = "x86-64"
-) -> tuple[ImageSource, object | None]:
+) -> tuple[ImageSource, ImagePolicy | None]:
     """The image's tree and, for raw images, the image policy systemd 262 pins for it
     (a :class:`portablekit.raw.ImagePolicy`). Dissection refusals of raw images come back as
     :class:`~portablekit.errors.PortabledError` with portabled's message."""

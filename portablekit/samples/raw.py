@@ -1,6 +1,6 @@
 """Build raw sample images with the real tools, deterministically.
 
-The tools read a directory tree, so :func:`write_tree` (:func:`write_sample`) writes an image
+The tools read a directory tree, so :func:`write_tree` writes an image
 tree out as one first; this module and :mod:`portablekit.sandbox` are the package's only
 writers besides the scenario replays and the demo.
 
@@ -51,7 +51,6 @@ __all__ = [
     "find_tool",
     "gpt_type",
     "set_tree_times",
-    "write_sample",
     "write_tree",
 ]
 
@@ -388,17 +387,6 @@ def write_tree(source: ImageSource, dest: str | os.PathLike[str]) -> Path:
         os.chmod(d, _stat.S_IMODE(st.mode))
         os.utime(d, (st.mtime, st.mtime))
     return root
-
-
-def write_sample(name: str, dest: str | os.PathLike[str]) -> Path:
-    """A built-in sample (:func:`portablekit.samples.sample_source`) as a directory at ``dest``.
-
-    Directories are 0755, files 0644 unless the sample says otherwise, every time is
-    :data:`~portablekit.samples.SAMPLE_MTIME`.
-    """
-    from . import sample_source
-
-    return write_tree(sample_source(name), dest)
 
 
 def build_tree_image(

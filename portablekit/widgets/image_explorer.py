@@ -7,12 +7,12 @@ reason portabled takes or skips each one, and the findings of the image checks.
 from __future__ import annotations
 
 import html
-import importlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
 
+from ..check import check_host_image
 from ..errors import PortabledError
 from ..names import derive_prefix
 from ..portabled.dissect import (
@@ -36,14 +36,9 @@ __all__ = ["Checker", "ImageExplorer", "default_checker"]
 Checker = Callable[[Host, str], Iterable[object]]
 
 
-def default_checker() -> Checker | None:
-    """``portablekit.check.image.check_host_image``, where that module is installed and loads."""
-    try:
-        mod = importlib.import_module("portablekit.check.image")
-    except Exception:  # absent, or broken while being written: the explorer works without
-        return None
-    fn = getattr(mod, "check_host_image", None)
-    return fn if callable(fn) else None
+def default_checker() -> Checker:
+    """The image checks of ``portablekit check``: :func:`portablekit.check.check_host_image`."""
+    return check_host_image
 
 
 class ImageExplorer(Tool):

@@ -3,8 +3,8 @@ Playwright. They run only when asked for with ``-m browser`` (they take ~30 s an
 ``notebooks`` extra and ``apt-get install chromium``; see ``.ci/notebook-deps.sh``). The
 binder/ check runs with ``-m binder``.
 
-Recipe and pitfalls: ``../shared/docs/ecosystem.md`` §3 (one ``sync_playwright()`` per session,
-``executable_path``, requests off 127.0.0.1 aborted, wait for "| Idle" before Run All).
+Pitfalls: one ``sync_playwright()`` per session,
+``executable_path``, requests off 127.0.0.1 aborted, wait for "| Idle" before Run All.
 """
 
 from __future__ import annotations
