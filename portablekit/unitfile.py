@@ -77,7 +77,10 @@ class Assignment:
     line: int = field(default=0, compare=False)
 
     def __str__(self) -> str:
-        return f"{self.key}={self.value}"
+        trailing = len(self.value) - len(self.value.rstrip("\\"))
+        # an odd run of backslashes at the end of a line continues it; a space after it is
+        # stripped from the value again, so the line reads back as written
+        return f"{self.key}={self.value}" + (" " if trailing % 2 else "")
 
     @property
     def is_reset(self) -> bool:

@@ -223,3 +223,12 @@ _section = st.builds(
 @given(st.lists(_section, max_size=5).map(lambda s: UnitFile(tuple(s))))
 def test_built_units_round_trip(unit: UnitFile) -> None:
     assert UnitFile.parse(str(unit)) == unit
+
+
+@pytest.mark.parametrize("value", ["\\", "a\\", "a\\\\\\", "C:\\dir\\"])
+def test_value_ending_in_a_backslash_round_trips(value: str) -> None:
+    # an odd run of backslashes at the end of a line would continue it; the canonical text
+    # adds a space the parser strips again (found by the property test below)
+    unit = UnitFile.parse(f"[Service]\nX={value} \n")
+    assert unit.sections[0].values("X") == (value,)
+    assert UnitFile.parse(str(unit)) == unit
