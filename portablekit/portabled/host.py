@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from importlib import resources
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from ..errors import ImagePathError, SandboxError
 from ..names import (
@@ -26,7 +27,7 @@ from ..names import (
     unit_name_is_valid,
     unit_name_kind,
 )
-from ..source import DirectorySource, FileKind
+from ..source import DirectorySource, FileKind, ImageSource
 from ..versions import Systemd
 
 __all__ = [
@@ -123,6 +124,21 @@ class Host:
     def resolve(self, path: str | PurePosixPath, *, follow: bool = True) -> PurePosixPath:
         """``path`` with links resolved inside the root."""
         return self.fs.resolve(path, follow=follow)
+
+    def image_tree(self, path: PurePosixPath) -> ImageSource:
+        """The tree of the directory image at host path ``path`` (links already resolved).
+
+        Here the directory under the root; a host that shows images kept elsewhere (a fleet
+        scan places each image it judges on a fresh host without copying it) answers from
+        there. Dissection reads images only through this and :meth:`image_file`.
+        """
+        return DirectorySource(self.real(path), label=str(path))
+
+    def image_file(self, path: PurePosixPath) -> str | os.PathLike[str] | BinaryIO:
+        """What the raw image at host path ``path`` is read from: its machine path here, a
+        seekable binary file object for a host whose images are elsewhere (the caller does not
+        close it)."""
+        return self.real(path)
 
     def kind(self, path: str | PurePosixPath, *, follow: bool = True) -> FileKind | None:
         """The kind of host path ``path`` or ``None`` if missing."""
@@ -281,15 +297,25 @@ class _Overlay(Host):
     def __repr__(self) -> str:
         return f"{self.base!r}.overlay({len(self.pending)} pending)"
 
+    def image_tree(self, path: PurePosixPath) -> ImageSource:
+        return self.base.image_tree(path)
+
+    def image_file(self, path: PurePosixPath) -> str | os.PathLike[str] | BinaryIO:
+        return self.base.image_file(path)
+
     def _pending(self, p: PurePosixPath) -> tuple[bool, FileKind | None]:
         """``(True, kind)`` if the pending changes decide what is at ``p``, else ``(False, _)``."""
-        for anc in (p, *p.parents):
-            if anc in self.pending:
-                k = self.pending[anc]
-                if anc == p:
-                    return True, k
-                if k is None:
-                    return True, None  # a directory above it goes
+        pending = self.pending
+        if p in pending:
+            return True, pending[p]
+        # else only a removal of a directory above it decides (it goes with it); compared as
+        # strings, as this runs for every path a planner looks at
+        s = str(p)
+        for q, k in pending.items():
+            if k is None:
+                above = str(q)
+                if above == "/" or (s.startswith(above) and s[len(above) : len(above) + 1] == "/"):
+                    return True, None
         return False, None
 
     def kind(self, path: str | PurePosixPath, *, follow: bool = True) -> FileKind | None:
