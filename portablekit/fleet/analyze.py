@@ -224,11 +224,12 @@ def analyze_image(ref: ImageRef, config: ScanConfig) -> Rows:
     except (Exception, MemoryError) as e:
         out.tables = {t: [] for t in COLUMNS}
         etype = type(e).__name__
+        text = _error_text(e)
         out.tables["images"].append(
             _image_row(
                 ref,
                 error_type=etype,
-                error=f"{ref.location}: {_error_text(e)}",
+                error=text if ref.location in text else f"{ref.location}: {text}",
                 seconds=round(time.perf_counter() - start, 6),
                 bytes_fetched=opened.fetched() if opened else None,
                 requests=opened.requests() if opened else None,
@@ -348,8 +349,10 @@ class _Image:
         message = plan.error.message if plan.error is not None else None
         cause = None
         if message is not None:
+            # the image check that says the same; a raw image that does not dissect has its own
+            fallback = "raw-dissection" if tree is None and self.opened.file else "other"
             cause = next(
-                (f.rule.value for f in findings if f.portabled_message == message), "other"
+                (f.rule.value for f in findings if f.portabled_message == message), fallback
             )
         attached = plan.units if plan.ok else ()
         self.rows["verdicts"].append(

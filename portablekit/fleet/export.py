@@ -21,7 +21,8 @@ def write_tables(
     missing, existing files of those names are replaced); returns the files written.
 
     JSON is one object per line (``orient="records"``); Parquet needs pyarrow (the ``fleet``
-    extra) and keeps the dtypes, categoricals included.
+    extra) and keeps the dtypes, text categoricals included (the ``systemd`` columns come back
+    as integers).
     """
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}: one of {', '.join(FORMATS)}")

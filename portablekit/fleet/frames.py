@@ -21,9 +21,10 @@ key that joins the tables. ``systemd`` is an ordered categorical of the versions
     one row per image × version: what ``portablectl attach /var/lib/portables/FILE`` says on a
     fresh host of that version. ``attachable``; ``refused_by`` (``portabled``, or
     ``portablectl`` when no unit prefix can be derived from the name); ``cause`` (the image
-    check's rule whose portabled message is the refusal, e.g. ``os-release-no-id``, else
-    ``other``); ``message`` (portabled's exact message); ``matches`` (the prefixes asked);
-    ``units`` (how many are attached).
+    check's rule whose portabled message is the refusal, e.g. ``os-release-no-id``;
+    ``raw-dissection`` for a raw image portabled cannot dissect, such as a truncated one or a
+    file that is no image; else ``other``); ``message`` (portabled's exact message);
+    ``matches`` (the prefixes asked); ``units`` (how many are attached).
 ``units``
     one row per image × version × unit-file entry portabled considered: ``unit``, ``type``,
     ``layer``, ``directory`` (inside the image), ``status`` (``matched`` or why portabled
@@ -70,7 +71,7 @@ _ROLE = _cat(["base", "extension", "unknown"])
 _TABLE = _cat(["gpt", "dos"])
 _FSTYPE = _cat(["squashfs", "ext2", "ext3", "ext4", "erofs"])
 _REFUSED_BY = _cat(["portabled", "portablectl"])
-_CAUSE = _cat([*(r.value for r in Rule), "other"])
+_CAUSE = _cat(["prefix-underivable", *(r.value for r in Rule), "raw-dissection", "other"])
 _RULE = _cat(r.value for r in Rule)
 _LEVEL = _cat((lv.value for lv in Level), ordered=True)
 _ASPECT = _cat(["verdict", "message", "units", "dropin"])
@@ -132,7 +133,12 @@ SCHEMAS = schemas(ScanConfig())
 def _frame(rows: Sequence[tuple[Any, ...]], table: str, schema: Mapping[str, Any]) -> pd.DataFrame:
     cols = list(COLUMNS[table])
     df = pd.DataFrame.from_records(list(rows), columns=cols) if rows else pd.DataFrame(columns=cols)
-    df = df.astype({c: "object" for c in cols}).astype(dict(schema))
+    df = df.astype({c: "object" for c in cols})
+    for c, dtype in schema.items():
+        if isinstance(dtype, pd.CategoricalDtype) and len(df):
+            # outside the vocabulary (a unit "type" of a misspelt suffix): missing, as in tables/
+            df[c] = df[c].where(df[c].isin(list(dtype.categories)), None)
+    df = df.astype(dict(schema))
     keys = [k for k in SORT[table] if k in df.columns]
     if len(df):
         df = df.sort_values(keys, kind="stable", na_position="first")

@@ -103,7 +103,7 @@ def _error_ref(source: str, path: str, location: str, exc: BaseException | str) 
         etype, message = "NotAnImage", exc
     name = PurePosixPath(path or location.rstrip("/")).name or location
     return ImageRef(
-        image=path or location,
+        image=path or name,
         source=source,
         path=path,
         location=location,
@@ -343,8 +343,12 @@ def _http(source: str, storage_options: Mapping[str, Any]) -> Iterator[ImageRef]
         url, rel, depth = todo.pop(0)
         try:
             names = _http_listing(fs, url)
-        except Exception as e:
+        except Exception as e:  # any failure of the listing is a row
             yield _error_ref(source, rel, url, _remote_error(e))
+            continue
+        if depth and ("usr/" in names or "etc/" in names):
+            message = "a directory image: over HTTP only raw images are read"
+            yield _error_ref(source, rel.rstrip("/"), url, message)
             continue
         for entry in names:
             r = rel + entry
@@ -365,6 +369,8 @@ def _http(source: str, storage_options: Mapping[str, Any]) -> Iterator[ImageRef]
                     fs, source, r + picked, urljoin(sub, picked), picked, picked_from=r
                 )
             elif entry.endswith("/"):
+                if is_hidden_or_backup(entry[:-1]):
+                    continue  # as in a local walk: .git/, old~/ are not there
                 sub = urljoin(url, entry)
                 if depth + 1 <= MAX_DEPTH and sub not in seen:
                     seen.add(sub)
@@ -478,4 +484,4 @@ def discover(
 def _prefixed(ref: ImageRef, label: str) -> ImageRef:
     from dataclasses import replace
 
-    return replace(ref, image=f"{label}/{ref.image}" if ref.image else label)
+    return replace(ref, image=f"{label}/{ref.image}" if ref.path else label)

@@ -202,6 +202,7 @@ def generate_fleet(
     raw_at = set(rnd.sample(range(n), min(raw, n)))
     cache = root / ".build-cache"
     images: list[FleetImage] = []
+    n_broken = 0
     for i in range(n):
         site = f"site-{i // 100:02d}"
         product = PRODUCTS[rnd.randrange(len(PRODUCTS))]
@@ -213,7 +214,8 @@ def generate_fleet(
             if is_raw and rnd.random() < 0.3:
                 images.append(_damaged(root, site, product, version, fmt or "squashfs", rnd, cache))
                 continue
-            sample = broken_samples[rnd.randrange(len(broken_samples))]
+            sample = broken_samples[n_broken % len(broken_samples)]  # each kind in turn
+            n_broken += 1
             name = f"{sample}_{i}"
             images.append(_write(root, site, name, dict(SAMPLES[sample].files), fmt, cache,
                                  product=sample, broken=sample,
