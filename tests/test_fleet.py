@@ -204,8 +204,10 @@ def test_memoized_scores_are_exact(serial: Fleet, fleet_dir: Path) -> None:
                 portable=UnitFile.parse(text, origin="20-portable.conf"),
             )
             canonical = _canonical_dropin(text, arg, ref.file_name)
-            canon = attached_unit(unit, u.name, systemd=Systemd(262), profile=prof,
-                                  portable=UnitFile.parse(canonical, origin="20-portable.conf"))  # fmt: skip
+            placeholder = UnitFile.parse(canonical, origin="20-portable.conf")
+            canon = attached_unit(
+                unit, u.name, systemd=Systemd(262), profile=prof, portable=placeholder
+            )
             if real.fatal is not None:
                 continue
             assert assess(real).score == assess(canon).score
