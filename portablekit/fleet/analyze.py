@@ -54,7 +54,7 @@ from ..source import ImageSource
 from ..unitfile import UnitFile
 from ..versions import Systemd
 from .placed import PORTABLES, CachingSource, Deadline, DirectoryTree, ImageTimeout, Templates
-from .sources import ImageRef
+from .sources import ImageRef, remote_error
 
 __all__ = ["COLUMNS", "Rows", "ScanConfig", "analyze_chunk", "analyze_image", "run_bounded"]
 
@@ -174,6 +174,8 @@ def analyze_chunk(refs: Sequence[ImageRef], config: ScanConfig) -> Rows:
 def _error_text(e: BaseException) -> str:
     if isinstance(e, MemoryError):
         return "ran out of memory (per-image memory bound)"
+    if isinstance(e, OSError) and not isinstance(e, PortableKitError) and e.strerror:
+        return e.strerror
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
 
@@ -221,10 +223,11 @@ def analyze_image(ref: ImageRef, config: ScanConfig) -> Rows:
                 requests=opened.requests(),
             )
         )
-    except (Exception, MemoryError) as e:
+    except (Exception, MemoryError) as e:  # a bad image is a row, never a stop
+        err = remote_error(e) if ref.remote else e
         out.tables = {t: [] for t in COLUMNS}
-        etype = type(e).__name__
-        text = _error_text(e)
+        etype = type(err).__name__
+        text = _error_text(err)
         out.tables["images"].append(
             _image_row(
                 ref,

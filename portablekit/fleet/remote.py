@@ -77,6 +77,13 @@ class RemoteFile(io.RawIOBase):
 
         return counted
 
+    def probe(self, offset: int) -> None:
+        """Fetch the byte at ``offset`` directly (counted, not cached)."""
+        cache = getattr(self._f, "cache", None)
+        fetch = getattr(cache, "fetcher", None)
+        if fetch is not None:
+            fetch(offset, offset + 1)
+
     def readable(self) -> bool:
         return True
 
@@ -134,9 +141,10 @@ def open_remote(
     )
     remote = RemoteFile(url, f, deadline)
     try:
-        remote.seek(0)
-        remote.read(1)  # the first block: fails here for a server without Range support
-        remote.seek(0)
+        if protocol in ("http", "https") and remote.size > 1:
+            # one byte at the end: a server that ignores Range fails here, before the readers
+            # start (fsspec accepts a whole answer to a request from offset 0)
+            remote.probe(remote.size - 1)
     except RangeNotSupported:
         remote.close()
         if not allow_download:

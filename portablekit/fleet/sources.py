@@ -58,6 +58,7 @@ __all__ = [
     "is_url",
     "parse_index",
     "parse_sha256sums",
+    "remote_error",
 ]
 
 #: How deep a remote index is followed into subdirectories.
@@ -344,7 +345,7 @@ def _http(source: str, storage_options: Mapping[str, Any]) -> Iterator[ImageRef]
         try:
             names = _http_listing(fs, url)
         except Exception as e:  # any failure of the listing is a row
-            yield _error_ref(source, rel, url, _remote_error(e))
+            yield _error_ref(source, rel, url, remote_error(e))
             continue
         if depth and ("usr/" in names or "etc/" in names):
             message = "a directory image: over HTTP only raw images are read"
@@ -357,7 +358,7 @@ def _http(source: str, storage_options: Mapping[str, Any]) -> Iterator[ImageRef]
                 try:
                     inner = _http_listing(fs, sub)
                 except Exception as e:
-                    yield _error_ref(source, r, sub, _remote_error(e))
+                    yield _error_ref(source, r, sub, remote_error(e))
                     continue
                 stem = entry[: -len(".v/")]
                 stem = stem[: -len(".raw")] if stem.endswith(".raw") else stem
@@ -388,16 +389,23 @@ def _remote_ref(
     )
 
 
-def _remote_error(e: BaseException) -> BaseException:
+def remote_error(e: BaseException) -> BaseException:
     """A remote failure as an error naming what went wrong, not the library's internals."""
-    name = type(e).__name__
-    if name in ("NoCredentialsError", "PartialCredentialsError") or "credential" in str(e).lower():
+    chain: list[BaseException] = []
+    cur: BaseException | None = e
+    while cur is not None and len(chain) < 8:  # fsspec wraps what went wrong in its own errors
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    for x in chain:
+        name, text = type(x).__name__, str(x)
+        if name in ("NoCredentialsError", "PartialCredentialsError"):
+            return PermissionError(errno.EACCES, f"no credentials for this storage ({text})")
+        if "Cannot connect" in text or "ClientConnector" in name or isinstance(x, ConnectionError):
+            return ConnectionError(errno.ECONNREFUSED, f"unreachable ({text.splitlines()[0]})")
+    if "credential" in str(e).lower():
         return PermissionError(errno.EACCES, f"no credentials for this storage ({e})")
-    if isinstance(e, FileNotFoundError):
-        return FileNotFoundError(errno.ENOENT, "not found (HTTP 404 or no such key)")
-    text = str(e)
-    if "Cannot connect" in text or "ClientConnector" in name or isinstance(e, ConnectionError):
-        return ConnectionError(errno.ECONNREFUSED, f"unreachable ({text.splitlines()[0]})")
+    if isinstance(e, FileNotFoundError) and not e.strerror:
+        return FileNotFoundError(errno.ENOENT, "not found (HTTP 404, or no such object)")
     return e
 
 
@@ -410,7 +418,7 @@ def _other(source: str, storage_options: Mapping[str, Any]) -> Iterator[ImageRef
     except Exception as e:
         if isinstance(e, ImportError):
             e = ImportError(f"no fsspec driver for {source.split(':')[0]}:// ({e})")
-        yield _error_ref(source, "", source, _remote_error(e))
+        yield _error_ref(source, "", source, remote_error(e))
         return
     base = root.rstrip("/")
     for key in sorted(found):
