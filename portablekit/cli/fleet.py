@@ -30,7 +30,9 @@ __all__ = ["FLEET"]
 
 
 def _arguments(p: CommandParser) -> None:
-    p.add_argument("action", choices=("scan",), help="what to do (scan: the only action)")
+    p.add_argument(
+        "action", choices=("scan",), metavar="ACTION", help="what to do: scan (the only action)"
+    )
     p.add_argument(
         "sources",
         nargs="+",
@@ -51,7 +53,7 @@ def _arguments(p: CommandParser) -> None:
         default="csv",
         help="file format of the tables written with -o (default: csv)",
     )
-    p.add_argument("-o", "--output", metavar="DIR", help="write every table into DIR")
+    p.add_argument("-o", dest="output", metavar="DIR", help="write every table into DIR")
     p.add_argument(
         "--workers",
         type=int,
@@ -149,7 +151,7 @@ def _summary(fleet: Any) -> str:
 FLEET = Command(
     "fleet",
     "fleet scan SOURCE...",
-    "Scan many images (directories, paths, URLs) into tables",
+    "Scan many images (directories, URLs) into tables",
     _arguments,
     _run,
     description=(
