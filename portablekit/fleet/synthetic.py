@@ -20,8 +20,9 @@ machine. The mix, per image (fractions of ``n``):
   ``PORTABLE_SCOPE=user``, foreign ELF, ...), named ``SAMPLE_N`` so their units match;
 * ``raw``: that many raw images instead of directory trees, built with the real tools
   (:mod:`portablekit.samples.raw`) in the ``raw_formats`` given (squashfs, ext4, EROFS, and a
-  GPT disk with a root partition), a few per cent truncated or not an image at all. Identical
-  contents are built once and hard-linked (the same release deployed on many hosts).
+  GPT disk with a root partition), a few per cent truncated or not an image at all. Raw images
+  are three releases per product, each built once per format and hard-linked (the same
+  release deployed on many hosts).
 
 The directory gets a ``.fleet.json`` manifest (a hidden name: scans ignore it). Directory trees
 are written by :func:`portablekit.samples.raw.write_tree`; this module only makes folders,
@@ -227,9 +228,15 @@ def generate_fleet(
             img = _write(root, site, f"{name}-{i}", files, fmt, cache, product=product)
             images.append(FleetImage(img.path, product, img.kind, fmt, None, "extension"))
             continue
-        files = _tree(product, version, rnd)
-        if roll < broken + extensions + versioned and not is_raw:
-            vdir = f"{site}/{product}.v"
+        if is_raw:
+            # a release is built once and deployed on many hosts: raw contents repeat (three
+            # releases per product), so the real tools run a few hundred times, not n times
+            version = f"{1 + rnd.randrange(3)}.0"
+            files = _tree(product, version, random.Random(f"{seed}/{product}/{version}"))
+        else:
+            files = _tree(product, version, rnd)
+        vdir = f"{site}/{product}.v"
+        if roll < broken + extensions + versioned and not is_raw and not (root / vdir).exists():
             older = f"0.{rnd.randint(0, 9)}"
             write_tree(
                 _source(_tree(product, older, rnd), product), root / vdir / f"{product}_{older}"
