@@ -156,8 +156,10 @@ def main() -> None:
         print(HEADER)
         sources = [str(p) for p in sites[: max(sizes) // 100]]
         workers = os.cpu_count() or 1
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        with cluster, Client(cluster) as client:
             client.run(lambda: None)  # workers up before the clock starts
             dask_result, dask_seconds = timed(sources, client=client, compute=True, **one)
         print(row("dask LocalCluster", dask_result, dask_seconds))
