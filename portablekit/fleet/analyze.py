@@ -233,6 +233,7 @@ def analyze_image(ref: ImageRef, config: ScanConfig) -> Rows:
                 ref,
                 error_type=etype,
                 error=text if ref.location in text else f"{ref.location}: {text}",
+                size=opened.size if opened else ref.size,
                 seconds=round(time.perf_counter() - start, 6),
                 bytes_fetched=opened.fetched() if opened else None,
                 requests=opened.requests() if opened else None,
