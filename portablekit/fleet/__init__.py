@@ -2,10 +2,10 @@
 Dask cluster.
 
 >>> from portablekit.fleet import scan                                  # doctest: +SKIP
->>> fleet = scan(["/srv/images", "https://images.example/portable/"],
+>>> fleet = scan(["/srv/images", "https://images.example/portable/"],  # doctest: +SKIP
 ...              systemd=(252, 257, 262), profiles=("default", "strict"))
->>> fleet.verdicts.groupby(["systemd", "cause"], observed=True).size()
->>> fleet.export("fleet/", "parquet")
+>>> fleet.verdicts.groupby(["systemd", "cause"], observed=True).size()  # doctest: +SKIP
+>>> fleet.export("fleet/", "parquet")                                  # doctest: +SKIP
 
 :func:`scan` finds the images of its sources (:mod:`.sources`: directories walked with
 portabled's naming rules, explicit paths, URLs through fsspec), judges every image under every

@@ -176,7 +176,8 @@ class CachingSource(ImageSource):
         if hit is None:
             self.deadline.check(self.label)
             try:
-                hit = self.inner.lstat(PurePosixPath(path))
+                fast = getattr(self.inner, "lstat_s", None)
+                hit = fast(path) if fast is not None else self.inner.lstat(PurePosixPath(path))
             except ImagePathError as e:
                 self._lstat[path] = _again(e)
                 raise
@@ -315,18 +316,24 @@ class DirectoryTree(ImageSource):
         return fd
 
     def _split(self, path: PurePosixPath) -> tuple[int, str]:
-        s = str(path)
+        return self._split_s(str(path))
+
+    def _split_s(self, s: str) -> tuple[int, str]:
         if s == "/":
             return self._dir_fd("/"), "."
         up, _, name = s.rpartition("/")
         return self._dir_fd(up or "/"), name
 
     def lstat(self, path: PurePosixPath) -> Stat:
-        fd, name = self._split(path)
+        return self.lstat_s(str(path))
+
+    def lstat_s(self, path: str) -> Stat:
+        """:meth:`lstat` of a path given as a string."""
+        fd, name = self._split_s(path)
         try:
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
         except OSError as e:
-            raise self._err(e.errno or errno.EIO, path) from None
+            raise ImagePathError(e.errno or errno.EIO, path, self.label) from None
         mode = st.st_mode
         kind = _KINDS.get(_stat.S_IFMT(mode)) or FileKind.from_mode(mode)
         return Stat(kind, mode & 0o7777, st.st_size, st.st_uid, st.st_gid, st.st_mtime)
@@ -491,6 +498,7 @@ class PlacedHost(Host):
         tree: ImageSource | None = None,
         file: BinaryIO | None = None,
         size: int = 0,
+        answers: dict[str, dict[str, object]] | None = None,
     ) -> None:
         if (tree is None) == (file is None):
             raise ValueError("a placed image is a tree or a file")
@@ -503,11 +511,30 @@ class PlacedHost(Host):
         if not isinstance(node, CachingSource):
             node = CachingSource(node)
         self.fs = _PlacedFS(base_fs, at, node)  # type: ignore[assignment]
+        self._answers = answers if answers is not None else {}
         # the fresh host's vendor unit list is read once per version, not per image
         self.__dict__["vendor_units"] = template.vendor_units
 
     def __repr__(self) -> str:
         return f"PlacedHost({self.systemd}, {str(self.placed_at)!r})"
+
+    # The fresh host's own answers do not depend on the image placed under
+    # /var/lib/portables (not in the unit path, not the service manager's state): asked once
+    # per version and process.
+
+    def unit_file_exists(self, name: str) -> bool:
+        memo = self._answers.setdefault("unit_file_exists", {})
+        found = memo.get(name)
+        if found is None:
+            found = memo[name] = super().unit_file_exists(name)
+        return bool(found)
+
+    def active_units(self) -> dict[str, str]:
+        memo = self._answers.setdefault("active_units", {})
+        found = memo.get("")
+        if not isinstance(found, dict):
+            found = memo[""] = super().active_units()
+        return dict(found)
 
     def real(self, path: str | PurePosixPath, *, follow: bool = True) -> Path:
         resolved = self.fs.resolve(path, follow=follow)
@@ -537,6 +564,7 @@ class Templates:
 
     def __init__(self) -> None:
         self._roots: dict[Systemd, tuple[SandboxRoot, Host, CachingSource]] = {}
+        self._answers: dict[Systemd, dict[str, dict[str, object]]] = {}
 
     def get(self, systemd: Systemd) -> tuple[Host, CachingSource]:
         """The fresh host of ``systemd`` and its cached tree."""
@@ -559,7 +587,10 @@ class Templates:
     ) -> PlacedHost:
         """The fresh host of ``systemd`` with an image at ``/var/lib/portables/FILE_NAME``."""
         host, fs = self.get(systemd)
-        return PlacedHost(host, fs, PORTABLES / file_name, tree=tree, file=file, size=size)
+        answers = self._answers.setdefault(systemd, {})
+        return PlacedHost(
+            host, fs, PORTABLES / file_name, tree=tree, file=file, size=size, answers=answers
+        )
 
     def close(self) -> None:
         """Remove the temporary roots."""
