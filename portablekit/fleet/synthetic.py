@@ -4,10 +4,12 @@
 a hundred, from a seeded random generator, so the same arguments give the same bytes on every
 machine. The mix, per image (fractions of ``n``):
 
-* products: twenty service names, each image ``PRODUCT_VERSION`` (portablectl derives the
-  prefix ``PRODUCT``), one to three units (a service, sometimes a socket, a timer, a template
-  and a unit that does not match), each service one of six hardening styles (from nothing to
-  ``DynamicUser=`` with a system-call filter), so exposures spread over the whole scale;
+* products: twenty service names in forty releases each, an image ``PRODUCT_VERSION-N``
+  (portablectl derives the prefix ``PRODUCT``) with the content of its release (a release is
+  the same on every host it is deployed to): one to three units (a service, sometimes a
+  socket, a timer, a template and a unit that does not match), each service one of six
+  hardening styles (from nothing to ``DynamicUser=`` with a system-call filter), so exposures
+  spread over the whole scale;
 * bases: Debian 11/12/13, Ubuntu 24.04 and Fedora 41 os-release files; about a third declare
   ``PORTABLE_PREFIXES=``, some ``PORTABLE_SCOPE=system`` or ``any``, some ``IMAGE_ID=`` and
   ``IMAGE_VERSION=``;
@@ -229,12 +231,12 @@ def generate_fleet(
             images.append(FleetImage(img.path, product, img.kind, fmt, None, "extension"))
             continue
         if is_raw:
-            # a release is built once and deployed on many hosts: raw contents repeat (three
-            # releases per product), so the real tools run a few hundred times, not n times
+            # raw images: three releases per product, so that the real tools run a few hundred
+            # times, not n times
             version = f"{1 + rnd.randrange(3)}.0"
-            files = _tree(product, version, random.Random(f"{seed}/{product}/{version}"))
-        else:
-            files = _tree(product, version, rnd)
+        # a release is the same on every host it is deployed to: its content depends on the
+        # product and version only
+        files = _tree(product, version, random.Random(f"{seed}/{product}/{version}"))
         vdir = f"{site}/{product}.v"
         if roll < broken + extensions + versioned and not is_raw and not (root / vdir).exists():
             older = f"0.{rnd.randint(0, 9)}"
