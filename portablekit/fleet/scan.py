@@ -207,8 +207,9 @@ def scan(
     ``systemd``: the versions judged (numbers or ``Systemd`` values), ``profiles`` the profiles
     scored (the first is the one attach is planned with). ``workers``: processes (default:
     every core; ``0`` runs in this process). ``client``: a ``dask.distributed.Client`` to run
-    on instead; the tables are then dask DataFrames unless ``compute=True``. ``progress``
-    shows a tqdm bar; ``on_progress(n)`` is called as ``n`` more images are done.
+    on instead; the tables are then dask DataFrames unless ``compute=True`` (the tasks start
+    at once; follow them on the Dask dashboard). ``progress`` shows a tqdm bar (not for lazy
+    Dask tables); ``on_progress(n)`` is called as ``n`` more images are done.
     ``findings``/``scores`` switch those tables off; ``time_limit`` (seconds) and
     ``memory_limit`` (bytes, pool workers) bound each image; ``allow_download`` lets servers
     without Range support send whole images; ``storage_options`` are fsspec's per protocol.
