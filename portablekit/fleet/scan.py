@@ -162,12 +162,14 @@ def _dask(
     index = {f.key: i for i, f in enumerate(futures)}
     results: list[Rows | None] = [None] * len(chunks)
     try:
-        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
+        done_ = as_completed(futures, with_results=True, raise_errors=False)  # type: ignore[no-untyped-call]
+        for fut, result in done_:
             i = index[fut.key]
-            try:
-                results[i] = fut.result()
-            except Exception as e:
-                results[i] = _failed(chunks[i], e)
+            if isinstance(result, Rows):
+                results[i] = result
+            else:  # the task's exception
+                results[i] = _failed(chunks[i], result if isinstance(result, BaseException)
+                                     else RuntimeError(str(result)))  # fmt: skip
             bar.update(len(chunks[i]))
             done(len(chunks[i]))
     except KeyboardInterrupt:
