@@ -131,14 +131,18 @@ SCHEMAS = schemas(ScanConfig())
 
 
 def _frame(rows: Sequence[tuple[Any, ...]], table: str, schema: Mapping[str, Any]) -> pd.DataFrame:
-    cols = list(COLUMNS[table])
-    df = pd.DataFrame.from_records(list(rows), columns=cols) if rows else pd.DataFrame(columns=cols)
-    df = df.astype({c: "object" for c in cols})
-    for c, dtype in schema.items():
-        if isinstance(dtype, pd.CategoricalDtype) and len(df):
+    cols = COLUMNS[table]
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(cols)
+    data: dict[str, Any] = {}
+    for c, column in zip(cols, values, strict=True):
+        dtype = schema[c]
+        if isinstance(dtype, pd.CategoricalDtype):
             # outside the vocabulary (a unit "type" of a misspelt suffix): missing, as in tables/
-            df[c] = df[c].where(df[c].isin(list(dtype.categories)), None)
-    df = df.astype(dict(schema))
+            known = set(dtype.categories)
+            data[c] = pd.Categorical([v if v in known else None for v in column], dtype=dtype)
+        else:
+            data[c] = pd.array(list(column), dtype=dtype)
+    df = pd.DataFrame(data, columns=list(cols))
     keys = [k for k in SORT[table] if k in df.columns]
     if len(df):
         df = df.sort_values(keys, kind="stable", na_position="first")
