@@ -83,7 +83,9 @@ class ScanConfig:
 
     ``versions`` are systemd versions (``Systemd`` values, oldest first), ``profiles`` the
     profiles scored (built-in names or paths; the first one is the one attach is planned
-    with). ``findings``/``scores`` switch those tables off when not wanted. ``time_limit``
+    with). ``findings``/``scores`` switch those tables off when not wanted; the image checks
+    read at most ``max_elf_files`` executables per image (``portablekit check`` reads 400: a
+    fleet scan trades the depth of that one check for time). ``time_limit``
     bounds the seconds spent on one image, ``memory_limit`` the bytes a process-pool worker may
     add while reading one (``None``: unbounded). ``allow_download`` lets a server without Range
     support send whole images; ``storage_options`` are fsspec's, per protocol.
