@@ -36,9 +36,9 @@ from ..samples import SampleSandbox, sample_sandbox
 from ..sandbox import SandboxRoot
 from ..versions import Systemd
 from .base import Exercise, Result
-from .catalogue import CATALOGUE
+from .catalogue import CATALOGUE, has_network
 
-__all__ = ["EXERCISES", "Attempt", "Exercise", "Result", "check", "start"]
+__all__ = ["EXERCISES", "Attempt", "Exercise", "Result", "check", "has_network", "start"]
 
 
 @dataclass(slots=True)

@@ -344,7 +344,9 @@ def figure_svg(figure: Figure | Axes | Sequence[Axes] | Any) -> str:
         raise TypeError(f"figure_svg() needs a matplotlib Figure or Axes, not {type(figure)}")
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "portablekit", "svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+        fig.savefig(
+            buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}
+        )
     plt.close(fig)
     text = buf.getvalue()
     # the XML prologue and doctype are not valid inside HTML: keep the <svg> element only
