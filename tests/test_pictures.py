@@ -86,10 +86,14 @@ def test_heat_map_marks_set_versus_unset_as_a_difference() -> None:
     net_default = cell_css(html, row["PrivateNetwork"], d)  # default leaves it unset
     net_strict = cell_css(html, row["PrivateNetwork"], s)  # strict sets yes
     caps_default = cell_css(html, row["CapabilityBoundingSet"], d)  # both set, values differ
-    assert agree and net_default and net_strict
-    assert net_default != agree and net_strict != agree  # a difference does not look like agreement
-    assert net_strict == caps_default  # "set, and the profiles differ"
-    assert net_default != net_strict  # the unset side has its own colour
+    assert agree and net_default and net_strict and caps_default
+    # unset where the other profile sets it: a colour of its own, unlike agreement or "unset"
+    # in a table where no profile sets the directive
+    assert net_default not in (agree, caps_default, net_strict)
+    assert "#fdae6b" in net_default
+    # the profile that sets it is marked too: not the colour of agreement
+    assert net_strict != agree and "#e6550d" in net_strict
+    assert caps_default not in (agree, net_strict)  # set in both, different values
     assert HEATMAP_LEGEND in html
 
 

@@ -314,6 +314,7 @@ def exposure_bars(scores: pd.DataFrame, *, caption: str | None = None) -> Styler
     ``systemd-analyze security``'s scale, 0.0 (perfect) to 10.0 (dangerous): one bar per row, so
     the profiles compare at a glance."""
     st = styled(scores, "exposure_bars", caption=caption)
+    st = st.set_properties(subset=["exposure"], **{"min-width": "200px"})
     return st.bar(subset=["exposure"], vmin=0.0, vmax=10.0, color="#fc9272", width=90)
 
 

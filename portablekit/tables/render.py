@@ -128,10 +128,12 @@ def frame_html(
 _SAME = "background-color: #c6dbef;"
 _DIFF = "background-color: #2171b5; color: white;"
 _DIFF_UNSET = "background-color: #fdae6b; color: #7f2704;"
+_SAME_PARTLY = "background-color: #c6dbef; box-shadow: inset 5px 0 #e6550d;"
 #: What the heat map's colours mean (its caption says the same).
 HEATMAP_LEGEND = (
-    "pale blue: every profile sets the same value · dark blue: set, and the profiles differ · "
-    "orange: not set here, set in another profile"
+    "pale blue: every profile sets the same value · orange edge: the same value where set, "
+    "but another profile leaves it unset · dark blue: the values differ · orange: not set "
+    "here, set in another profile"
 )
 
 
@@ -145,22 +147,22 @@ def profile_heatmap(
     matrix: pd.DataFrame, uuid: str = "profile_matrix", *, legend: bool = True
 ) -> Styler:
     """The directive × profile matrix of :func:`portablekit.tables.profile_matrix_frame` as a
-    heat map. A row is a *difference* when the profiles do not all give the directive the same
-    value, and leaving a directive unset while another profile sets it is a difference too
-    (``PrivateNetwork=`` set by ``strict``, unset by ``default``): pale blue where every profile
-    sets the same value, dark blue where a profile sets a value the others do not share, orange
-    where a profile leaves unset what another sets. Unset cells read "—", a directive set to
-    the empty value "(empty)". ``legend`` puts :data:`HEATMAP_LEGEND` in the caption.
+    heat map. Leaving a directive unset while another profile sets it is a difference, and
+    stands out as one (``PrivateNetwork=`` set by ``strict``, unset by ``default``): orange
+    where a profile leaves unset what another sets, and an orange edge on the pale blue of the
+    profiles that do set it (all to the same value); dark blue where the profiles that set a
+    directive give it different values; plain pale blue where every profile sets the same
+    value. Unset cells read "—", a directive set to the empty value "(empty)". ``legend`` puts
+    :data:`HEATMAP_LEGEND` in the caption.
     """
     fixed = [c for c in ("section", "directive", "category") if c in matrix.columns]
     profiles: list[Hashable] = [c for c in matrix.columns if c not in fixed]
 
     def colour(row: pd.Series[Any]) -> list[Any]:
         values: list[Any] = row.tolist()
-        differs = len({None if _missing(v) else v for v in values}) > 1
-        if not differs:
-            return [_SAME for _ in values]
-        return [_DIFF_UNSET if _missing(v) else _DIFF for v in values]
+        disagree = len({v for v in values if not _missing(v)}) > 1
+        same = _SAME_PARTLY if any(_missing(v) for v in values) else _SAME
+        return [_DIFF_UNSET if _missing(v) else _DIFF if disagree else same for v in values]
 
     st = styled(matrix, uuid, caption=HEATMAP_LEGEND if legend else None)
     if profiles:
