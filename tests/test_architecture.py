@@ -126,6 +126,13 @@ IMPORT_RULES = (
         scope=_in("fleet"),
         forbidden=("ipywidgets", "traitlets", "IPython", "matplotlib", f"{PKG}.widgets"),
     ),
+    ImportRule(
+        "exercises",
+        "exercises grade a sandbox with the model, the checks and the scores; they never "
+        "render, parse command lines or replay scenarios",
+        scope=_in("exercises"),
+        forbidden=_in("cli", "oracle", "tables", "widgets"),
+    ),
     # tables/render.py registers display formatters with a running IPython: it looks the
     # shell up inside enable_notebook_display(), so importing tables never loads IPython
     ImportRule(
