@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -283,6 +284,33 @@ def test_a_slow_image_is_stopped_and_the_scan_goes_on(fleet_dir: Path) -> None:
     assert image[16] == "ImageTimeout" and "per-image bound" in image[17]
     fleet = scan(refs[0].location, time_limit=0.0, workers=0, progress=False)
     assert fleet.images["error_type"].tolist() == ["ImageTimeout"]
+
+
+def test_pool_workers_bound_memory_and_time(
+    fleet_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two pathological images in a pool: one allocates past the memory bound, one hangs where
+    # no read checks the deadline (only the worker's alarm stops it); the others are scanned
+    from portablekit.fleet import analyze
+
+    refs = [r for r in discover([fleet_dir]) if r.error_type is None][:6]
+    hog, hang = refs[0].location, refs[1].location
+    real_open = analyze._open
+
+    def pathological(ref, config, deadline):  # type: ignore[no-untyped-def]
+        if ref.location == hog:
+            bytearray(1 << 30)
+        if ref.location == hang:
+            time.sleep(120)
+        return real_open(ref, config, deadline)
+
+    # pool workers are forked from this process (Linux), so they run the patched function
+    monkeypatch.setattr(analyze, "_open", pathological)
+    fleet = scan([r.location for r in refs], workers=2, chunk_size=1, memory_limit=256 << 20,
+                 time_limit=1.0, progress=False)  # fmt: skip
+    by = fleet.images.set_index("source")["error_type"]
+    assert by[hog] == "MemoryError" and by[hang] == "ImageTimeout"
+    assert by.drop([hog, hang]).isna().all() and len(by) == 6
 
 
 def test_export_formats(serial: Fleet, tmp_path: Path) -> None:
