@@ -65,24 +65,42 @@ def peak_mib() -> tuple[float, float]:
     return me, children
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (pool workers are joined when
+    a scan ends), user and system."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+#: CPU seconds of the last timed() run (Dask workers are not children: not counted there)
+CPU = [0.0]
+
+
 def timed(sources: list[str] | str, **kw: object) -> tuple[Fleet, float]:
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_seconds()
     result = scan(sources, progress=False, **kw)  # type: ignore[arg-type]
+    CPU[0] = cpu_seconds() - c
     return result, time.perf_counter() - t
 
 
-def row(label: str, fleet: Fleet, seconds: float) -> str:
+def row(label: str, fleet: Fleet, seconds: float, cpu: float | None = None) -> str:
     n = len(fleet.images)
     me, children = peak_mib()
+    cpu = CPU[0] if cpu is None else cpu
+    idle = f"{cpu:>7.1f} {cpu / (os.cpu_count() or 1):>8.2f}" if cpu else f"{'-':>7} {'-':>8}"
     return (
         f"{label:<28} {n:>6} {seconds:>8.2f} {n / seconds:>9.0f} {seconds / n * 1e6:>10.0f}"
-        f" {me:>8.0f} {children:>8.0f}   {load()}"
+        f" {idle} {me:>8.0f} {children:>8.0f}   {load()}"
     )
 
 
+# "cpu s": CPU seconds the scan used (all processes); "cpu/core": that over the cores, the wall
+# time the scan would take on an idle machine if it kept every core busy (a shared machine's
+# wall time says more about the other users than about the scan)
 HEADER = (
     f"{'run':<28} {'images':>6} {'wall s':>8} {'images/s':>9} {'ms/1000':>10}"
-    f" {'peak MiB':>8} {'workers':>8}"
+    f" {'cpu s':>7} {'cpu/core':>8} {'peak MiB':>8} {'workers':>8}"
 )
 
 
@@ -120,14 +138,19 @@ def main() -> None:
         result, seconds = timed(sources, **one)
         print(row(f"directories {n // 1000}k", result, seconds), flush=True)
         if n == max(sizes):
-            pool10k, pool_seconds = result, seconds
+            pool10k, pool_seconds, pool_cpu = result, seconds, CPU[0]
 
     print("\n== raw images (squashfs, ext4, EROFS, GPT): all tables, 257, default ==")
     print(HEADER)
     local_raw, local_seconds = timed(str(raws), **one)
     print(row("raw 1k, local files", local_raw, local_seconds), flush=True)
-    kinds = local_raw.images.groupby("fstype", observed=True).size().to_dict()
-    print(f"  file systems: {kinds}; unreadable rows: "
+    kinds = (
+        local_raw.images.assign(table=local_raw.images["table"].astype("string").fillna("-"))
+        .groupby(["table", "fstype"], observed=True)
+        .size()
+        .to_dict()
+    )
+    print(f"  partition table, file system: {kinds}; unreadable rows: "
           f"{int(local_raw.images['error_type'].notna().sum())}")  # fmt: skip
 
     print("\n== the same raw images over HTTP (local server, Range requests) ==")
@@ -164,8 +187,8 @@ def main() -> None:
             # pool's workers are forked from this process, which has imported it)
             client.run(__import__, "portablekit.fleet.analyze")
             dask_result, dask_seconds = timed(sources, client=client, compute=True, **one)
-        print(row("dask LocalCluster", dask_result, dask_seconds))
-        print(row("process pool (above)", pool10k, pool_seconds))
+        print(row("dask LocalCluster", dask_result, dask_seconds, cpu=0.0))
+        print(row("process pool (above)", pool10k, pool_seconds, cpu=pool_cpu))
         print(
             f"  dask / pool: {dask_seconds / pool_seconds:.2f}x (target <= 1.5); identical tables:"
             f" {same_tables(dask_result, pool10k)}"
