@@ -130,6 +130,11 @@ class ImageSource(ABC):
         not supported by the source."""
         return None
 
+    def listdir_kinds(self, path: PurePosixPath) -> dict[str, FileKind]:
+        """``{name: kind}`` of the entries of directory ``path``, as :meth:`listdir` orders
+        them (a backend that knows the kinds while listing says so in one pass)."""
+        return {name: self.lstat(path / name).kind for name in self.listdir(path)}
+
     # -- derived operations ---------------------------------------------------------------------
 
     def _err(self, err: int, path: PurePosixPath | str) -> ImagePathError:
@@ -318,10 +323,10 @@ class DirectorySource(ImageSource):
         finally:
             os.close(fd)
 
-    def listdir(self, path: PurePosixPath) -> list[str]:
+    def _open_dir(self, path: PurePosixPath) -> int:
         fd, name = self._parent_fd(path)
         try:
-            dfd = os.open(
+            return os.open(
                 name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
             )
         except OSError as e:
@@ -329,8 +334,34 @@ class DirectorySource(ImageSource):
             raise self._err(errno.ENOTDIR if err == errno.ELOOP else err, path) from None
         finally:
             os.close(fd)
+
+    def listdir(self, path: PurePosixPath) -> list[str]:
+        dfd = self._open_dir(path)
         try:
             return os.listdir(dfd)
+        finally:
+            os.close(dfd)
+
+    def listdir_kinds(self, path: PurePosixPath) -> dict[str, FileKind]:
+        dfd = self._open_dir(path)
+        out: dict[str, FileKind] = {}
+        try:
+            with os.scandir(dfd) as entries:  # kinds from the directory itself, no stat each
+                for e in entries:
+                    try:
+                        if e.is_symlink():
+                            out[e.name] = FileKind.SYMLINK
+                        elif e.is_dir(follow_symlinks=False):
+                            out[e.name] = FileKind.DIR
+                        elif e.is_file(follow_symlinks=False):
+                            out[e.name] = FileKind.FILE
+                        else:
+                            out[e.name] = FileKind.from_mode(e.stat(follow_symlinks=False).st_mode)
+                    except FileNotFoundError:
+                        continue  # gone while listing
+            return out
+        except OSError as e:
+            raise self._err(e.errno or errno.EIO, path) from None
         finally:
             os.close(dfd)
 

@@ -33,7 +33,7 @@ from ..portabled.host import Host
 from ..portabled.image import discover_images, image_stat, lookup_image, normalize_client_path
 from ..portabled.plan import CopyMode, Plan
 from ..portabled.profiles import list_profiles
-from ..portabled.state import image_state, unit_states
+from ..portabled.state import image_state, image_states
 from ..sandbox import SandboxRoot
 from ..versions import Systemd
 from .portablectl_options import HELP, VERBS, Options, parse_args
@@ -122,11 +122,9 @@ def _require_root(ctx: _Ctx) -> SandboxRoot:
 
 def _verb_list(ctx: _Ctx) -> int:
     host = ctx.host
-    units = unit_states(host)  # one scan answers for every image
-    images = [
-        (img, image_stat(host, img), image_state(host, str(img.path), units=units))
-        for img in discover_images(host)
-    ]
+    found = discover_images(host)
+    states = image_states(host, [(str(img.path),) for img in found])  # one scan for all
+    images = [(img, image_stat(host, img), state) for img, state in zip(found, states, strict=True)]
     if ctx.opts.json:
         _json(
             ctx,

@@ -29,6 +29,7 @@ from .dropin import (
 )
 from .host import ACTIVE_UNITS, Host, attached_dir, portables_dir
 from .image import Image, lookup_image
+from .pending import PendingChanges
 from .plan import Change, ChangeType, CopyMode, Op, OpKind, Plan, note_pending
 from .profiles import find_profile
 from .state import attached_units
@@ -53,7 +54,7 @@ class _View:
     """The operations and records planned so far, and the host as they leave it."""
 
     def __init__(self, host: Host) -> None:
-        self.pending: dict[PurePosixPath, FileKind | None] = {}
+        self.pending = PendingChanges()
         #: the host seen through the operations so far (the same mapping, read live)
         self.host = host.overlay(self.pending)
         self.ops: list[Op] = []
@@ -116,6 +117,7 @@ def plan_attach(
     """
     copy = CopyMode(copy)
     systemd = host.systemd
+    host = host.snapshot()  # planning reads, never writes: each directory is listed once
     v = view or _View(host)
     try:
         d = dissect(host, image, matches=matches, extensions=extensions, attach=True, force=force)
@@ -123,8 +125,10 @@ def plan_attach(
         return Plan("attach", image, error=e, runtime=runtime)
     units = d.units
     if not (force or reattach):
+        present = host.unit_path_names()  # one listing of each directory for every unit
+        is_active = host.active_test()
         for u in units:
-            if host.unit_file_exists(u.name):
+            if host.unit_file_exists(u.name, present):
                 return Plan(
                     "attach",
                     str(d.base.image.path),
@@ -135,7 +139,7 @@ def plan_attach(
                     runtime=runtime,
                     dissection=d,
                 )
-            if host.unit_is_active(u.name):
+            if is_active(u.name):
                 return Plan(
                     "attach",
                     str(d.base.image.path),
@@ -272,13 +276,15 @@ def plan_detach(
     before the detach (they no longer count as active).
     """
     systemd = host.systemd
+    host = host.snapshot()
     v = view or _View(host)
     query = [image, *extensions]
     a = attached_dir(runtime)
+    resolved: dict[str, str | None] = {}  # each query path resolved once for every marker
     matched = [
         u
         for u in attached_units(host, runtime)
-        if marker_matches(host, u.tokens, query, match_all=True)
+        if marker_matches(host, u.tokens, query, match_all=True, resolved=resolved)
     ]
     not_found = PortabledError(
         f"No unit files associated with '{image}{extensions_clause(extensions)}' found attached "
@@ -288,8 +294,9 @@ def plan_detach(
     if not matched:
         return Plan("detach", image, error=not_found, runtime=runtime)
     if not (force or reattach):
+        is_active = host.active_test()
         for u in matched:
-            if u.name not in stopped and host.unit_is_active(u.name):
+            if u.name not in stopped and is_active(u.name):
                 return Plan(
                     "detach",
                     image,
@@ -364,6 +371,7 @@ def plan_reattach(
     If the attach half fails, the detach half still happened (as in portabled): the plan
     then carries both the detach operations and the error.
     """
+    host = host.snapshot()
     try:
         img: Image = lookup_image(host, image)
         ext_paths = [str(lookup_image(host, e).path) for e in extensions]
@@ -462,6 +470,7 @@ def plan_enable(host: Host, attached: Plan) -> Plan:
     in the attached directory, pointing to the attached unit file; links already there are left
     alone. Plan it against the host as ``attached`` leaves it.
     """
+    host = host.snapshot()
     v = _View(host)
     a = attached_dir(attached.runtime)
     units = attached.dissection.units if attached.dissection is not None else ()
@@ -483,6 +492,7 @@ def plan_enable(host: Host, attached: Plan) -> Plan:
 def plan_disable(host: Host, image: str, units: Collection[str], *, runtime: bool = False) -> Plan:
     """``detach --enable``: remove the install links of ``units`` from the attached directory,
     and each ``.wants``/``.requires`` directory left empty."""
+    host = host.snapshot()
     v = _View(host)
     a = attached_dir(runtime)
     for sub in host.listdir(a):

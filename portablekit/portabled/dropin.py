@@ -15,8 +15,9 @@ versions, bugs included.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from ..names import escape_marker_path, image_base_name, image_name_is_valid
@@ -234,6 +235,7 @@ def render_portable_dropin(
 # -- matching markers against what the user asked for -------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
 def _last(path: str) -> str:
     """``last_path_component()``: after the last ``/`` that is not trailing."""
     stripped = path.rstrip("/")
@@ -249,6 +251,12 @@ def _strneq(a: str, b: str, n: int) -> bool:
     return (a + pad)[:n] == (b + pad)[:n]
 
 
+# markers and queries repeat (one per attached unit, one per image listed): their names are
+# worked out once
+_base_name = lru_cache(maxsize=1 << 16)(image_base_name)
+_name_is_valid = lru_cache(maxsize=1 << 16)(image_name_is_valid)
+
+
 def _match_252(tokens: Sequence[str], query: Sequence[str]) -> bool:
     it = iter(tokens)
     for q in query:
@@ -256,7 +264,7 @@ def _match_252(tokens: Sequence[str], query: Sequence[str]) -> bool:
         if t is None:
             return False
         a = _last(t)
-        if image_name_is_valid(q):
+        if _name_is_valid(q):
             k = q.find("_")
             if k >= 0:
                 if not _strneq(a, q, k):
@@ -300,7 +308,13 @@ def _resolve_query(host: Host, q: str) -> str | None:
     return str(real) + ("/" if q.endswith("/") and str(real) != "/" else "")
 
 
-def _match_256(host: Host, tokens: Sequence[str], query: Sequence[str], match_all: bool) -> bool:
+def _match_256(
+    host: Host,
+    tokens: Sequence[str],
+    query: Sequence[str],
+    match_all: bool,
+    resolved: MutableMapping[str, str | None],
+) -> bool:
     systemd = host.systemd
     if not query:
         return False
@@ -313,20 +327,23 @@ def _match_256(host: Host, tokens: Sequence[str], query: Sequence[str], match_al
             if t is None:
                 return False
             consumed += 1
-            bt = image_base_name(t)
+            bt = _base_name(t)
             if bt is None:
                 if systemd.bare_name_matches_everything:
                     return True
                 if match_all:
                     return False
                 continue
-            r = _resolve_query(host, q)
+            if q in resolved:
+                r = resolved[q]
+            else:
+                r = resolved[q] = _resolve_query(host, q)
             if r is None:
                 if systemd.bare_name_matches_everything:
                     return True
-                bq = image_base_name(q)
+                bq = _base_name(q)
             else:
-                bq = image_base_name(r)
+                bq = _base_name(r)
             if bt != bq:
                 if match_all:
                     return False
@@ -336,7 +353,12 @@ def _match_256(host: Host, tokens: Sequence[str], query: Sequence[str], match_al
 
 
 def marker_matches(
-    host: Host, tokens: Sequence[str], query: Sequence[str], *, match_all: bool
+    host: Host,
+    tokens: Sequence[str],
+    query: Sequence[str],
+    *,
+    match_all: bool,
+    resolved: MutableMapping[str, str | None] | None = None,
 ) -> bool:
     """Whether a marker's tokens match the image (+ extensions) a command names.
 
@@ -345,9 +367,12 @@ def marker_matches(
     and version-stripped forms position by position; 256+ compares ``image_base_name()`` of
     each token with that of the (resolved) query, and 256..259 count any query that is not an
     existing path as a match (systemd#39058).
+
+    ``resolved`` keeps what each query path resolves to on the host, to reuse across the
+    markers of one command (the host does not change while it matches).
     """
     if host.systemd.marker_matches_base_names:
-        return _match_256(host, tokens, query, match_all)
+        return _match_256(host, tokens, query, match_all, {} if resolved is None else resolved)
     return _match_252(tokens, query)
 
 

@@ -11,9 +11,10 @@ it) and which are enabled (``.wants``/``.requires`` symlinks in the root).
 
 from __future__ import annotations
 
+import copy
 import errno
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from functools import cached_property
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -26,8 +27,10 @@ from ..names import (
     unit_name_is_valid,
     unit_name_kind,
 )
-from ..source import DirectorySource, FileKind
+from ..source import DirectorySource, FileKind, ImageSource
 from ..versions import Systemd
+from .pending import PendingChanges
+from .snapshot import SnapshotSource
 
 __all__ = [
     "ACTIVE_STATES",
@@ -78,6 +81,17 @@ SYSTEM_UNIT_PATH = (
 )
 
 
+#: The configuration directories whose links enable a unit, in the order they are looked at.
+_CONFIG_DIRS = (
+    ("/etc/systemd/system.control", False),
+    ("/run/systemd/system.control", True),
+    ("/etc/systemd/system", False),
+    ("/etc/systemd/system.attached", False),
+    ("/run/systemd/system", True),
+    ("/run/systemd/system.attached", True),
+)
+
+
 def _unit_path(systemd: Systemd) -> tuple[str, ...]:
     if systemd.host_checks_lib_systemd:
         return SYSTEM_UNIT_PATH
@@ -91,12 +105,26 @@ class Host:
         self.root = Path(root)
         self.systemd = systemd or Systemd()
         try:
-            self.fs = DirectorySource(self.root, label=str(self.root))
+            self.fs: ImageSource = DirectorySource(self.root, label=str(self.root))
         except ImagePathError as e:
             raise SandboxError(f"{self.root}: sandbox root is not usable: {e.strerror}") from e
 
     def __repr__(self) -> str:
         return f"Host({str(self.root)!r}, {self.systemd})"
+
+    def snapshot(self) -> Host:
+        """This host read once: each directory is listed the first time it is looked at, and
+        answered from that listing afterwards (a
+        :class:`~portablekit.portabled.snapshot.SnapshotSource`).
+
+        For one planning pass or one query over many units, which reads and never writes: a
+        snapshot does not see changes made after it looked. A snapshot's snapshot is itself.
+        """
+        if isinstance(self.fs, SnapshotSource):
+            return self
+        snap = copy.copy(self)  # keeps what is cached already (vendor_units)
+        snap.fs = SnapshotSource(self.fs)
+        return snap
 
     def overlay(self, pending: Mapping[PurePosixPath, FileKind | None]) -> Host:
         """This host as pending operations will leave it: what a plan is planned against.
@@ -109,7 +137,9 @@ class Host:
         :meth:`kind`, :meth:`exists`, :meth:`resolve` and :meth:`listdir` see the pending
         changes (a pending link counts as a link and is not followed, a pending path resolves
         to itself); file contents and the service manager's state are read from the host as it
-        is. An overlay can be overlaid again.
+        is. An overlay can be overlaid again. A :class:`PendingChanges` (what the planners
+        build) is read through its index; any other mapping is scanned whole at each
+        :meth:`listdir`.
         """
         return _Overlay(self, pending)
 
@@ -171,10 +201,23 @@ class Host:
         text = (ref / "vendor-units.txt").read_text()
         return frozenset(ln for ln in text.splitlines() if ln and not ln.startswith("#"))
 
-    def unit_file_exists(self, name: str) -> bool:
+    def unit_path_names(self) -> frozenset[str]:
+        """Every name in the directories of the host unit path: one listing of each, for
+        :meth:`unit_file_exists` to ask about many units."""
+        names: set[str] = set()
+        for d in self.unit_path:
+            try:
+                names.update(self.listdir(d))
+            except ImagePathError as e:
+                if e.errno != errno.ELOOP:  # as a lookup of a name in it says: not there
+                    raise
+        return frozenset(names)
+
+    def unit_file_exists(self, name: str, present: Collection[str] | None = None) -> bool:
         """``unit_file_exists()``: a file or link of that name anywhere in the host unit path.
 
-        For an instance, its template counts too (up to systemd 259).
+        For an instance, its template counts too (up to systemd 259). ``present`` is a
+        :meth:`unit_path_names` listing to reuse.
         """
         names = [name]
         tmpl = template_of(name)
@@ -183,6 +226,10 @@ class Host:
         for n in names:
             if n in self.vendor_units:
                 return True
+            if present is not None:
+                if n in present:
+                    return True
+                continue
             for d in self.unit_path:
                 if self.kind(PurePosixPath(d) / n, follow=False) is not None:
                     return True
@@ -200,19 +247,35 @@ class Host:
                 out[words[0]] = words[1] if len(words) > 1 else "active"
         return out
 
-    def unit_is_active(self, unit: str, active: dict[str, str] | None = None) -> bool:
+    def unit_is_active(self, unit: str, active: Mapping[str, str] | None = None) -> bool:
         """``unit_file_is_active()``: for a template, any running instance counts.
 
-        ``active`` is an :meth:`active_units` reading to reuse.
+        ``active`` is an :meth:`active_units` reading to reuse; to ask about many units, ask
+        the function :meth:`active_test` returns.
         """
+        return self.active_test(active)(unit)
+
+    def active_test(self, active: Mapping[str, str] | None = None) -> Callable[[str], bool]:
+        """:meth:`unit_is_active` for many units: the service manager's state (``active``, an
+        :meth:`active_units` reading, else read now) is read and indexed once."""
         active = self.active_units() if active is None else active
-        if unit_name_kind(unit) is UnitNameKind.TEMPLATE:
-            stem, _, suffix = unit.rpartition(".")  # stem ends in "@"
-            return any(
-                u.startswith(stem) and u.endswith("." + suffix) and st in ACTIVE_STATES
-                for u, st in active.items()
-            )
-        return active.get(unit, "inactive") in ACTIVE_STATES
+        running = {u for u, st in active.items() if st in ACTIVE_STATES}
+        # (stem up to an "@", unit type) of every running unit: what a template asks for
+        instances: set[tuple[str, str]] = set()
+        for u in running:
+            head, dot, suffix = u.rpartition(".")
+            i = head.find("@") if dot else -1
+            while i >= 0:
+                instances.add((u[: i + 1], suffix))
+                i = head.find("@", i + 1)
+
+        def is_active(unit: str) -> bool:
+            if unit_name_kind(unit) is UnitNameKind.TEMPLATE:
+                stem, _, suffix = unit.rpartition(".")  # stem ends in "@"
+                return (stem, suffix) in instances
+            return unit in running
+
+        return is_active
 
     def clean_unit_error(self) -> tuple[str, str] | None:
         """``(dbus error name, message)`` the stand-in returns for ``CleanUnit``, if configured."""
@@ -232,41 +295,75 @@ class Host:
         except ImagePathError:
             return None
 
-    def unit_file_state(self, name: str) -> str:
+    def _links_in(self, d: PurePosixPath, names: Iterable[str]) -> dict[str, str]:
+        """``{name: target}`` of the readable symlinks among ``names`` in directory ``d`` (as
+        :meth:`_link_target` of each, with ``d`` resolved once)."""
+        try:
+            real = self.fs.resolve(d)
+        except ImagePathError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                return {}
+            raise
+        out: dict[str, str] = {}
+        for name in names:
+            try:
+                if self.fs.lstat(real / name).kind is not FileKind.SYMLINK:
+                    continue
+            except ImagePathError as e:
+                if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                    continue
+                raise
+            try:
+                out[name] = self.fs.readlink(real / name)
+            except ImagePathError:
+                continue
+        return out
+
+    def install_links(self) -> dict[str, bool]:
+        """The units that links in the configuration directories enable, each with whether the
+        first directory that does (in :meth:`unit_file_state`'s order) is a runtime one.
+
+        One scan of those directories: pass it to :meth:`unit_file_state` to ask about many
+        units without scanning again.
+        """
+        out: dict[str, bool] = {}
+        for d, runtime in _CONFIG_DIRS:
+            top = PurePosixPath(d)
+            subs = self.listdir(top)
+            aliases = self._links_in(top, [sub for sub in subs if unit_name_is_valid(sub)])
+            for sub in subs:
+                target = aliases.get(sub)
+                if target is not None and PurePosixPath(target).name != sub:
+                    out.setdefault(PurePosixPath(target).name, runtime)  # an alias
+                if not sub.endswith((".wants", ".requires", ".upholds")):
+                    continue
+                p = top / sub
+                entries = [
+                    e
+                    for e in self.listdir(p)
+                    if not is_hidden_or_backup(e) and unit_name_is_valid(e)
+                ]
+                for entry, target in self._links_in(p, entries).items():
+                    out.setdefault(entry, runtime)
+                    out.setdefault(PurePosixPath(target).name, runtime)
+        return out
+
+    def unit_file_state(self, name: str, links: Mapping[str, bool] | None = None) -> str:
         """The unit-file state systemd's install logic reports (simplified, see below).
 
         ``masked``/``masked-runtime`` for a ``/dev/null`` link in ``/etc`` or ``/run``;
         ``enabled``/``enabled-runtime`` when a ``.wants``/``.requires``/``.upholds`` symlink or
         an alias in the configuration directories points at the unit by name; else
-        ``disabled`` (which, like ``static``, counts as not enabled).
+        ``disabled`` (which, like ``static``, counts as not enabled). ``links`` is an
+        :meth:`install_links` scan to reuse.
         """
         for d, runtime in (("/etc/systemd/system", False), ("/run/systemd/system", True)):
             if self._link_target(PurePosixPath(d) / name) == "/dev/null":
                 return "masked-runtime" if runtime else "masked"
-        config = (
-            ("/etc/systemd/system.control", False),
-            ("/run/systemd/system.control", True),
-            ("/etc/systemd/system", False),
-            ("/etc/systemd/system.attached", False),
-            ("/run/systemd/system", True),
-            ("/run/systemd/system.attached", True),
-        )
-        for d, runtime in config:
-            for sub in self.listdir(d):
-                p = PurePosixPath(d) / sub
-                if sub != name and unit_name_is_valid(sub):
-                    target = self._link_target(p)
-                    if target is not None and PurePosixPath(target).name == name:
-                        return "enabled-runtime" if runtime else "enabled"  # an alias
-                if not sub.endswith((".wants", ".requires", ".upholds")):
-                    continue
-                for entry in self.listdir(p):
-                    if is_hidden_or_backup(entry) or not unit_name_is_valid(entry):
-                        continue
-                    target = self._link_target(p / entry)
-                    if target is not None and name in (entry, PurePosixPath(target).name):
-                        return "enabled-runtime" if runtime else "enabled"
-        return "disabled"
+        found = (self.install_links() if links is None else links).get(name)
+        if found is None:
+            return "disabled"
+        return "enabled-runtime" if found else "enabled"
 
 
 class _Overlay(Host):
@@ -280,6 +377,10 @@ class _Overlay(Host):
 
     def __repr__(self) -> str:
         return f"{self.base!r}.overlay({len(self.pending)} pending)"
+
+    def snapshot(self) -> Host:
+        base = self.base.snapshot()
+        return self if base is self.base else _Overlay(base, self.pending)
 
     def _pending(self, p: PurePosixPath) -> tuple[bool, FileKind | None]:
         """``(True, kind)`` if the pending changes decide what is at ``p``, else ``(False, _)``."""
@@ -310,10 +411,14 @@ class _Overlay(Host):
         p = PurePosixPath("/", path)
         decided, k = self._pending(p)
         names = set() if decided and k is None else set(self.base.listdir(p))
-        for q, kq in self.pending.items():
-            if q.parent == p and q != p:
-                if kq is None:
-                    names.discard(q.name)
-                else:
-                    names.add(q.name)
+        pending = self.pending
+        if isinstance(pending, PendingChanges):
+            inside: Iterable[PurePosixPath] = pending.children(p)
+        else:
+            inside = [q for q in pending if q.parent == p and q != p]
+        for q in inside:
+            if pending[q] is None:
+                names.discard(q.name)
+            else:
+                names.add(q.name)
         return sorted(names, key=os.fsencode)

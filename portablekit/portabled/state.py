@@ -11,7 +11,7 @@ running it is *running*. The persistent directory is looked at first; only if it
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,7 +20,14 @@ from ..source import FileKind
 from .dropin import AttachedUnit, marker_matches, read_marker
 from .host import Host, attached_dir
 
-__all__ = ["ImageState", "UnitState", "attached_units", "image_state", "unit_states"]
+__all__ = [
+    "ImageState",
+    "UnitState",
+    "attached_units",
+    "image_state",
+    "image_states",
+    "unit_states",
+]
 
 _NOT_ENABLED = frozenset({"static", "disabled", "linked", "linked-runtime"})
 
@@ -111,7 +118,10 @@ def unit_states(host: Host) -> list[UnitState]:
     One scan of both attached directories and of the service manager's state; pass the result
     to :func:`image_state` to answer for several images without scanning again.
     """
+    host = host.snapshot()  # every directory read once, however many units
     active = host.active_units()
+    is_active = host.active_test(active)
+    links = host.install_links()
     out = []
     for runtime in (False, True):
         for u in attached_units(host, runtime, for_detach=host.systemd.state_counts_dropin_dirs):
@@ -121,9 +131,9 @@ def unit_states(host: Host) -> list[UnitState]:
                     u.base,
                     u.extensions,
                     runtime,
-                    host.unit_file_state(u.name),
+                    host.unit_file_state(u.name, links),
                     active.get(u.name, "inactive"),
-                    host.unit_is_active(u.name, active),
+                    is_active(u.name),
                 )
             )
     return out
@@ -138,19 +148,51 @@ def image_state(
 ) -> ImageState:
     """``portable_get_state()`` for an image (name or path, as sent) and its extensions.
 
-    ``units`` is a :func:`unit_states` scan to reuse (``list`` asks for every image).
+    ``units`` is a :func:`unit_states` scan to reuse; to ask about many images, use
+    :func:`image_states`.
     """
-    query = [image, *extensions]
+    return image_states(host, [(image, *extensions)], units=units)[0]
+
+
+def image_states(
+    host: Host,
+    queries: Iterable[Sequence[str]],
+    *,
+    units: Sequence[UnitState] | None = None,
+) -> list[ImageState]:
+    """:func:`image_state` of several images (each ``(image, *extensions)``), in order, from one
+    scan (``units``, else made now).
+
+    Units are grouped by marker first: each image is matched once against each different
+    marker, not against every unit (``list`` asks for every image).
+    """
+    host = host.snapshot()
     scan = unit_states(host) if units is None else units
+    # (runtime, marker) -> (any of its units running, any enabled)
+    groups: dict[tuple[bool, tuple[str, ...]], tuple[bool, bool]] = {}
+    for u in scan:
+        running, enabled = groups.get((u.runtime, u.tokens), (False, False))
+        groups[(u.runtime, u.tokens)] = (running or u.running, enabled or u.enabled)
+    resolved: dict[str, str | None] = {}
+    return [_state(host, list(query), groups, resolved) for query in queries]
+
+
+def _state(
+    host: Host,
+    query: list[str],
+    groups: dict[tuple[bool, tuple[str, ...]], tuple[bool, bool]],
+    resolved: dict[str, str | None],
+) -> ImageState:
     for runtime in (False, True):
         mine = [
-            u
-            for u in scan
-            if u.runtime is runtime and marker_matches(host, u.tokens, query, match_all=False)
+            flags
+            for (rt, tokens), flags in groups.items()
+            if rt is runtime
+            and marker_matches(host, tokens, query, match_all=False, resolved=resolved)
         ]
-        if any(u.running for u in mine):
+        if any(running for running, _ in mine):
             return ImageState.RUNNING_RUNTIME if runtime else ImageState.RUNNING
-        if any(u.enabled for u in mine):
+        if any(enabled for _, enabled in mine):
             return ImageState.ENABLED_RUNTIME if runtime else ImageState.ENABLED
         if mine:
             return ImageState.ATTACHED_RUNTIME if runtime else ImageState.ATTACHED
