@@ -169,7 +169,13 @@ def plan_attach(
         )
         portable = dropin_dir / PORTABLE_DROPIN
         v.op(
-            Op(OpKind.WRITE, portable, data=text.encode(), mode=0o644, replace=True),
+            Op(
+                OpKind.WRITE,
+                portable,
+                data=text.encode("utf-8", "surrogateescape"),
+                mode=0o644,
+                replace=True,
+            ),
             Change(ChangeType.WRITE, str(portable)),
         )
         prof = find_profile(host, profile, u.type)

@@ -567,5 +567,5 @@ def _dissect(
 
     if not units:
         raise PortabledError(no_units_message(str(img.path), [str(e.path) for e in ext_images]))
-    units.sort(key=lambda u: u.name.encode())
+    units.sort(key=lambda u: u.name.encode("utf-8", "surrogateescape"))
     return Dissection(base, tuple(layers), tuple(units), tuple(candidates), tuple(matches))
