@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
-from .errors import FileTooLargeError, ImagePathError, SymlinkLoopError
+from .errors import FileTooLargeError, ImagePathError, NotRegularFileError, SymlinkLoopError
 
 __all__ = [
     "MAX_SYMLINKS",
@@ -41,6 +41,7 @@ __all__ = [
     "Stat",
     "Symlink",
     "as_image_path",
+    "read_regular_file",
 ]
 
 #: systemd's ``CHASE_MAX``: symbolic links followed while resolving one path.
@@ -87,6 +88,53 @@ class Stat:
     uid: int = 0
     gid: int = 0
     mtime: float = 0.0
+
+
+_KIND_NAMES = {
+    FileKind.DIR: "directory",
+    FileKind.SYMLINK: "symbolic link",
+    FileKind.SOCKET: "socket",
+    FileKind.FIFO: "FIFO",
+    FileKind.CHARDEV: "character device",
+    FileKind.BLOCKDEV: "block device",
+}
+
+
+def read_regular_file(path: str | os.PathLike[str], *, limit: int | None = None) -> bytes:
+    """The content of a regular file of this machine (a unit file or a profile named on a
+    command line), links followed as any program opening a path follows them.
+
+    The file is opened without blocking, so a FIFO cannot hang the read, and must be a regular
+    file: anything else raises :class:`~portablekit.errors.NotRegularFileError` naming it and
+    what it is. More than ``limit`` bytes raise :class:`~portablekit.errors.FileTooLargeError`.
+    Other failures are the :class:`OSError` of the system call, naming the file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        if e.errno != errno.ENXIO:  # a socket cannot be opened at all
+            raise
+        fd = -1
+    try:
+        mode = os.fstat(fd).st_mode if fd >= 0 else os.stat(path).st_mode
+        if not _stat.S_ISREG(mode):
+            kind = FileKind.from_mode(mode)
+            raise NotRegularFileError(os.fspath(path), _KIND_NAMES.get(kind, str(kind)))
+        if fd >= 0:
+            os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            total += len(chunk)
+            if limit is not None and total > limit:
+                raise FileTooLargeError(os.fspath(path), "", limit)
+            chunks.append(chunk)
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def as_image_path(path: str | PurePosixPath) -> PurePosixPath:

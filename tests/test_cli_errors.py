@@ -83,3 +83,42 @@ def test_an_image_name_that_is_not_utf8_is_refused_by_name(root: Path) -> None:
     assert rc == 1 and f"'{name}'" in err
     rc, out, _ = _call("--root", str(root), "is-attached", name)
     assert (rc, out) == (0, "detached\n")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ["security", "{fifo}.service"],
+        ["security", "--profile", "{fifo}", "{image}"],
+        ["compare-profiles", "{fifo}"],
+        ["compare-profiles", "--unit", "{fifo}.service"],
+        ["compare-profiles", "--unit", "{fifo}"],
+    ],
+)
+def test_security_and_compare_profiles_refuse_a_fifo(
+    root: Path, tmp_path: Path, line: list[str]
+) -> None:
+    # reading a FIFO waited for a writer forever
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    os.mkfifo(tmp_path / "pipe.service")
+    image = root / "var/lib/portables/minimal"
+    args = [w.format(fifo=fifo, image=image) for w in line]
+    run = _process(*args, timeout=30)
+    assert run.returncode == 1
+    named = args[-1] if "--profile" not in args else str(fifo)
+    assert run.stderr.decode().endswith(f": {named}: not a regular file but a FIFO\n")
+
+
+def test_unit_files_that_are_not_regular_files_are_named(tmp_path: Path) -> None:
+    (tmp_path / "dir.service").mkdir()
+    rc, _, err = _call("security", str(tmp_path / "dir.service"))
+    assert (rc, err) == (
+        1,
+        f"portablekit security: {tmp_path}/dir.service: not a regular file but a directory\n",
+    )
+    rc, _, err = _call("compare-profiles", "/dev/null")
+    assert (rc, err) == (
+        1,
+        "portablekit compare-profiles: /dev/null: not a regular file but a character device\n",
+    )
