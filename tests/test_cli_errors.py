@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -121,4 +122,48 @@ def test_unit_files_that_are_not_regular_files_are_named(tmp_path: Path) -> None
     assert (rc, err) == (
         1,
         "portablekit compare-profiles: /dev/null: not a regular file but a character device\n",
+    )
+
+
+def test_a_root_that_cannot_be_used_is_named(tmp_path: Path) -> None:
+    long = tmp_path / ("x" * 300)
+    rc, _, err = _call("--root", str(long), "list")
+    assert (rc, err) == (
+        1,
+        f"portablekit: {long}: cannot be used as a sandbox root: File name too long\n",
+    )
+    (tmp_path / "file").write_text("x")
+    rc, _, err = _call("--root", str(tmp_path / "file" / "below"), "list")
+    assert rc == 1 and err.startswith(f"portablekit: {tmp_path}/file/below: ")
+    os.symlink("loop", tmp_path / "loop")
+    rc, _, err = _call("--root", str(tmp_path / "loop"), "list")
+    assert rc == 1 and err.startswith(f"portablekit: {tmp_path}/loop: ")
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None,
+    reason="as root, needs setpriv to run as a user a mode can stop",
+)
+def test_a_root_below_an_unreadable_directory_is_named(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    (locked / "inner").mkdir(parents=True)
+    locked.chmod(0)
+    tmp_path.chmod(0o755)
+    try:
+        prefix = []
+        if os.geteuid() == 0:  # root reads any directory: ask as nobody
+            prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        run = subprocess.run(
+            [*prefix, *PORTABLEKIT, "--root", str(locked / "inner"), "list"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={k: v for k, v in os.environ.items() if k != "PORTABLEKIT_ROOT"},
+        )
+    finally:
+        locked.chmod(0o755)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr == (
+        f"portablekit: {locked}/inner: cannot be used as a sandbox root: Permission denied\n"
     )
