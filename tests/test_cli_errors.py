@@ -167,3 +167,22 @@ def test_a_root_below_an_unreadable_directory_is_named(tmp_path: Path) -> None:
     assert run.stderr == (
         f"portablekit: {locked}/inner: cannot be used as a sandbox root: Permission denied\n"
     )
+
+
+def test_remote_options_name_what_was_asked(root: Path) -> None:
+    rc, _, err = _call("--root", str(root), "list", "-H", "example.org")
+    assert (rc, err) == (1, "portablekit simulates the local host only, not --host=example.org.\n")
+
+
+def test_portabled_errors_that_name_no_file_are_explained(root: Path) -> None:
+    # portabled answers a bare strerror ("Directory not empty"); its log names the file, and so
+    # does the kit's explaining line (portablectl's own line stays as the recordings have it)
+    assert _call("--root", str(root), "attach", "minimal")[0] == 0
+    dropins = root / "etc/systemd/system.attached/minimal.service.d"
+    (dropins / "50-mine.conf").write_text("[Service]\nNice=5\n")
+    rc, _, err = _call("--root", str(root), "detach", "minimal")
+    assert rc == 1
+    assert err.endswith(
+        "Directory not empty\n"
+        "portablekit: /etc/systemd/system.attached/minimal.service.d: holds 50-mine.conf\n"
+    ), err

@@ -406,7 +406,8 @@ def run(
                 "Operations on images by path not supported when connecting to remote systems.\n"
             )
             return 1
-        stderr.write("portablekit simulates the local host only (--host/--machine).\n")
+        remote = f"--host={opts.host}" if opts.host else f"--machine={opts.machine}"
+        stderr.write(f"portablekit simulates the local host only, not {remote}.\n")
         return 1
     if opts.verb not in VERBS:
         stderr.write(f"Unknown command verb '{opts.verb}'.\n")

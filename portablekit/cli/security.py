@@ -196,7 +196,8 @@ def _score_image(
     try:
         dissection = dissect(host, image, matches=[prefix], attach=True)
     except PortabledError as e:
-        if e.errno and not e.detail:  # a bare strerror: say which image it is about
+        # a bare strerror about the image itself: say which image it is
+        if e.errno and (not e.detail or e.detail.startswith(f"{image}:")):
             raise PortableKitError(f"{image}: {e.message}") from e
         raise
     wanted = set(args.units)

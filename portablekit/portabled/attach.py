@@ -318,12 +318,17 @@ def plan_detach(
             if v.kind(p) is not None:
                 v.op(Op(OpKind.UNLINK, p), Change(ChangeType.UNLINK, str(p)))
         if v.kind(u.dropin_dir) is FileKind.DIR:
-            if v.listdir(u.dropin_dir):
-                error = error or PortabledError.from_errno(errno.ENOTEMPTY)
+            left = v.listdir(u.dropin_dir)
+            if left:
+                error = error or PortabledError.from_errno(
+                    errno.ENOTEMPTY, detail=f"{u.dropin_dir}: holds {', '.join(left)}"
+                )
             else:
                 v.op(Op(OpKind.RMDIR, u.dropin_dir), Change(ChangeType.UNLINK, str(u.dropin_dir)))
         elif v.kind(u.dropin_dir) is FileKind.SYMLINK:
-            error = error or PortabledError.from_errno(errno.ENOTDIR)
+            error = error or PortabledError.from_errno(
+                errno.ENOTDIR, detail=f"{u.dropin_dir}: a link, not a directory"
+            )
     links_dir = portables_dir(runtime)
     done: set[str] = set()
     for u in matched:

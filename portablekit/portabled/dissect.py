@@ -358,7 +358,11 @@ def find_extension_release(
             if ok:
                 accepted.append(p)
         if len(accepted) > 1:
-            raise PortabledError.from_errno(errno.ENOTUNIQ)
+            raise PortabledError.from_errno(
+                errno.ENOTUNIQ,
+                detail=f"{src.label}: more than one extension-release file fits: "
+                + ", ".join(map(str, accepted)),
+            )
         if accepted:
             data = src.read_file(accepted[0], limit=MAX_ENV_FILE)
             env = EnvFile.parse(data, origin=f"{src.label}{accepted[0]}", systemd=systemd)
@@ -500,7 +504,10 @@ def _dissect(
         ext_images = [_resolved(host, e) for e in ext_images]
     names = [e.name for e in ext_images]
     if len(set(names)) != len(names):
-        raise PortabledError.from_errno(errno.EEXIST)
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise PortabledError.from_errno(
+            errno.EEXIST, detail=f"extension named twice: {', '.join(twice)}"
+        )
 
     src, policy = open_image_with_policy(host, img)
     osr = read_os_release(src, systemd)
@@ -540,7 +547,9 @@ def _dissect(
         if found is None:
             if raw or not systemd.missing_extension_release_is_enoent:
                 raise PortabledError(f"Image '{ext.path}' lacks extension-release data, refusing.")
-            raise PortabledError.from_errno(errno.ENOENT)
+            raise PortabledError.from_errno(
+                errno.ENOENT, detail=f"{ext.path}: no extension-release data"
+            )
         release, cls, rpath = found
         eunits, ecands = scan_units(
             esrc, matches, layer=i, taken=taken, reader=_host_reader(host, ext)

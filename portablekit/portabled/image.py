@@ -216,7 +216,7 @@ def image_at_path(host: Host, path: str, *, pick: bool = True) -> Image:
         if real.name.endswith(".v") and host.kind(real) is FileKind.DIR:
             picked = vpick(host, real)
             if picked is None:
-                raise PortabledError.from_errno(errno.ENOENT)
+                raise PortabledError.from_errno(errno.ENOENT, detail=f"{real}: no version to pick")
             p = picked
         else:
             p = real
@@ -224,7 +224,7 @@ def image_at_path(host: Host, path: str, *, pick: bool = True) -> Image:
     if kind is None:
         k = host.kind(p)
         if k is None:
-            raise PortabledError.from_errno(errno.ENOENT)
+            raise PortabledError.from_errno(errno.ENOENT, detail=f"{p}: no such image")
         raise PortabledError(
             f"Type of image '{p}' not recognized; supported image types are directories/btrfs "
             "subvolumes, block devices, and raw disk image files with suffix '.raw'.",
@@ -232,7 +232,9 @@ def image_at_path(host: Host, path: str, *, pick: bool = True) -> Image:
         )
     img = Image.from_path(p, kind)
     if not image_name_is_valid(img.name):
-        raise PortabledError.from_errno(errno.EINVAL)
+        raise PortabledError.from_errno(
+            errno.EINVAL, detail=f"{p}: '{img.name}' is not a valid image name"
+        )
     return img
 
 
