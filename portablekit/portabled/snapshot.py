@@ -138,6 +138,7 @@ class SnapshotSource(ImageSource):
                     done = []
                 rest = [p for p in PurePosixPath(target).parts if p != "/"]
                 todo.extend(reversed(rest))
+                kind = FileKind.DIR if done else self._kind("/")  # where the link leads so far
                 continue
             if todo and kind is not FileKind.DIR:
                 raise self._err(errno.ENOTDIR, cur)
