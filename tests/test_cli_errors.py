@@ -10,11 +10,13 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from test_raw_support import tiny
 
 from portablekit.cli.main import main
 from portablekit.samples import install_samples
@@ -186,3 +188,45 @@ def test_portabled_errors_that_name_no_file_are_explained(root: Path) -> None:
         "Directory not empty\n"
         "portablekit: /etc/systemd/system.attached/minimal.service.d: holds 50-mine.conf\n"
     ), err
+
+
+def test_detach_enable_with_a_wants_directory_that_is_a_link(root: Path) -> None:
+    # the red-team report saw NotADirectoryError here; the plan leaves a linked .wants
+    # directory alone (as systemd, which does not descend into links) and detaches the rest
+    assert _call("--root", str(root), "attach", "--enable", "minimal")[0] == 0
+    attached = root / "etc/systemd/system.attached"
+    wants = attached / "multi-user.target.wants"
+    shutil.move(wants, root / "srv-wants")
+    os.symlink("/srv-wants", wants)
+    rc, _, err = _call("--root", str(root), "detach", "--enable", "minimal")
+    assert rc == 0, err
+    assert "Removed /etc/systemd/system.attached/sockets.target.wants/minimal.socket." in err
+    assert sorted(p.name for p in attached.iterdir()) == ["multi-user.target.wants"]
+    assert _call("--root", str(root), "is-attached", "minimal")[1] == "detached\n"
+
+
+@pytest.mark.parametrize("kind", ["squashfs", "ext4", "erofs"])
+def test_check_of_a_truncated_image_names_the_file_and_the_structure(
+    tmp_path: Path, kind: str
+) -> None:
+    data = tiny("a", kind)
+    used = struct.unpack_from("<Q", data, 40)[0] if kind == "squashfs" else len(data)
+    # into the superblock (squashfs' is at 0, ext4's and EROFS's at 1024), then the middle,
+    # then the last byte
+    for cut in (60 if kind == "squashfs" else 1100, used // 2, used - 1):
+        image = tmp_path / f"cut-{cut}.raw"
+        image.write_bytes(data[:cut])
+        rc, _, err = _call("check", str(image))
+        assert rc == 1, err
+        assert err.startswith(f"portablekit check: {image}: {kind[:3]}"), err
+        assert "superblock" in err and "truncated" in err
+
+
+def test_a_second_double_dash_is_refused_by_the_positional_it_leaves_empty(tmp_path: Path) -> None:
+    # found by the command-line fuzz test: argparse before 3.12 took the second "--" as a
+    # separator and gave OUT_DIR an empty list (TypeError in replay)
+    rc, _, err = _call("replay", str(tmp_path), "--", "--")
+    assert (rc, err) in (
+        (2, "portablekit replay: argument OUT_DIR: expected one value\n"),
+        (1, f"portablekit replay: {tmp_path}: not a scenario directory\n"),  # Python 3.12+
+    )
