@@ -194,3 +194,21 @@ def test_pending_changes_find_what_is_below_by_directory() -> None:
     del p[a / "u0.service"]
     assert p.children(a) == [] and len(p) == 3
     assert p == {q: FileKind.FILE for q in p}  # a mapping like any other
+
+
+@pytest.mark.parametrize("version", [257, 262])
+def test_list_is_linear_in_attached_images(tmp_path: Path, version: int) -> None:
+    # list asks for every image: each was matched against every marker (images x images)
+    counts = []
+    for n in (20, 160):
+        root = SandboxRoot.init(tmp_path / f"images{n}", Systemd(version))
+        images = [f"img{k:03d}" for k in range(n)]
+        for name in images:
+            _image(root, name, 1)
+            root.apply(plan_attach(root.host, name, matches=[name]))
+        queries = [(f"/var/lib/portables/{name}",) for name in images]
+        states = image_states(root.host, queries)
+        assert all(s.is_attached for s in states)
+        counts.append(_calls(lambda root=root, queries=queries: image_states(root.host, queries)))
+    print(f"list of images on systemd {version}: x{counts[1] / counts[0]:.2f} for x8 images")
+    assert counts[1] / counts[0] < 8 * 1.25

@@ -15,7 +15,7 @@ versions, bugs included.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -35,6 +35,7 @@ __all__ = [
     "PROFILE_DROPIN",
     "SQUASHFS_POLICY",
     "BareImage",
+    "MarkerIndex",
     "marker_line",
     "marker_matches",
     "parse_marker",
@@ -374,6 +375,66 @@ def marker_matches(
     if host.systemd.marker_matches_base_names:
         return _match_256(host, tokens, query, match_all, {} if resolved is None else resolved)
     return _match_252(tokens, query)
+
+
+class MarkerIndex:
+    """Markers found by the images they can name: what :func:`marker_matches` says with
+    ``match_all=False`` (``is-attached``, ``list``) of every marker, without matching each query
+    against each marker (``list`` of thousands of images).
+
+    On 256+ a marker can only match a query through a layer whose ``image_base_name()`` equals
+    that of a query word (or through a bare name, under systemd#39058), so only the markers
+    sharing a base name with the query, or holding a bare name, are matched. 252 compares
+    names by prefix: every marker is matched, as before. Either way the answer is
+    :func:`marker_matches`' own.
+    """
+
+    def __init__(self, host: Host, markers: Iterable[tuple[str, ...]]) -> None:
+        self.host = host
+        #: the markers, each once, in the order given
+        self.markers: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(markers))
+        self._order = {m: i for i, m in enumerate(self.markers)}
+        self._by_base: dict[str, list[tuple[str, ...]]] | None = None
+        self._bare: list[tuple[str, ...]] = []  # markers with a layer that has no base name
+        if host.systemd.marker_matches_base_names:
+            self._by_base = {}
+            for tokens in self.markers:
+                bases = {_base_name(t) for t in tokens}
+                if None in bases:
+                    self._bare.append(tokens)
+                for b in bases:
+                    if b is not None:
+                        self._by_base.setdefault(b, []).append(tokens)
+
+    def matching(
+        self, query: Sequence[str], resolved: MutableMapping[str, str | None] | None = None
+    ) -> list[tuple[str, ...]]:
+        """The markers that match ``query`` (an image and its extensions), in index order."""
+        resolved = {} if resolved is None else resolved
+        candidates = self._candidates(query, resolved)
+        return [
+            m
+            for m in candidates
+            if marker_matches(self.host, m, query, match_all=False, resolved=resolved)
+        ]
+
+    def _candidates(
+        self, query: Sequence[str], resolved: MutableMapping[str, str | None]
+    ) -> Sequence[tuple[str, ...]]:
+        if self._by_base is None or not query:
+            return self.markers
+        everything = self.host.systemd.bare_name_matches_everything
+        found: set[tuple[str, ...]] = set(self._bare)
+        for q in query:
+            if q not in resolved:
+                resolved[q] = _resolve_query(self.host, q)
+            r = resolved[q]
+            if r is None and everything:
+                return self.markers  # a query that is no existing path matches every marker
+            base = _base_name(q if r is None else r)
+            if base is not None:
+                found.update(self._by_base.get(base, ()))
+        return sorted(found, key=self._order.__getitem__)
 
 
 @dataclass(frozen=True, slots=True)

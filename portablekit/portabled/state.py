@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from ..names import is_hidden_or_backup, unit_name_is_valid
 from ..source import FileKind
-from .dropin import AttachedUnit, marker_matches, read_marker
+from .dropin import AttachedUnit, MarkerIndex, read_marker
 from .host import Host, attached_dir
 
 __all__ = [
@@ -163,8 +163,9 @@ def image_states(
     """:func:`image_state` of several images (each ``(image, *extensions)``), in order, from one
     scan (``units``, else made now).
 
-    Units are grouped by marker first: each image is matched once against each different
-    marker, not against every unit (``list`` asks for every image).
+    Units are grouped by marker first, and the markers indexed by the images they can name
+    (:class:`~portablekit.portabled.dropin.MarkerIndex`): an image is matched against the
+    markers that may name it, not against every unit (``list`` asks for every image).
     """
     host = host.snapshot()
     scan = unit_states(host) if units is None else units
@@ -173,23 +174,22 @@ def image_states(
     for u in scan:
         running, enabled = groups.get((u.runtime, u.tokens), (False, False))
         groups[(u.runtime, u.tokens)] = (running or u.running, enabled or u.enabled)
+    indexes = {
+        runtime: MarkerIndex(host, (tokens for rt, tokens in groups if rt is runtime))
+        for runtime in (False, True)
+    }
     resolved: dict[str, str | None] = {}
-    return [_state(host, list(query), groups, resolved) for query in queries]
+    return [_state(list(query), groups, indexes, resolved) for query in queries]
 
 
 def _state(
-    host: Host,
     query: list[str],
     groups: dict[tuple[bool, tuple[str, ...]], tuple[bool, bool]],
+    indexes: dict[bool, MarkerIndex],
     resolved: dict[str, str | None],
 ) -> ImageState:
     for runtime in (False, True):
-        mine = [
-            flags
-            for (rt, tokens), flags in groups.items()
-            if rt is runtime
-            and marker_matches(host, tokens, query, match_all=False, resolved=resolved)
-        ]
+        mine = [groups[(runtime, tokens)] for tokens in indexes[runtime].matching(query, resolved)]
         if any(running for running, _ in mine):
             return ImageState.RUNNING_RUNTIME if runtime else ImageState.RUNNING
         if any(enabled for _, enabled in mine):
