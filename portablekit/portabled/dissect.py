@@ -20,9 +20,11 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from ..display import NotebookDisplay
 from ..errors import EnvFileError, FileTooLargeError, ImagePathError, PortabledError
 from ..names import (
     PORTABLE_UNIT_TYPES,
+    derive_prefix,
     extension_name,
     image_base_name,
     image_name_is_valid,
@@ -55,6 +57,7 @@ __all__ = [
     "no_units_message",
     "prefixes_message",
     "read_os_release",
+    "resolve_matches",
     "scan_units",
     "validate_extension",
 ]
@@ -142,6 +145,12 @@ class ImageUnit:
         """``service``, ``socket``, ``timer``, ``path`` or ``target``."""
         return unit_type(self.name)
 
+    @property
+    def text(self) -> str:
+        """The unit file as text (UTF-8, as systemd reads it; an invalid byte reads as
+        U+FFFD). :attr:`data` holds the bytes."""
+        return self.data.decode("utf-8", errors="replace")
+
 
 @dataclass(frozen=True, slots=True)
 class Layer:
@@ -158,7 +167,7 @@ class Layer:
 
 
 @dataclass(frozen=True, slots=True)
-class Dissection:
+class Dissection(NotebookDisplay):
     """Everything portabled reads for ``inspect``/``attach``: layers and matching units."""
 
     base: Layer
@@ -446,11 +455,35 @@ def prefixes_message(
     )
 
 
+def resolve_matches(
+    matches: Sequence[str] | None, image: str | Image, systemd: Systemd = Systemd()
+) -> tuple[str, ...]:
+    """The unit prefixes in force, as ``portablectl`` determines them.
+
+    ``None``: the prefix portablectl derives from the image argument as typed (a name or a
+    path; an :class:`~portablekit.portabled.image.Image` by its path). A sequence is taken as
+    given; empty means every unit file (portablectl's ``-``). A single string is refused: it
+    would be read character by character.
+
+    >>> resolve_matches(None, "webapp_2.1"), resolve_matches(["a", "b"], "x")
+    (('webapp',), ('a', 'b'))
+    """
+    if matches is None:
+        arg = image if isinstance(image, str) else str(image.path)
+        return (derive_prefix(arg, systemd),)
+    if isinstance(matches, str | bytes):
+        raise TypeError(
+            f"matches must be a list of unit prefixes such as [{matches!r}], "
+            f"not the string {matches!r}"
+        )
+    return tuple(matches)
+
+
 def dissect(
     host: Host,
     image: str | Image,
     *,
-    matches: Sequence[str] = (),
+    matches: Sequence[str] | None = None,
     extensions: Sequence[str] = (),
     attach: bool = True,
     force: bool = False,
@@ -458,18 +491,21 @@ def dissect(
 ) -> Dissection:
     """Extract an image and its extensions as portabled does for ``attach`` or ``inspect``.
 
-    ``image`` and ``extensions`` are names or absolute host paths as portablectl sends them.
-    ``attach=True`` adds the checks only attach and reattach make (os-release ``ID``, extension
-    compatibility, ``PORTABLE_PREFIXES``, ``PORTABLE_SCOPE``). Raises
+    ``image`` and ``extensions`` are names or absolute host paths as portablectl sends them;
+    ``matches`` the unit prefixes (default: derived from ``image`` as portablectl does, see
+    :func:`resolve_matches`; ``[]``: every unit file). ``attach=True`` adds the checks only
+    attach and reattach make (os-release ``ID``, extension compatibility,
+    ``PORTABLE_PREFIXES``, ``PORTABLE_SCOPE``). Raises
     :class:`~portablekit.errors.PortabledError` with portabled's message; a file of the image
     that cannot be read becomes the bare errno portabled reports, with the file named in
     ``detail``.
     """
+    prefixes = resolve_matches(matches, image, host.systemd)
     try:
         return _dissect(
             host,
             image,
-            matches=matches,
+            matches=prefixes,
             extensions=extensions,
             attach=attach,
             force=force,
