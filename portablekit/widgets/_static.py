@@ -48,7 +48,7 @@ def _html(w: Any) -> str:
         inner = "".join(f"<div>{_html(c)}</div>" for c in w.children)
         return f'<div style="{_ROW}">{inner}</div>'
     if isinstance(w, widgets.Box):
-        return "".join(_html(c) for c in w.children)
+        return "".join(f"<div>{_html(c)}</div>" for c in w.children)
     if isinstance(w, widgets.HTML | widgets.HTMLMath):
         return str(w.value)
     if isinstance(w, widgets.Label):

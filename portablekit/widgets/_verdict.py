@@ -32,6 +32,11 @@ __all__ = [
 ]
 
 
+_OK = "color:#2d6a2d;margin:4px 0"
+_REFUSED = "border-left:4px solid #b00020;padding:2px 8px;margin:4px 0;line-height:1.4"
+_PLAIN = "color:#333;margin-top:2px"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What ``attach`` would do with one choice of image, extensions and prefixes."""
@@ -65,8 +70,8 @@ class Verdict:
         if self.ok:
             units = ", ".join(self.plan.units)
             return (
-                f'<div class="pk-verdict pk-verdict-ok">{html.escape(what)} would succeed: '
-                f"{len(self.plan.units)} units ({html.escape(units)})</div>"
+                f'<div class="pk-verdict pk-verdict-ok" style="{_OK}">✓ {html.escape(what)} '
+                f"would succeed: {len(self.plan.units)} units ({html.escape(units)})</div>"
             )
         return explanation_html(f"{what} would fail", self.message, self.plain)
 
@@ -74,11 +79,11 @@ class Verdict:
 def explanation_html(head: str, message: str, plain: str) -> str:
     """A refusal: ``head``, portabled's exact ``message``, then the ``plain`` words."""
     out = (
-        f'<div class="pk-verdict pk-refused"><b>{html.escape(head)}</b>. portabled says: '
-        f"<code>{html.escape(message)}</code>"
+        f'<div class="pk-verdict pk-refused" style="{_REFUSED}"><b>✗ {html.escape(head)}</b>. '
+        f"portabled says: <code>{html.escape(message)}</code>"
     )
     if plain:
-        out += f' <div class="pk-plain">In plain words: {html.escape(plain)}</div>'
+        out += f' <div class="pk-plain" style="{_PLAIN}">In plain words: {html.escape(plain)}</div>'
     return out + "</div>"
 
 

@@ -293,8 +293,10 @@ class ImageExplorer(Tool):
         # one image is shown: its name would repeat on every row
         frame = findings_frame(found).drop(columns=["image"])
         wide = {"min-width": "24em", "white-space": "normal"}
-        st = styled(frame, "explorer_findings", caption=caption or None).set_properties(
-            subset=["message", "fix", "portabled_message"], **wide
+        st = (
+            styled(frame, "explorer_findings", caption=caption or None)
+            .set_properties(subset=["message", "fix", "portabled_message"], **wide)
+            .set_properties(subset=["severity", "rule"], **{"white-space": "nowrap"})
         )
         self.findings.value = scroll_box(frame_html(st))
 
