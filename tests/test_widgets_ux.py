@@ -144,16 +144,26 @@ def test_extension_picker_is_ordered_and_validated() -> None:
     picker = ExtensionPicker(["a", "b", "c"])
     seen: list[tuple[str, ...]] = []
     picker.observe(lambda change: seen.append(change["new"]), names="value")
-    picker.add_button.click()  # the first available one, then the next
+    picker.name.value = "a"  # typed in the box
+    assert picker.add_button.tooltip == "stack a on top"
+    picker.add_button.click()
+    picker.available.value = "b"  # picked in the list: it goes into the box
+    assert picker.name.value == "b"
     picker.add_button.click()
     assert picker.value == ("a", "b")
     assert picker.chosen.options == ("b", "a")  # top layer first, as the picture draws it
+    assert "b" not in picker.available.options
     picker.chosen.value = "a"
+    assert picker.up_button.tooltip == "move a one layer higher"
     picker.up_button.click()
     assert picker.value == ("b", "a")
     picker.remove_button.click()
-    assert picker.value == ("b",) and picker.available.value == "a"
+    assert picker.value == ("b",) and "a" in picker.available.options
+    picker.name.value = "b"
     picker.down_button.click()  # already the lowest: nothing moves
+    assert picker.value == ("b",)
+    picker.name.value = "no-such"  # not an extension: the buttons do nothing
+    picker.add_button.click()
     assert picker.value == ("b",)
     assert seen == [("a",), ("a", "b"), ("b", "a"), ("b",)]
     with pytest.raises(Exception, match="not an extension of this root: x"):
@@ -213,6 +223,15 @@ def test_simulator_covers_the_lifecycle(lab: SandboxRoot) -> None:
     sim = AttachSimulator(lab, image="minimal")
     sim.enable.value = sim.now.value = True
     assert "sockets.target.wants/minimal.socket" in text(sim.plan.value)  # the dry run shows it
+    # each button's command line, as a learner would type it
+    assert sim.command_lines() == {
+        "attach": "portablectl attach --enable --now --profile=default minimal",
+        "reattach": (
+            "portablectl reattach --enable --now --profile=default /var/lib/portables/minimal"
+        ),
+        "detach": "portablectl detach --enable --now /var/lib/portables/minimal",
+    }
+    assert "Detach runs portablectl detach --enable --now" in text(sim.command.value)
     sim.attach_button.click()
     assert sim.error == "" and "minimal attached" in sim.message
     assert "started minimal-worker.service, minimal.service, minimal.socket" in sim.message

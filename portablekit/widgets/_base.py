@@ -87,6 +87,13 @@ class Tool(widgets.VBox):  # type: ignore[misc]
     def refresh(self) -> None:
         """Look at the sandbox root again and redraw every view."""
 
+    def _mark_controls(self) -> None:
+        """Give each control and view the CSS class ``pk-c-<attribute>``: what a stylesheet
+        or a browser test finds it by."""
+        for name, value in vars(self).items():
+            if isinstance(value, widgets.DOMWidget) and not name.startswith("_"):
+                value.add_class(f"pk-c-{name}")
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
         data: dict[str, Any] | None = super()._repr_mimebundle_(**kwargs)
         if data is not None:

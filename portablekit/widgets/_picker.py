@@ -1,13 +1,18 @@
-"""An ordered picker for extensions: two lists and four buttons, usable with the keyboard.
+"""An ordered picker for extensions, usable with the mouse and with the keyboard alone.
 
-The left list offers the extensions not chosen yet, the right one holds the stack as the
-layer-stack picture draws it: the top layer (the last ``--extension``) first. Both are native
-list boxes (arrow keys move the selection), the buttons are reached with Tab and pressed with
-Enter or Space: no free-text box whose entry must be committed, nothing hidden once something
-is chosen.
+Three parts: the extensions of the root (a list), the *extension* box (type a name; it
+suggests the extensions as you type), and the stack (a list, top layer first, as the
+layer-stack picture draws it). The buttons act on the name in the box: **Add ▸** stacks it on
+top, **◂ Remove** takes it off, **▲ Up**/**▼ Down** move it one layer. Clicking a name in
+either list puts it into the box.
 
-:attr:`ExtensionPicker.value` is the ordered tuple of names; observe it like any control's
-``value``, or set it from code (``picker.value = ["webapp-tls", "debug-tools"]``).
+With the keyboard: Tab to the box, type the name, Tab to a button, Enter. (A typed name, not
+arrow keys in a list: in JupyterLab the arrow keys move between notebook cells unless the
+focus is in a text field, so a list box cannot be worked with them there.)
+
+:attr:`ExtensionPicker.value` is the ordered tuple of names, bottom layer first; observe it
+like any control's ``value``, or set it from code (``picker.value = ["webapp-tls",
+"debug-tools"]``).
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ __all__ = ["ExtensionPicker"]
 
 
 class ExtensionPicker(widgets.HBox):  # type: ignore[misc]
-    """Choose and order extensions. Controls: :attr:`available`, :attr:`chosen` (list boxes),
-    :attr:`add_button`, :attr:`remove_button`, :attr:`up_button`, :attr:`down_button`."""
+    """Choose and order extensions. Controls: :attr:`available` and :attr:`chosen` (lists),
+    :attr:`name` (the extension the buttons act on), :attr:`add_button`,
+    :attr:`remove_button`, :attr:`up_button`, :attr:`down_button`."""
 
     #: the chosen extensions, bottom to top
     value = traitlets.Tuple()
@@ -37,28 +43,38 @@ class ExtensionPicker(widgets.HBox):  # type: ignore[misc]
         self.available.add_class("pk-picker-available")
         self.chosen = widgets.Select(options=[], rows=rows)
         self.chosen.add_class("pk-picker-chosen")
-        layout = widgets.Layout(width="9em")
-        self.add_button = widgets.Button(
-            description="Add ▸", tooltip="stack the extension on top", layout=layout
+        self.name = widgets.Combobox(
+            placeholder="type an extension's name",
+            ensure_option=True,
+            layout=widgets.Layout(width="16em"),
         )
-        self.remove_button = widgets.Button(
-            description="◂ Remove", tooltip="take it off the stack", layout=layout
-        )
-        self.up_button = widgets.Button(
-            description="▲ Up", tooltip="one layer higher", layout=layout
-        )
-        self.down_button = widgets.Button(
-            description="▼ Down", tooltip="one layer lower", layout=layout
-        )
-        self.add_button.on_click(self._add)
-        self.remove_button.on_click(self._remove)
-        self.up_button.on_click(self._up)
-        self.down_button.on_click(self._down)
+        self.name.add_class("pk-picker-name")
+        layout = widgets.Layout(width="7.5em")
+        self.add_button = widgets.Button(description="Add ▸", layout=layout)
+        self.remove_button = widgets.Button(description="◂ Remove", layout=layout)
+        self.up_button = widgets.Button(description="▲ Up", layout=layout)
+        self.down_button = widgets.Button(description="▼ Down", layout=layout)
+        for what in ("add", "remove", "up", "down"):
+            getattr(self, f"{what}_button").add_class(f"pk-picker-{what}")
+        # a name picked in either list goes into the box; the buttons say what they act on
+        self.available.observe(self._picked, names="value")
+        self.chosen.observe(self._picked, names="value")
+        self.name.observe(self._named, names="value")
+        self.add_button.on_click(lambda _b: self.add())
+        self.remove_button.on_click(lambda _b: self.remove())
+        self.up_button.on_click(lambda _b: self.move(None, +1))
+        self.down_button.on_click(lambda _b: self.move(None, -1))
         self.children = [
             widgets.VBox([widgets.Label("extensions of the root"), self.available]),
-            widgets.VBox([widgets.Label(" "), self.add_button, self.remove_button]),
+            widgets.VBox(
+                [
+                    widgets.Label("extension"),
+                    self.name,
+                    widgets.HBox([self.add_button, self.remove_button]),
+                    widgets.HBox([self.up_button, self.down_button]),
+                ]
+            ),
             widgets.VBox([widgets.Label("the stack, top layer first"), self.chosen]),
-            widgets.VBox([widgets.Label(" "), self.up_button, self.down_button]),
         ]
         self.options = tuple(options)
         self.value = tuple(value)
@@ -91,41 +107,62 @@ class ExtensionPicker(widgets.HBox):  # type: ignore[misc]
     def _value_changed(self, _change: Any) -> None:
         self._sync()
 
+    def current(self) -> str | None:
+        """The extension the buttons act on: the name in the box, if it is one."""
+        name: str = self.name.value
+        return name if name in self.options else None
+
+    def _picked(self, change: Any) -> None:
+        if change["new"]:
+            self.name.value = change["new"]
+
+    def _named(self, _change: Any = None) -> None:
+        name = self.current()
+        stacked = name in self.value
+        self.add_button.tooltip = (
+            f"stack {name} on top" if name and not stacked else "type or pick an extension"
+        )
+        for button, what in (
+            (self.remove_button, "take {} off the stack"),
+            (self.up_button, "move {} one layer higher"),
+            (self.down_button, "move {} one layer lower"),
+        ):
+            button.tooltip = what.format(name) if stacked else "type or pick a stacked extension"
+
     def _sync(self) -> None:
-        """Both lists show :attr:`value`; selections stay where they were when they can."""
+        """Both lists show :attr:`value`, the box offers every extension."""
         if not hasattr(self, "chosen"):
             return
         free = [n for n in self.options if n not in self.value]
+        self.name.options = list(self.options)
         picked = self.available.value
         self.available.options = free
-        self.available.value = picked if picked in free else (free[0] if free else None)
+        self.available.value = picked if picked in free else None
         mark = self.chosen.value
         self.chosen.options = list(reversed(self.value))
         self.chosen.value = mark if mark in self.value else None
         self.add_button.disabled = not free
-        self.remove_button.disabled = self.up_button.disabled = (
-            self.down_button.disabled
-        ) = not self.value
+        for button in (self.remove_button, self.up_button, self.down_button):
+            button.disabled = not self.value
+        self._named()
 
     # -- the buttons (also callable from code) -----------------------------------------------------
 
     def add(self, name: str | None = None) -> None:
-        """Stack ``name`` (default: the one selected in :attr:`available`) on top."""
-        name = name or self.available.value
+        """Stack ``name`` (default: the one in the box) on top."""
+        name = name or self.current()
         if name and name not in self.value:
             self.value = (*self.value, name)
-            self.chosen.value = name
 
     def remove(self, name: str | None = None) -> None:
-        """Take ``name`` (default: the one selected in :attr:`chosen`) off the stack."""
-        name = name or self.chosen.value
+        """Take ``name`` (default: the one in the box) off the stack."""
+        name = name or self.current()
         if name in self.value:
             self.value = tuple(n for n in self.value if n != name)
-            self.available.value = name
 
     def move(self, name: str | None, step: int) -> None:
-        """Move ``name`` (default: the selected one) ``step`` layers up (+) or down (-)."""
-        name = name or self.chosen.value
+        """Move ``name`` (default: the one in the box) ``step`` layers up (+) or down (-)."""
+        name = name or self.current()
         if name not in self.value:
             return
         order = list(self.value)
@@ -133,16 +170,3 @@ class ExtensionPicker(widgets.HBox):  # type: ignore[misc]
         j = max(0, min(len(order) - 1, i + step))
         order.insert(j, order.pop(i))
         self.value = tuple(order)
-        self.chosen.value = name
-
-    def _add(self, _b: Any) -> None:
-        self.add()
-
-    def _remove(self, _b: Any) -> None:
-        self.remove()
-
-    def _up(self, _b: Any) -> None:
-        self.move(None, +1)
-
-    def _down(self, _b: Any) -> None:
-        self.move(None, -1)

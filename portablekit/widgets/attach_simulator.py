@@ -50,13 +50,14 @@ class AttachSimulator(Tool):
     :attr:`copy`, :attr:`runtime`, :attr:`enable`, :attr:`now`, and the buttons
     :attr:`attach_button`, :attr:`reattach_button`, :attr:`detach_button`,
     :attr:`refresh_button`. Views: :attr:`status` (what the last action did, or why portabled
-    refused it), :attr:`state` (``is-attached`` of the image), :attr:`verdict` (would Attach
+    refused it), :attr:`command` (the portablectl command line each button runs),
+    :attr:`state` (``is-attached`` of the image), :attr:`verdict` (would Attach
     succeed now), :attr:`plan` (its operations, a dry run), :attr:`changes` (what portablectl
     prints), :attr:`tree` (the attached directories and image links), :attr:`states`
     (attached units and what the service manager says).
     """
 
-    VIEWS = ("status", "state", "verdict", "plan", "changes", "tree", "states")
+    VIEWS = ("status", "command", "state", "verdict", "plan", "changes", "tree", "states")
 
     def __init__(
         self,
@@ -92,6 +93,7 @@ class AttachSimulator(Tool):
         self.attach_button = self._button("Attach", self.attach, style="primary")
         self.reattach_button = self._button("Reattach", self.reattach, style="info")
         self.detach_button = self._button("Detach", self.detach, style="warning")
+        self.command = widgets.HTML()
         self.state = widgets.HTML()
         self.state.add_class("pk-state")
         self.verdict = widgets.HTML()
@@ -111,6 +113,7 @@ class AttachSimulator(Tool):
             widgets.HBox([self.runtime, self.enable, self.now]),
             self.extensions,
             widgets.HBox([self.attach_button, self.reattach_button, self.detach_button]),
+            self.command,
             self.state,
             self.status,
             self.plan_title,
@@ -126,6 +129,7 @@ class AttachSimulator(Tool):
         for control in (self.runtime, self.enable, self.now):
             self._observe(control, self._changed)
         self._render()
+        self._mark_controls()
 
     @property
     def host(self) -> Host:
@@ -337,14 +341,46 @@ class AttachSimulator(Tool):
             self.extensions.options = self.catalog.extensions
         self._render()
 
+    def command_lines(self) -> dict[str, str]:
+        """``verb -> the portablectl command line`` each button runs with the chosen options."""
+        flags = [
+            flag
+            for flag, on in (
+                ("--runtime", self.runtime.value),
+                ("--enable", self.enable.value),
+                ("--now", self.now.value),
+            )
+            if on
+        ]
+        attach = [*flags, f"--profile={self.profile.value}"]
+        if self.copy.value != "auto":
+            attach.append(f"--copy={self.copy.value}")
+        attach += [f"--extension={e}" for e in self.extensions.value]
+        detach = [*flags, *(f"--extension={p}" for p in self._extension_paths())]
+        # as the buttons send them: attach by name, reattach and detach by path
+        return {
+            "attach": " ".join(["portablectl attach", *attach, self.image.value]),
+            "reattach": " ".join(["portablectl reattach", *attach, self.image_path()]),
+            "detach": " ".join(["portablectl detach", *detach, self.image_path()]),
+        }
+
+    def _render_command(self) -> None:
+        rows = "".join(
+            f'<div class="pk-command-{verb}">{verb.capitalize()} runs '
+            f"<code>{html.escape(line)}</code></div>"
+            for verb, line in self.command_lines().items()
+        )
+        self.command.value = f'<div class="pk-command" style="line-height:1.5">{rows}</div>'
+
     def _render(self) -> None:
         """The dry run of Attach with the verdict, the state, the root's tree and units."""
-        self.verdict.value = self.plan.value = self.changes.value = ""
+        self.verdict.value = self.plan.value = self.changes.value = self.command.value = ""
         self.last_verdict = None
         if not self.image.value:
             self.show_ok("no base images in this sandbox root")
             return
         with self._reporting():
+            self._render_command()
             state = self.attached_state
             again = state.is_attached and state.runtime == self.runtime.value
             title = "a second Attach" if again else "Attach"

@@ -37,6 +37,7 @@ class Dashboard(Tool):
         )
         self.children = [self.tabs]
         self._observe(self.tabs, self._tab_changed, "selected_index")
+        self._mark_controls()
 
     def __repr__(self) -> str:
         return f"Dashboard(tab={self.TITLES[self.tabs.selected_index or 0]!r})"

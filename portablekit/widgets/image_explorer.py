@@ -95,6 +95,7 @@ class ImageExplorer(Tool):
         self.findings.add_class("pk-findings")
         self.dissection: Dissection | None = None
         self.last_verdict: Verdict | None = None
+        self._releases: dict[tuple[str, bytes], str] = {}
         self.children = [
             widgets.HBox([self.image, self.prefixes, self.refresh_button]),
             self.status,
@@ -110,6 +111,7 @@ class ImageExplorer(Tool):
         self._observe(self.image, self._changed)
         self._observe(self.prefixes, self._changed)
         self._render()
+        self._mark_controls()
 
     def __repr__(self) -> str:
         return f"ImageExplorer(image={self.image.value!r})"
@@ -127,6 +129,7 @@ class ImageExplorer(Tool):
     def refresh(self) -> None:
         """Look at the root again (new images, a changed state) and render every view."""
         self.catalog = Catalog.scan(self.host)
+        self._releases.clear()
         names = list(self.catalog.images)
         value = keep_choice(names, self.image.value, self.catalog.default_base())
         with self.hold_trait_notifications():
@@ -165,7 +168,8 @@ class ImageExplorer(Tool):
         self.last_verdict = verdict
         self.verdict.value = self._scrub(verdict.html())
         try:
-            d = dissect(self.host, name, matches=matches, attach=False)
+            # attach read the image already when it got as far as the units: reuse that
+            d = verdict.plan.dissection or dissect(self.host, name, matches=matches, attach=False)
         except PortabledError as e:
             d = self._partial(name, matches)
             if e.message != verdict.message:  # else the verdict says it already
@@ -248,8 +252,13 @@ class ImageExplorer(Tool):
 
     def _render_release(self, layer: Layer, what: str = "os-release") -> None:
         if layer.release is not None:
-            frame = release_frame(layer.release)[["key", "value"]]
-            self.release.value = frame_html(frame, "explorer_release", caption=layer.release_path)
+            key = (layer.release_path, layer.release.raw)
+            if key not in self._releases:  # the same file while only the prefixes change
+                frame = release_frame(layer.release)[["key", "value"]]
+                self._releases[key] = frame_html(
+                    frame, "explorer_release", caption=layer.release_path
+                )
+            self.release.value = self._releases[key]
         else:
             self.release.value = f"<p><i>no {what}: portabled refuses this image</i></p>"
 

@@ -81,6 +81,7 @@ class LayerBuilder(Tool):
         self._observe(self.base, self._changed)
         self._observe(self.extensions, self._changed)
         self._render()
+        self._mark_controls()
 
     def __repr__(self) -> str:
         return f"LayerBuilder(base={self.base.value!r}, extensions={list(self.extensions.value)!r})"

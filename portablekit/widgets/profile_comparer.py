@@ -151,6 +151,7 @@ class ProfileComparer(Tool):
         for control in (self.unit_name, self.unit_text):
             self._observe(control, self._changed)
         self._render()
+        self._mark_controls()
 
     def __repr__(self) -> str:
         version = self.systemd.value.version
