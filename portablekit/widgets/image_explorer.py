@@ -255,8 +255,8 @@ class ImageExplorer(Tool):
             key = (layer.release_path, layer.release.raw)
             if key not in self._releases:  # the same file while only the prefixes change
                 frame = release_frame(layer.release)[["key", "value"]]
-                self._releases[key] = frame_html(
-                    frame, "explorer_release", caption=layer.release_path
+                self._releases[key] = scroll_box(
+                    frame_html(frame, "explorer_release", caption=layer.release_path)
                 )
             self.release.value = self._releases[key]
         else:

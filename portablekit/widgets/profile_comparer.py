@@ -116,6 +116,7 @@ class ProfileComparer(Tool):
             options=labels,
             value=OWN_UNIT if unit_text is not None else labels[0],
             description="score unit",
+            layout=widgets.Layout(width="26em"),
         )
         self.unit_name = widgets.Text(value=unit_name, description="unit name")
         self.unit_text = widgets.Textarea(
