@@ -12,9 +12,10 @@ import pytest
 
 from portablekit.check import check_host_image
 from portablekit.errors import PortabledError, SandboxError
+from portablekit.names import resolve_matches
 from portablekit.oracle.dump import Snapshot
 from portablekit.portabled.attach import plan_attach, plan_detach, plan_reattach
-from portablekit.portabled.dissect import dissect, resolve_matches
+from portablekit.portabled.dissect import dissect
 from portablekit.portabled.image import lookup_image
 from portablekit.samples import sample_source
 from portablekit.sandbox import SandboxRoot

@@ -19,8 +19,9 @@ from collections.abc import Collection, Iterable, Sequence
 from pathlib import PurePosixPath
 
 from ..errors import PortabledError
+from ..names import resolve_matches
 from ..source import FileKind
-from .dissect import dissect, extensions_clause, resolve_matches
+from .dissect import dissect, extensions_clause
 from .dropin import (
     PORTABLE_DROPIN,
     PROFILE_DROPIN,
@@ -112,7 +113,7 @@ def plan_attach(
 
     ``image``/``extensions`` are names or absolute host paths as portablectl sends them,
     ``matches`` the unit prefixes (default: the one portablectl derives from ``image``; see
-    :func:`~portablekit.portabled.dissect.resolve_matches`). Refusals come back as a plan with
+    :func:`~portablekit.names.resolve_matches`). Refusals come back as a plan with
     ``error`` set and no operations.
     """
     copy = CopyMode(copy)

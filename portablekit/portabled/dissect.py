@@ -24,12 +24,12 @@ from ..display import NotebookDisplay
 from ..errors import EnvFileError, FileTooLargeError, ImagePathError, PortabledError
 from ..names import (
     PORTABLE_UNIT_TYPES,
-    derive_prefix,
     extension_name,
     image_base_name,
     image_name_is_valid,
     is_hidden_or_backup,
     prefix_match,
+    resolve_matches,
     unit_name_is_valid,
     unit_type,
 )
@@ -57,7 +57,6 @@ __all__ = [
     "no_units_message",
     "prefixes_message",
     "read_os_release",
-    "resolve_matches",
     "scan_units",
     "validate_extension",
 ]
@@ -455,30 +454,6 @@ def prefixes_message(
     )
 
 
-def resolve_matches(
-    matches: Sequence[str] | None, image: str | Image, systemd: Systemd = Systemd()
-) -> tuple[str, ...]:
-    """The unit prefixes in force, as ``portablectl`` determines them.
-
-    ``None``: the prefix portablectl derives from the image argument as typed (a name or a
-    path; an :class:`~portablekit.portabled.image.Image` by its path). A sequence is taken as
-    given; empty means every unit file (portablectl's ``-``). A single string is refused: it
-    would be read character by character.
-
-    >>> resolve_matches(None, "webapp_2.1"), resolve_matches(["a", "b"], "x")
-    (('webapp',), ('a', 'b'))
-    """
-    if matches is None:
-        arg = image if isinstance(image, str) else str(image.path)
-        return (derive_prefix(arg, systemd),)
-    if isinstance(matches, str | bytes):
-        raise TypeError(
-            f"matches must be a list of unit prefixes such as [{matches!r}], "
-            f"not the string {matches!r}"
-        )
-    return tuple(matches)
-
-
 def dissect(
     host: Host,
     image: str | Image,
@@ -493,14 +468,15 @@ def dissect(
 
     ``image`` and ``extensions`` are names or absolute host paths as portablectl sends them;
     ``matches`` the unit prefixes (default: derived from ``image`` as portablectl does, see
-    :func:`resolve_matches`; ``[]``: every unit file). ``attach=True`` adds the checks only
-    attach and reattach make (os-release ``ID``, extension compatibility,
-    ``PORTABLE_PREFIXES``, ``PORTABLE_SCOPE``). Raises
+    :func:`~portablekit.names.resolve_matches`; ``[]``: every unit file). ``attach=True``
+    adds the checks only attach and reattach make (os-release ``ID``, extension
+    compatibility, ``PORTABLE_PREFIXES``, ``PORTABLE_SCOPE``). Raises
     :class:`~portablekit.errors.PortabledError` with portabled's message; a file of the image
     that cannot be read becomes the bare errno portabled reports, with the file named in
     ``detail``.
     """
-    prefixes = resolve_matches(matches, image, host.systemd)
+    arg = image if isinstance(image, str) else str(image.path)
+    prefixes = resolve_matches(matches, arg, host.systemd)
     try:
         return _dissect(
             host,
