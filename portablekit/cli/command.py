@@ -79,9 +79,9 @@ class CommandParser(argparse.ArgumentParser):
         """
         ns = self.parse_args(list(argv))
         for action in self._actions:
-            if not action.option_strings and action.nargs is None:
-                if isinstance(getattr(ns, action.dest, None), list):
-                    self.error(f"argument {action.metavar or action.dest}: expected one value")
+            empty = isinstance(getattr(ns, action.dest, None), list)
+            if not action.option_strings and action.nargs is None and empty:
+                self.error(f"argument {action.metavar or action.dest}: expected one value")
         return ns
 
 
