@@ -278,6 +278,14 @@ class Systemd:
         return self.version < 260
 
     @property
+    def install_link_directories(self) -> tuple[str, ...]:
+        """The subdirectories whose links make a unit enabled (``find_symlinks()``): 252 looks
+        into ``.wants`` and ``.requires`` only, 257+ also into ``.upholds``."""
+        return (
+            (".wants", ".requires", ".upholds") if self.version >= 253 else (".wants", ".requires")
+        )
+
+    @property
     def host_checks_lib_systemd(self) -> bool:
         """252 (split /usr builds): ``/lib/systemd/system`` is part of the host unit path."""
         return self.version < 255

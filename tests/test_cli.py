@@ -85,7 +85,7 @@ def test_enable_and_now_are_simulated(host_dir: Path, capsys: pytest.CaptureFixt
     rc, _, err = _run(capsys, "--root", r, "attach", "--enable", "--now", "minimal")
     assert rc == 0
     assert (
-        "Created symlink /etc/systemd/system.attached/multi-user.target.wants/"
+        "Created symlink /etc/systemd/system/multi-user.target.wants/"
         "minimal.service → /etc/systemd/system.attached/minimal.service."
     ) in err
     assert _run(capsys, "--root", r, "is-attached", "minimal")[1] == "running\n"

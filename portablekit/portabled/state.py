@@ -19,10 +19,13 @@ from ..names import is_hidden_or_backup, unit_name_is_valid
 from ..source import FileKind
 from .dropin import AttachedUnit, marker_matches, read_marker
 from .host import Host, attached_dir
+from .install import unit_file_state
 
 __all__ = ["ImageState", "UnitState", "attached_units", "image_state", "unit_states"]
 
-_NOT_ENABLED = frozenset({"static", "disabled", "linked", "linked-runtime"})
+#: unit-file states that do not make an attached unit enabled; "bad": the install logic found
+#: no unit file of that name (or could not follow a link to it)
+_NOT_ENABLED = frozenset({"static", "disabled", "linked", "linked-runtime", "bad"})
 
 
 class ImageState(StrEnum):
@@ -67,7 +70,8 @@ class UnitState:
 
     @property
     def enabled(self) -> bool:
-        """Enabled in systemd's sense (any unit-file state but static/disabled/linked)."""
+        """Enabled in portabled's sense (any unit-file state but static/disabled/linked; a
+        unit the install logic cannot find is not enabled)."""
         return self.unit_file_state not in _NOT_ENABLED
 
 
@@ -121,7 +125,7 @@ def unit_states(host: Host) -> list[UnitState]:
                     u.base,
                     u.extensions,
                     runtime,
-                    host.unit_file_state(u.name),
+                    str(unit_file_state(host, u.name) or "bad"),
                     active.get(u.name, "inactive"),
                     host.unit_is_active(u.name, active),
                 )
