@@ -230,6 +230,13 @@ class SandboxRoot:
                     os.unlink(target)
                 else:
                     shutil.rmtree(target)
+            elif op.kind is OpKind.CHMOD:
+                # the final component is never followed: a link is an error, not a way out
+                fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                try:
+                    os.fchmod(fd, op.mode)
+                finally:
+                    os.close(fd)
             elif op.kind in (OpKind.START, OpKind.STOP):
                 assert op.target is not None
                 if op.path != ACTIVE_UNITS:

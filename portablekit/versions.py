@@ -170,6 +170,12 @@ class Systemd:
         return self.version >= 260
 
     @property
+    def skips_unit_links_to_directories(self) -> bool:
+        """262: a unit-named symbolic link to a directory inside an image is skipped; 252/257
+        take it like a unit file and fail reading it (``Is a directory``)."""
+        return self.version >= 260
+
+    @property
     def state_counts_dropin_dirs(self) -> bool:
         """262: ``is-attached``/``list`` also count a unit whose drop-in directory is left but
         whose unit file is gone (before, only detach did)."""
@@ -286,9 +292,45 @@ class Systemd:
         )
 
     @property
-    def host_checks_lib_systemd(self) -> bool:
-        """252 (split /usr builds): ``/lib/systemd/system`` is part of the host unit path."""
+    def vendor_units_in_lib(self) -> bool:
+        """252 (Debian's split-usr build): the vendor unit directory is ``/lib/systemd/system``,
+        searched before ``/usr/lib/systemd/system`` on the host and inside images; 257+ search
+        ``/usr/lib`` first (and ``/lib`` only inside images)."""
         return self.version < 255
+
+    # -- portablectl's command line -------------------------------------------------------
+
+    @property
+    def option_errors_name_the_option(self) -> bool:
+        """262: systemd's own option parser words errors ``unrecognized option '-z'`` (a long
+        option without its ``=value``) and ``option '-H' requires an argument``; 252/257 use
+        glibc's ``getopt_long()`` (``invalid option -- 'z'``, the whole argument)."""
+        return self.version >= 258
+
+    @property
+    def has_scope_options(self) -> bool:
+        """262: ``--user`` and ``--system`` (portabled's user scope)."""
+        return self.version >= 259
+
+    @property
+    def quotes_unknown_verb(self) -> bool:
+        """257+: ``Unknown command verb 'X'.``; 252: ``Unknown command verb X.``."""
+        return self.version >= 254
+
+    @property
+    def copy_help_ends_with_blank_line(self) -> bool:
+        """257+: ``--copy=help`` prints an empty line after the modes."""
+        return self.version >= 256
+
+    @property
+    def set_limit_sets_pool_limit(self) -> bool:
+        """262: ``set-limit SIZE`` (one argument) sets the pool's limit; 252/257 want two."""
+        return self.version >= 258
+
+    @property
+    def long_image_name_errno(self) -> int:
+        """The errno of a too long image argument: 252 ``EINVAL``, 257+ ``ECHRNG``."""
+        return errno.ECHRNG if self.version >= 254 else errno.EINVAL
 
     # -- output --------------------------------------------------------------------------------
 
@@ -303,8 +345,16 @@ class Systemd:
         return self.version >= 260
 
     @property
-    def failed_inspect_creates_locks(self) -> bool:
-        """262: a failing ``inspect`` leaves ``/run/systemd/nspawn/locks`` behind."""
+    def inspect_retries_portable_prefixes(self) -> bool:
+        """262: when the prefix derived from the image name matches nothing, ``inspect`` asks
+        for the image's os-release (taking the image lock, whose directories stay) and tries
+        again with its ``PORTABLE_PREFIXES=``."""
+        return self.version >= 260
+
+    @property
+    def force_inspect_lists_units(self) -> bool:
+        """262: ``inspect --force`` without ``--extension`` lists the unit files; 252/257 ask
+        the WithExtensions call, whose answer portablectl prints without them."""
         return self.version >= 260
 
     # -- os-release ----------------------------------------------------------------------------

@@ -54,8 +54,8 @@ def format_bytes(n: int | None, keep_zero_decimal: bool) -> str:
     return f"{n}B"
 
 
-def _lines(rows: list[list[str]]) -> str:
-    return "".join(line + "\n" for line in format_table(rows))
+def _lines(rows: list[list[str]], min_width: int = 0) -> str:
+    return "".join(line + "\n" for line in format_table(rows, min_width))
 
 
 def list_text(
@@ -77,7 +77,9 @@ def list_text(
     text = ""
     if rows:
         header = [["NAME", "TYPE", "RO", "CRTIME", "MTIME", "USAGE", "STATE"]]
-        text += _lines((header if legend else []) + rows)
+        # systemd's table gives every column one character at least (an empty USAGE column
+        # shows as a blank one without the header)
+        text += _lines((header if legend else []) + rows, min_width=1)
     if legend:
         text += f"\n{len(rows)} images listed.\n" if rows else "No images.\n"
     return text

@@ -207,11 +207,16 @@ def plan_attach(
             layer = d.layers[u.layer]
             dest = a / u.name
             in_image = layer.image.path / u.path.relative_to("/")
+            symlinked = copy is CopyMode.SYMLINK and layer.image.is_tree
             if v.exists(dest) and not (force or reattach):
                 error = PortabledError.errno_message(
                     errno.EEXIST, f"Failed to attach unit '{u.name}': {os.strerror(errno.EEXIST)}"
                 )
-            elif copy is CopyMode.SYMLINK and layer.image.is_tree:
+            elif u.error is not None and not symlinked:  # 252/257: a link to a directory
+                error = PortabledError.errno_message(
+                    u.error, f"Failed to attach unit '{u.name}': {os.strerror(u.error)}"
+                )
+            elif symlinked:
                 v.op(
                     Op(OpKind.SYMLINK, dest, target=str(in_image), replace=True),
                     Change(ChangeType.SYMLINK, str(dest), str(in_image)),

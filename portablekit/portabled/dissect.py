@@ -34,7 +34,7 @@ from ..names import (
 from ..osrelease import MAX_ENV_FILE, EnvFile
 from ..source import FileKind, ImageSource
 from ..versions import Systemd
-from .host import SYSTEM_UNIT_PATH, Host
+from .host import Host, unit_path
 from .image import Image, image_at_path, lookup_image, open_image_with_policy
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ __all__ = [
     "extensions_clause",
     "find_extension_release",
     "host_architecture",
+    "image_os_release",
     "no_units_message",
     "prefixes_message",
     "read_os_release",
@@ -59,8 +60,9 @@ __all__ = [
     "validate_extension",
 ]
 
-#: Unit directories inside an image, in portabled's priority order (system scope).
-UNIT_DIRECTORIES = tuple(PurePosixPath(p) for p in SYSTEM_UNIT_PATH)
+#: Unit directories inside an image, in portabled's priority order (system scope, 257+; see
+#: :func:`~portablekit.portabled.host.unit_path` for 252's order).
+UNIT_DIRECTORIES = tuple(PurePosixPath(p) for p in unit_path(Systemd(), image=True))
 
 #: The largest unit file portablekit reads (systemd refuses lines over 1 MiB anyway).
 MAX_UNIT_FILE = 64 * 1024 * 1024
@@ -131,6 +133,9 @@ class ImageUnit:
     layer: int
     directory: PurePosixPath
     is_symlink: bool = False
+    #: 252/257: a symbolic link to a directory is taken like a unit file and fails with this
+    #: errno (``EISDIR``) when portabled reads it
+    error: int | None = None
 
     @property
     def path(self) -> PurePosixPath:
@@ -185,11 +190,14 @@ class Dissection:
 OS_RELEASE_PATHS = (PurePosixPath("/etc/os-release"), PurePosixPath("/usr/lib/os-release"))
 
 
-def read_os_release(src: ImageSource, systemd: Systemd = Systemd()) -> tuple[EnvFile, str] | None:
+def read_os_release(
+    src: ImageSource, systemd: Systemd = Systemd(), *, check_utf8: bool = True
+) -> tuple[EnvFile, str] | None:
     """The image's os-release and the path it came from, or ``None`` if there is none.
 
     ``/etc/os-release`` first, then ``/usr/lib/os-release``; only "not found" (also a dangling
-    link) falls back. Links resolve inside the image.
+    link) falls back. Links resolve inside the image. ``check_utf8`` off: invalid UTF-8 is
+    kept (``inspect`` hands the bytes on, its client parses them).
     """
     for p in OS_RELEASE_PATHS:
         try:
@@ -200,8 +208,20 @@ def read_os_release(src: ImageSource, systemd: Systemd = Systemd()) -> tuple[Env
             if e.errno in (errno.ENOENT, errno.ENOTDIR):
                 continue
             raise
-        return EnvFile.parse(data, origin=f"{src.label}{p}", systemd=systemd), str(p)
+        env = EnvFile.parse(data, origin=f"{src.label}{p}", systemd=systemd, check_utf8=check_utf8)
+        return env, str(p)
     return None
+
+
+def image_os_release(host: Host, image: str) -> EnvFile | None:
+    """``GetImageOSRelease``: the os-release of an image by name or path, ``None`` if it has
+    none or cannot be read."""
+    try:
+        src, _ = open_image_with_policy(host, lookup_image(host, image))
+        found = read_os_release(src, host.systemd, check_utf8=False)
+    except (PortabledError, ImagePathError, EnvFileError):
+        return None
+    return None if found is None else found[0]
 
 
 # -- units --------------------------------------------------------------------------------------
@@ -216,20 +236,24 @@ def scan_units(
     layer: int = 0,
     taken: frozenset[str] = frozenset(),
     reader: UnitReader | None = None,
+    directories: Sequence[PurePosixPath] = UNIT_DIRECTORIES,
+    links_to_directories: bool = False,
 ) -> tuple[list[ImageUnit], list[UnitCandidate]]:
     """Unit files of one image that match ``matches`` (empty = all), as ``extract_now()``.
 
-    Directories in :data:`UNIT_DIRECTORIES` order (duplicates by real path removed); per entry
-    the filters hidden → valid name → attachable type → prefix → not taken yet → file or link →
-    readable → not empty. ``reader(directory_real_path, name)`` reads an entry (default: through
-    ``src``, links resolved inside the image); it lets the host resolve a unit's symlinks the
-    way the kernel does for portabled.
+    ``directories`` in order (duplicates by real path removed; default :data:`UNIT_DIRECTORIES`,
+    :func:`~portablekit.portabled.host.unit_path` gives each version's); per entry the filters
+    hidden → valid name → attachable type → prefix → not taken yet → file or link → readable →
+    not empty. ``reader(directory_real_path, name)`` reads an entry (default: through ``src``,
+    links resolved inside the image); it lets the host resolve a unit's symlinks the way the
+    kernel does for portabled. With ``links_to_directories`` (252/257) a symbolic link to a
+    directory is taken like a unit file, with :attr:`ImageUnit.error` set.
     """
     units: list[ImageUnit] = []
     candidates: list[UnitCandidate] = []
     names = set(taken)
     seen_dirs: set[PurePosixPath] = set()
-    for d in UNIT_DIRECTORIES:
+    for d in directories:
         try:
             real = src.resolve(d)
             if src.lstat(real).kind is not FileKind.DIR:
@@ -271,18 +295,24 @@ def scan_units(
             except FileTooLargeError:
                 raise
             except ImagePathError as e:
-                if st.kind is FileKind.SYMLINK and _points_to_dev_null(src, real / entry):
+                if st.kind is FileKind.SYMLINK and e.errno == errno.EISDIR and links_to_directories:
+                    # opened like a unit file (a directory opens), fails when it is read
+                    names.add(entry)
+                    candidates.append(UnitCandidate(entry, d, layer))
+                    units.append(ImageUnit(entry, b"", layer, real, True, error=errno.EISDIR))
+                elif st.kind is FileKind.SYMLINK and _points_to_dev_null(src, real / entry):
                     skip(SkipReason.EMPTY)
                 else:
                     skip(SkipReason.UNREADABLE)
-                del e
                 continue
             if not data:
                 skip(SkipReason.EMPTY)
                 continue
             names.add(entry)
             candidates.append(UnitCandidate(entry, d, layer))
-            units.append(ImageUnit(entry, data, layer, d, st.kind is FileKind.SYMLINK))
+            # portabled names the directory it opened, links resolved (a merged-usr image's
+            # lib/systemd/system is usr/lib/systemd/system)
+            units.append(ImageUnit(entry, data, layer, real, st.kind is FileKind.SYMLINK))
     return units, candidates
 
 
@@ -417,6 +447,34 @@ def _host_reader(host: Host, image: Image) -> UnitReader | None:
     return read
 
 
+def _layer_units(
+    host: Host,
+    image: Image,
+    src: ImageSource,
+    matches: Sequence[str],
+    layer: int,
+    taken: frozenset[str],
+) -> tuple[list[ImageUnit], list[UnitCandidate]]:
+    """The units of one layer as portabled extracts them from that image."""
+    systemd = host.systemd
+    dirs = tuple(PurePosixPath(p) for p in unit_path(systemd, image=True))
+    links = not systemd.skips_unit_links_to_directories
+    units, candidates = scan_units(
+        src,
+        matches,
+        layer=layer,
+        taken=taken,
+        reader=_host_reader(host, image),
+        directories=dirs,
+        links_to_directories=links,
+    )
+    if not image.is_tree and any(u.error is not None for u in units):
+        # a raw image is dissected in a child process, which fails sending such a unit: the
+        # parent gets none of this image's units
+        return [], candidates
+    return units, candidates
+
+
 def _resolved(host: Host, img: Image) -> Image:
     real = image_at_path(host, str(img.path), pick=True)
     return Image(img.name if real.path == img.path else real.name, real.path, real.kind)
@@ -503,11 +561,12 @@ def _dissect(
         raise PortabledError.from_errno(errno.EEXIST)
 
     src, policy = open_image_with_policy(host, img)
-    osr = read_os_release(src, systemd)
+    # inspect sends the os-release on as bytes (portablectl parses it); attach parses it
+    osr = read_os_release(src, systemd, check_utf8=attach)
     if osr is None:
         raise PortabledError(f"Image '{img.path}' lacks os-release data, refusing.")
     os_release, os_path = osr
-    units, candidates = scan_units(src, matches, layer=0, reader=_host_reader(host, img))
+    units, candidates = _layer_units(host, img, src, matches, 0, frozenset())
     base = Layer(img, src, os_release, ReleaseClass.OS, os_path, policy=policy)
 
     if attach:
@@ -542,9 +601,7 @@ def _dissect(
                 raise PortabledError(f"Image '{ext.path}' lacks extension-release data, refusing.")
             raise PortabledError.from_errno(errno.ENOENT)
         release, cls, rpath = found
-        eunits, ecands = scan_units(
-            esrc, matches, layer=i, taken=taken, reader=_host_reader(host, ext)
-        )
+        eunits, ecands = _layer_units(host, ext, esrc, matches, i, taken)
         units.extend(eunits)
         candidates.extend(ecands)
         taken = taken | {u.name for u in eunits}
@@ -567,5 +624,9 @@ def _dissect(
 
     if not units:
         raise PortabledError(no_units_message(str(img.path), [str(e.path) for e in ext_images]))
+    if not attach:
+        for u in units:
+            if u.error is not None:  # inspect reads every unit file
+                raise PortabledError.from_errno(u.error, detail=f"{u.path}: cannot be read")
     units.sort(key=lambda u: u.name.encode())
     return Dissection(base, tuple(layers), tuple(units), tuple(candidates), tuple(matches))

@@ -33,6 +33,7 @@ __all__ = [
     "Host",
     "attached_dir",
     "portables_dir",
+    "unit_path",
 ]
 
 #: Where the simulated service manager keeps its state inside the root.
@@ -57,7 +58,8 @@ def portables_dir(runtime: bool) -> PurePosixPath:
 
 
 #: systemd's system unit search path (``lookup_paths_init()``), in priority order; the same
-#: list is searched inside an image (re-rooted there) and on the host.
+#: list is searched inside an image (re-rooted there) and on the host. Where
+#: ``/lib/systemd/system`` goes depends on the version and on the side (:func:`unit_path`).
 SYSTEM_UNIT_PATH = (
     "/etc/systemd/system.control",
     "/run/systemd/system.control",
@@ -75,10 +77,26 @@ SYSTEM_UNIT_PATH = (
 )
 
 
-def _unit_path(systemd: Systemd) -> tuple[str, ...]:
-    if systemd.host_checks_lib_systemd:
-        return SYSTEM_UNIT_PATH
-    return tuple(p for p in SYSTEM_UNIT_PATH if p != "/lib/systemd/system")
+def unit_path(systemd: Systemd, *, image: bool = False) -> tuple[str, ...]:
+    """The system unit search path of the host, or (``image``) the one portabled searches
+    inside an image (``LOOKUP_PATHS_SPLIT_USR``: ``/lib/systemd/system`` too).
+
+    252 is a split-usr build whose vendor directory is ``/lib/systemd/system``, searched
+    before ``/usr/lib/systemd/system`` on both sides; 257+ search ``/usr/lib`` first, and
+    ``/lib`` only inside images.
+
+    >>> unit_path(Systemd(252), image=True)[-4:-1]
+    ('/usr/local/lib/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system')
+    >>> "/lib/systemd/system" in unit_path(Systemd(257))
+    False
+    """
+    lib, usr = "/lib/systemd/system", "/usr/lib/systemd/system"
+    out = [p for p in SYSTEM_UNIT_PATH if p != lib]
+    if systemd.vendor_units_in_lib:
+        out.insert(out.index(usr), lib)
+    elif image:
+        out.insert(out.index(usr) + 1, lib)
+    return tuple(out)
 
 
 class Host:
@@ -155,7 +173,7 @@ class Host:
     @property
     def unit_path(self) -> tuple[str, ...]:
         """The host's system unit search path, in priority order."""
-        return _unit_path(self.systemd)
+        return unit_path(self.systemd)
 
     @cached_property
     def vendor_units(self) -> frozenset[str]:

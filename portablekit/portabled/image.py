@@ -298,6 +298,13 @@ def normalize_client_path(
     Made absolute against ``cwd``, all links resolved inside the root; a trailing slash is kept.
     A missing path fails with portablectl's message when ``must_exist``.
     """
+    if not arg:
+        raise UsageError(
+            f"Cannot normalize specified image path '{arg}': {os.strerror(errno.EINVAL)}"
+        )
+    if any(len(part.encode()) > 255 for part in arg.split("/")):  # longer than NAME_MAX
+        err = host.systemd.long_image_name_errno
+        raise UsageError(f"Cannot normalize specified image path '{arg}': {os.strerror(err)}")
     trailing = arg.endswith("/") and arg.strip("/") != ""
     joined = PurePosixPath(cwd, arg) if not arg.startswith("/") else PurePosixPath(arg)
     try:
