@@ -122,6 +122,12 @@ class Systemd:
         return self.version >= 256
 
     @property
+    def vpick_skips_wrong_types(self) -> bool:
+        """262: ``.v`` picking skips entries of the wrong kind; 257 picks the newest entry
+        first and then fails on its kind ("Wrong medium type")."""
+        return self.version >= 260
+
+    @property
     def resolves_image_symlinks(self) -> bool:
         """262: images found through a symlink are recorded under their real path."""
         return self.version >= 260
@@ -237,8 +243,17 @@ class Systemd:
 
     @property
     def raw_extension_refuses_os_release(self) -> bool:
-        """254+: a raw extension that has ``/usr/lib/os-release`` is not an extension."""
+        """257+ (recorded; the sources date it to 254): a raw extension that has
+        ``/usr/lib/os-release`` is not an extension; 252 accepts it when its
+        extension-release is there."""
         return self.version >= 254
+
+    @property
+    def raw_missing_metadata_is_enomedium(self) -> bool:
+        """262: a raw image without the release file a call needs (and a raw extension with
+        ``/usr/lib/os-release``) fails with the dissection child's ``ENOMEDIUM`` ("No medium
+        found"); before, portabled said the image "lacks os-release/extension-release data"."""
+        return self.version >= 260
 
     @property
     def force_accepts_any_extension_name(self) -> bool:

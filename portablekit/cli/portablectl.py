@@ -43,13 +43,13 @@ from ..portabled.plan import CopyMode, Plan
 from ..portabled.profiles import list_profiles
 from ..portabled.state import image_state, unit_states
 from ..sandbox import SandboxRoot
+from ..unitfile import parse_boolean
 from ..versions import Systemd
 from .portablectl_options import (
     VERBS,
     Options,
     help_text,
     parse_args,
-    parse_boolean,
     parse_size,
     verb_arity,
     version_text,
@@ -167,10 +167,14 @@ def _require_root(ctx: _Ctx) -> SandboxRoot:
 def _verb_list(ctx: _Ctx) -> int:
     _bus(ctx)
     host = ctx.host
+    try:
+        found = discover_images(host)
+    except PortabledError as e:
+        _fail(ctx, "Failed to list images", e)
+        return 1
     units = unit_states(host)  # one scan answers for every image
     images = [
-        (img, image_stat(host, img), image_state(host, str(img.path), units=units))
-        for img in discover_images(host)
+        (img, image_stat(host, img), image_state(host, str(img.path), units=units)) for img in found
     ]
     if ctx.opts.json:
         _json(

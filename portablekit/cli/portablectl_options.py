@@ -29,7 +29,6 @@ __all__ = [
     "Options",
     "help_text",
     "parse_args",
-    "parse_boolean",
     "parse_size",
     "verb_arity",
     "version_text",
@@ -277,24 +276,6 @@ def _set(o: Options, name: str, value: str | None, systemd: Systemd) -> None:
 
 
 # -- values portablectl parses itself -----------------------------------------------------------
-
-_TRUE = frozenset({"1", "yes", "y", "true", "t", "on"})
-_FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
-
-
-def parse_boolean(text: str) -> bool | None:
-    """systemd's ``parse_boolean()``, ``None`` where it fails.
-
-    >>> parse_boolean("On"), parse_boolean("n"), parse_boolean("bogus")
-    (True, False, None)
-    """
-    t = text.lower()
-    if t in _TRUE:
-        return True
-    if t in _FALSE:
-        return False
-    return None
-
 
 _IEC = (
     ("E", 1024**6),

@@ -18,7 +18,7 @@ import os
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import PurePosixPath
 
-from ..errors import PortabledError
+from ..errors import ImagePathError, PortabledError
 from ..source import FileKind
 from .dissect import dissect, extensions_clause
 from .dropin import (
@@ -244,12 +244,13 @@ def plan_attach(
                 dissection=d,
             )
 
-    # image links (extensions first, base last); the first existing one ends them silently
+    # image links (extensions first, base last), "just a convenience": the first one that
+    # cannot be made (it exists, or the links directory is not a directory) ends them silently
     links_dir = portables_dir(runtime)
     for layer in (*d.extensions, d.base):
         img = layer.image
         target = links_dir / img.file_name
-        if v.exists(target):
+        if not _can_hold_links(v, links_dir) or v.exists(target):
             break
         v.mkdir_p(links_dir, record=False)
         if copy is CopyMode.MIXED:
@@ -272,6 +273,19 @@ def plan_attach(
         runtime=runtime,
         dissection=d,
     )
+
+
+def _can_hold_links(v: _View, links_dir: PurePosixPath) -> bool:
+    """Whether image links can be made in ``links_dir``: it is a directory (also through a
+    link), or it is missing and can be created."""
+    try:
+        if v.host.kind(links_dir) is FileKind.DIR:
+            return True
+        if v.kind(links_dir) is not None:
+            return False  # a file, or a dangling link
+        return all(v.host.kind(p) in (FileKind.DIR, None) for p in links_dir.parents)
+    except ImagePathError:
+        return False
 
 
 # -- detach ------------------------------------------------------------------------------------
@@ -347,7 +361,11 @@ def plan_detach(
             target = links_dir / name
             k = v.kind(target)
             if systemd.detach_removes_whatever_link:
-                if k is FileKind.DIR:
+                parent = v.host.kind(links_dir)
+                if parent is not None and parent is not FileKind.DIR:
+                    # remembered, and the detach carries on: it fails at the end
+                    error = error or PortabledError.from_errno(errno.ENOTDIR)
+                elif k is FileKind.DIR:
                     v.op(Op(OpKind.REMOVE_TREE, target), Change(ChangeType.UNLINK, str(target)))
                 elif k is not None:
                     v.op(Op(OpKind.UNLINK, target), Change(ChangeType.UNLINK, str(target)))

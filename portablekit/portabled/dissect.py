@@ -53,6 +53,7 @@ __all__ = [
     "find_extension_release",
     "host_architecture",
     "image_os_release",
+    "lacks_metadata",
     "no_units_message",
     "prefixes_message",
     "read_os_release",
@@ -480,6 +481,16 @@ def _resolved(host: Host, img: Image) -> Image:
     return Image(img.name if real.path == img.path else real.name, real.path, real.kind)
 
 
+def lacks_metadata(systemd: Systemd, image: Image, what: str) -> PortabledError:
+    """The refusal of an image without the release file a call needs (``what``: ``os-release``
+    for the base, ``extension-release`` for an extension, also a raw extension that carries
+    ``/usr/lib/os-release`` from 257 on). 262 dissects a raw image in a child process that
+    fails with ``ENOMEDIUM``, whose bare text portabled sends on."""
+    if not image.is_tree and systemd.raw_missing_metadata_is_enomedium:
+        return PortabledError.from_errno(errno.ENOMEDIUM, detail=f"{image.path}: no {what} data")
+    return PortabledError(f"Image '{image.path}' lacks {what} data, refusing.")
+
+
 def extensions_clause(extensions: Sequence[str]) -> str:
     """What portabled inserts after an image path when extensions were given."""
     return f"' or any of its extensions '{', '.join(extensions)}" if extensions else ""
@@ -564,7 +575,7 @@ def _dissect(
     # inspect sends the os-release on as bytes (portablectl parses it); attach parses it
     osr = read_os_release(src, systemd, check_utf8=attach)
     if osr is None:
-        raise PortabledError(f"Image '{img.path}' lacks os-release data, refusing.")
+        raise lacks_metadata(systemd, img, "os-release")
     os_release, os_path = osr
     units, candidates = _layer_units(host, img, src, matches, 0, frozenset())
     base = Layer(img, src, os_release, ReleaseClass.OS, os_path, policy=policy)
@@ -598,7 +609,7 @@ def _dissect(
             found = find_extension_release(esrc, ename, systemd, relaxed=relaxed)
         if found is None:
             if raw or not systemd.missing_extension_release_is_enoent:
-                raise PortabledError(f"Image '{ext.path}' lacks extension-release data, refusing.")
+                raise lacks_metadata(systemd, ext, "extension-release")
             raise PortabledError.from_errno(errno.ENOENT)
         release, cls, rpath = found
         eunits, ecands = _layer_units(host, ext, esrc, matches, i, taken)
