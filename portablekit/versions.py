@@ -343,6 +343,21 @@ class Systemd:
         return self.version >= 258
 
     @property
+    def removed_image_auxiliaries(self) -> tuple[str, ...]:
+        """The files next to an image that ``remove`` deletes with it (``NAME<suffix>``, besides
+        ``NAME.nspawn``): 252/257 the ``.roothash``, 262 all verity files."""
+        if self.version >= 258:
+            return (".roothash", ".usrhash", ".verity", ".roothash.p7s", ".usrhash.p7s")
+        return (".roothash",)
+
+    @property
+    def image_verbs_normalize_paths(self) -> bool:
+        """262: ``read-only``, ``remove`` and ``set-limit`` normalize an image argument that is
+        not a name like the other verbs (``Cannot normalize specified image path``); 252/257
+        send it to portabled as it is."""
+        return self.version >= 258
+
+    @property
     def long_image_name_errno(self) -> int:
         """The errno of a too long image argument: 252 ``EINVAL``, 257+ ``ECHRNG``."""
         return errno.ECHRNG if self.version >= 254 else errno.EINVAL

@@ -31,7 +31,13 @@ from ..portabled.attach import (
 )
 from ..portabled.dissect import Dissection, dissect, image_os_release
 from ..portabled.host import Host
-from ..portabled.image import discover_images, image_stat, lookup_image, normalize_client_path
+from ..portabled.image import (
+    Image,
+    discover_images,
+    image_stat,
+    lookup_image,
+    normalize_client_path,
+)
 from ..portabled.manage import (
     plan_image_lock,
     plan_read_only,
@@ -41,7 +47,7 @@ from ..portabled.manage import (
 )
 from ..portabled.plan import CopyMode, Plan
 from ..portabled.profiles import list_profiles
-from ..portabled.state import image_state, unit_states
+from ..portabled.state import ImageState, UnitState, image_state, unit_states
 from ..sandbox import SandboxRoot
 from ..unitfile import parse_boolean
 from ..versions import Systemd
@@ -173,9 +179,7 @@ def _verb_list(ctx: _Ctx) -> int:
         _fail(ctx, "Failed to list images", e)
         return 1
     units = unit_states(host)  # one scan answers for every image
-    images = [
-        (img, image_stat(host, img), image_state(host, str(img.path), units=units)) for img in found
-    ]
+    images = [(img, image_stat(host, img), _list_state(host, img, units)) for img in found]
     if ctx.opts.json:
         _json(
             ctx,
@@ -186,7 +190,7 @@ def _verb_list(ctx: _Ctx) -> int:
                     "path": str(img.path),
                     "read_only": st.read_only,
                     "usage": st.usage,
-                    "state": str(state),
+                    "state": None if state is None else str(state),
                 }
                 for img, st, state in images
             ],
@@ -237,11 +241,19 @@ def _inspect(
         return None
 
 
+def _list_state(host: Host, img: Image, units: Sequence[UnitState]) -> ImageState | None:
+    """An image's state in ``list``: none (an empty cell) where the query fails."""
+    try:
+        return image_state(host, str(img.path), units=units)
+    except PortabledError:
+        return None
+
+
 def _verb_inspect(ctx: _Ctx) -> int:
     arg = ctx.opts.args[0]
     image = _norm_image(ctx, arg, True)
-    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
     matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=True)
+    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
     _bus(ctx)
     d = _inspect(ctx, image, exts, matches, derived=not ctx.opts.args[1:])
     if d is None:
@@ -281,7 +293,11 @@ def _verb_is_attached(ctx: _Ctx) -> int:
     image = _norm_image(ctx, arg, False)
     exts = [_norm_image(ctx, e, False) for e in ctx.opts.extensions]
     _bus(ctx)
-    state = image_state(ctx.host, image, exts)
+    try:
+        state = image_state(ctx.host, image, exts)
+    except PortabledError as e:
+        _fail(ctx, f"{_method('GetImageState', ctx)} failed", e)
+        return 1
     if ctx.opts.json:
         _json(ctx, {"image": image, "extensions": exts, "state": str(state)})
     elif not ctx.opts.quiet:
@@ -329,8 +345,8 @@ def _after_attach(ctx: _Ctx, plan: Plan) -> list[Callable[[Host], Plan]]:
 def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
     arg = ctx.opts.args[0]
     image = _norm_image(ctx, arg, True)
-    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
     matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=False)
+    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
     _bus(ctx)
     planner = plan_reattach if reattach else plan_attach
     plan = planner(
@@ -432,17 +448,26 @@ def _verb_read_only(ctx: _Ctx) -> int:
         if b is None:
             raise UsageError(f"Failed to parse boolean argument: {ctx.opts.args[1]}")
         read_only = b
+    image = _management_image(ctx, ctx.opts.args[0])
     _bus(ctx)
-    plan = plan_read_only(ctx.host, ctx.opts.args[0], read_only)
+    plan = plan_read_only(ctx.host, image, read_only)
     if ctx.opts.dry_run:
         return _show_dry_run(ctx, plan)
     return _apply_and_report(ctx, plan, "Could not mark image read-only")
 
 
+def _management_image(ctx: _Ctx, arg: str) -> str:
+    """The image argument of ``read-only``, ``remove`` and ``set-limit``: 252/257 send it as
+    given, 262 normalizes it as the other verbs do."""
+    if ctx.systemd.image_verbs_normalize_paths:
+        return _norm_image(ctx, arg, True)
+    return arg
+
+
 def _verb_remove(ctx: _Ctx) -> int:
     _bus(ctx)
     for arg in ctx.opts.args:  # one call per image, the first failure ends the verb
-        plan = plan_remove(ctx.host, arg)
+        plan = plan_remove(ctx.host, _management_image(ctx, arg))
         if ctx.opts.dry_run:
             rc = _show_dry_run(ctx, plan)
         else:
@@ -456,11 +481,10 @@ def _verb_set_limit(ctx: _Ctx) -> int:
     size = ctx.opts.args[-1]
     if size not in ("-", "none", "infinity") and parse_size(size) is None:
         raise UsageError(f"Failed to parse size: {size}")
+    image = _management_image(ctx, ctx.opts.args[0]) if len(ctx.opts.args) > 1 else ""
     _bus(ctx)
-    if len(ctx.opts.args) > 1:
-        err = set_limit_error(ctx.host, ctx.opts.args[0])
-    else:  # the pool's limit (262)
-        err = pool_limit_error()
+    # with one argument (262) the pool's limit
+    err = set_limit_error(ctx.host, image) if image else pool_limit_error()
     _fail(ctx, "Could not set limit", err)
     return 1
 

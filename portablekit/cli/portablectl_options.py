@@ -59,29 +59,30 @@ def verb_arity(verb: str, systemd: Systemd) -> tuple[int, int | None]:
     return VERBS[verb]
 
 
-# long options: name -> takes an argument
-_LONG = {
+# long options, in portablectl's own order (an ambiguous abbreviation lists them in it):
+# name -> takes an argument
+_LONG: dict[str, bool | None] = {
     "help": False,
     "version": False,
     "no-pager": False,
     "no-legend": False,
     "no-ask-password": False,
-    "quiet": False,
-    "runtime": False,
-    "profile": True,
-    "copy": True,
     "host": True,
     "machine": True,
-    "system": False,
-    "user": False,
+    "quiet": False,
+    "profile": True,
+    "copy": True,
+    "runtime": False,
+    "no-reload": False,
+    "cat": False,
     "enable": False,
     "now": False,
     "no-block": False,
-    "force": False,
-    "no-reload": False,
     "extension": True,
-    "cat": False,
+    "force": False,
     "clean": False,
+    "user": False,
+    "system": False,
 }
 #: portablekit's own options (not portablectl's): name -> takes an argument (None: optional)
 _KIT_LONG: dict[str, bool | None] = {"json": None, "dry-run": False}
@@ -139,6 +140,14 @@ def _unrecognized(prog: str, arg: str, systemd: Systemd) -> UsageError:
     return UsageError(f"{prog}: unrecognized option '{arg}'")
 
 
+def _ambiguous(prog: str, option: str, matches: Sequence[str], systemd: Systemd) -> UsageError:
+    if systemd.option_errors_name_the_option:
+        listed = ", ".join(f"--{m}" for m in matches)
+    else:
+        listed = " ".join(f"'--{m}'" for m in matches)
+    return UsageError(f"{prog}: option '{option}' is ambiguous; possibilities: {listed}")
+
+
 def _needs_argument(prog: str, option: str, systemd: Systemd) -> UsageError:
     if option.startswith("--") or systemd.option_errors_name_the_option:
         return UsageError(f"{prog}: option '{option}' requires an argument")
@@ -168,7 +177,7 @@ def parse_args(argv: Sequence[str], systemd: Systemd, prog: str = EMULATED) -> O
                 matches = [name]
             if len(matches) != 1:
                 if len(matches) > 1:
-                    raise UsageError(f"{prog}: option '{a}' is ambiguous")
+                    raise _ambiguous(prog, f"--{name}", matches, systemd)
                 raise _unrecognized(prog, a, systemd)
             name = matches[0]
             takes = longs[name]

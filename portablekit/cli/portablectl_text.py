@@ -59,9 +59,10 @@ def _lines(rows: list[list[str]], min_width: int = 0) -> str:
 
 
 def list_text(
-    images: Sequence[tuple[Image, ImageStat, ImageState]], systemd: Systemd, *, legend: bool
+    images: Sequence[tuple[Image, ImageStat, ImageState | None]], systemd: Systemd, *, legend: bool
 ) -> str:
-    """``portablectl list``: one row per image, with the header and the count as the legend."""
+    """``portablectl list``: one row per image, with the header and the count as the legend
+    (an image whose state portabled fails to tell has an empty STATE cell)."""
     rows = [
         [
             img.name,
@@ -70,7 +71,7 @@ def list_text(
             format_timestamp(st.crtime),
             format_timestamp(st.mtime),
             format_bytes(st.usage, systemd.bytes_below_point),
-            str(state),
+            "" if state is None else str(state),
         ]
         for img, st, state in images
     ]

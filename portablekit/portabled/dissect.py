@@ -469,10 +469,11 @@ def _layer_units(
         directories=dirs,
         links_to_directories=links,
     )
-    if not image.is_tree and any(u.error is not None for u in units):
-        # a raw image is dissected in a child process, which fails sending such a unit: the
-        # parent gets none of this image's units
-        return [], candidates
+    bad = next((i for i, u in enumerate(units) if u.error is not None), None)
+    if not image.is_tree and bad is not None:
+        # a raw image is dissected in a child process, which sends the units as it finds
+        # them and fails at such a unit: the parent keeps the units sent before it
+        return units[:bad], candidates
     return units, candidates
 
 

@@ -139,6 +139,7 @@ def _versions(host: Host, vdir: PurePosixPath, f: PickFilter) -> list[str]:
         version = entry[len(base) + 1 : len(entry) - len(suffix)]
         if version and "/" not in version:
             found.append((version, entry))
+
     def newer(x: tuple[str, str], y: tuple[str, str]) -> int:
         return version_compare(y[0], x[0])
 
@@ -168,16 +169,10 @@ def pick_version(host: Host, vdir: PurePosixPath, filters: Sequence[PickFilter])
     raise PortabledError.from_errno(errno.ENOENT, detail=f"{vdir}: no entry to pick")
 
 
-def _name_filters(
-    host: Host, vdir: PurePosixPath, *, listing: bool = False
-) -> tuple[PickFilter, ...]:
-    """The filters of a lookup by name and of ``list``: ``NAME.raw.v`` holds raw images,
-    ``NAME.v`` directories (a lookup by name in 262 also takes raw images from it)."""
-    if vdir.name.endswith(".raw.v"):
-        return (PICK_RAW,)
-    if host.systemd.vpick_skips_wrong_types and not listing:
-        return (PICK_DIR, PICK_RAW)
-    return (PICK_DIR,)
+def _name_filters(vdir: PurePosixPath) -> tuple[PickFilter, ...]:
+    """The filter of a lookup by name and of ``list``: ``NAME.raw.v`` holds raw images,
+    ``NAME.v`` directories."""
+    return (PICK_RAW,) if vdir.name.endswith(".raw.v") else (PICK_DIR,)
 
 
 def _path_filters(host: Host) -> tuple[PickFilter, ...]:
@@ -244,7 +239,7 @@ def find_image(host: Host, name: str) -> Image | None:
                 if k is not FileKind.DIR:
                     continue
                 try:
-                    picked = pick_version(host, p, _name_filters(host, p))
+                    picked = pick_version(host, p, _name_filters(p))
                 except PortabledError:
                     continue
                 kind = _kind_of(host, picked)
@@ -254,8 +249,11 @@ def find_image(host: Host, name: str) -> Image | None:
                     name, host.resolve(picked) if systemd.resolves_image_symlinks else picked, kind
                 )
             if cand == name:
-                if k is FileKind.DIR and systemd.raw_names_are_files and name.endswith(".raw"):
-                    continue
+                if systemd.raw_names_are_files and name.endswith(".raw"):
+                    if k is not FileKind.FILE:
+                        continue  # a name ending in .raw is a raw image file or nothing
+                    path = host.resolve(p) if systemd.resolves_image_symlinks else p
+                    return Image.from_path(path, ImageKind.RAW)
                 if k is FileKind.DIR:
                     kind = ImageKind.DIRECTORY
                 elif k is FileKind.BLOCKDEV:
@@ -343,7 +341,7 @@ def discover_images(host: Host) -> list[Image]:
             if k is FileKind.DIR:
                 if systemd.vpick and entry.endswith(".v"):
                     try:
-                        picked = pick_version(host, p, _name_filters(host, p, listing=True))
+                        picked = pick_version(host, p, _name_filters(p))
                     except PortabledError:
                         continue
                     kind = _kind_of(host, picked)

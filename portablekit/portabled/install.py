@@ -35,7 +35,13 @@ from ..names import UnitNameKind, template_of, unit_name_kind
 from ..source import FileKind
 from .host import Host
 
-__all__ = ["UnitFileState", "UnitLookupError", "unit_file_exists", "unit_file_state"]
+__all__ = [
+    "NoSuchUnit",
+    "UnitFileState",
+    "UnitLookupError",
+    "unit_file_exists",
+    "unit_file_state",
+]
 
 #: ``lp->persistent_config`` and ``lp->runtime_config`` of the system scope
 PERSISTENT_CONFIG = PurePosixPath("/etc/systemd/system")
@@ -87,6 +93,13 @@ class UnitLookupError(Exception):
         self.errno = err
         self.path = path
         super().__init__(f"{path}: {errno.errorcode.get(err, err)}")
+
+
+class NoSuchUnit(UnitLookupError):
+    """No directory of the search path has an entry of that name (``ENOENT``)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(errno.ENOENT, PurePosixPath(name))
 
 
 class _Mode(StrEnum):
@@ -216,11 +229,42 @@ def _load_or_readlink(host: Host, info: _Info, path: PurePosixPath, load: bool) 
             raise
     target = _link_target(host, path)
     inside = any(d == target.parent or d in target.parents for d in info.search)
+    if inside:
+        _check_alias(path, target)
     info.target = target
     if _null_or_empty(host, target):
         info.mode = _Mode.MASKED
     else:
         info.mode = _Mode.ALIAS if inside else _Mode.LINKED
+
+
+def _check_alias(path: PurePosixPath, target: PurePosixPath) -> None:
+    """``unit_validate_alias_symlink_or_warn()``: a link inside the unit path is an alias and
+    must name a unit of the same type and kind; one naming itself is a loop (``ELOOP``),
+    anything else that does not fit ``EXDEV``."""
+    src, dst = path.name, target.name
+    src_kind = unit_name_kind(src)
+    if src_kind is None:
+        raise UnitLookupError(errno.EINVAL, path)
+    if src == dst:
+        raise UnitLookupError(errno.ELOOP, path)
+    dst_kind = unit_name_kind(dst)
+    if dst_kind is None:
+        raise UnitLookupError(errno.EXDEV, path)
+    if not (
+        dst_kind is src_kind
+        or (src_kind is UnitNameKind.INSTANCE and dst_kind is UnitNameKind.TEMPLATE)
+    ):
+        raise UnitLookupError(errno.EXDEV, path)
+    if dst_kind is UnitNameKind.INSTANCE and _instance(src) != _instance(dst):
+        raise UnitLookupError(errno.EXDEV, path)
+    if src.rpartition(".")[2] != dst.rpartition(".")[2]:
+        raise UnitLookupError(errno.EXDEV, path)
+
+
+def _instance(name: str) -> str:
+    stem = name.rpartition(".")[0]
+    return stem.partition("@")[2]
 
 
 def _search(host: Host, info: _Info, load: bool, template_fallback: bool) -> None:
@@ -240,7 +284,7 @@ def _search(host: Host, info: _Info, load: bool, template_fallback: bool) -> Non
                 raise
             info.path = d / n
             return
-    raise UnitLookupError(errno.ENOENT, PurePosixPath(info.name))
+    raise NoSuchUnit(info.name)
 
 
 def _traverse(host: Host, name: str, *, load: bool, follow_config: bool, template: bool) -> _Info:
@@ -376,11 +420,15 @@ def _find_in_scope(host: Host, info: _Info, match_name: bool) -> UnitFileState |
 
 
 def unit_file_state(host: Host, name: str) -> UnitFileState | None:
-    """``unit_file_lookup_state()`` of unit ``name`` on the host, ``None`` if the lookup fails
-    (no such unit, or a link that cannot be followed)."""
+    """``unit_file_lookup_state()`` of unit ``name`` on the host, ``None`` if there is no unit
+    file of that name.
+
+    A link the lookup cannot follow (dangling, or to a directory) and a directory of that name
+    raise :class:`UnitLookupError`: portabled's state query fails with that errno.
+    """
     try:
         info = _traverse(host, name, load=True, follow_config=True, template=True)
-    except UnitLookupError:
+    except NoSuchUnit:
         return None
     assert info.path is not None
     if info.mode is _Mode.MASKED:

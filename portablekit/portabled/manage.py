@@ -13,7 +13,8 @@ refused with ``EROFS``, and the image is locked (:func:`plan_image_lock`: the lo
   through an ``/etc/portables`` link (252/257 keep that path) fails with ``ELOOP``.
 * ``remove`` refuses an image that is not detached, then deletes it (the link itself where the
   image path is a link) and its settings files ``NAME.nspawn`` (in ``/etc/systemd/nspawn``,
-  ``/run/systemd/nspawn`` and next to the image) and ``NAME.roothash`` next to it.
+  ``/run/systemd/nspawn`` and next to the image) and its verity files next to it
+  (``NAME.roothash``; 262 also ``.usrhash``, ``.verity`` and the ``.p7s`` signatures).
 * ``set-limit`` sets a btrfs quota: only subvolumes have one, and a sandbox root has none, so
   every image is refused with ``EOPNOTSUPP`` (after the vendor check), the pool (262) with
   ``Quota is only supported on btrfs.``.
@@ -63,8 +64,10 @@ def _is_vendor(image: Image) -> bool:
 
 
 def _lookup(host: Host, name_or_path: str, verb: str) -> Image | Plan:
+    """The image a management verb acts on: a name is searched (a ``NAME.v`` directory picks
+    its entry), a path is taken as it is (a ``.v`` directory is then a directory image)."""
     try:
-        return lookup_image(host, name_or_path, pick=True)
+        return lookup_image(host, name_or_path, pick=False)
     except PortabledError as e:
         return Plan(verb, name_or_path, error=e)
 
@@ -86,7 +89,8 @@ def plan_read_only(host: Host, name_or_path: str, read_only: bool = True) -> Pla
     if isinstance(found, Plan):
         return found
     img, path = found, str(found.path)
-    if _is_vendor(img):
+    hidden = img.name.startswith(".") and host.systemd.hidden_images_read_only
+    if _is_vendor(img) or hidden:
         return Plan("read-only", path, error=PortabledError.from_errno(errno.EROFS))
     ops = _locked(host, img, "read-only")
     if img.kind.is_tree:
@@ -126,7 +130,11 @@ def plan_remove(host: Host, name_or_path: str) -> Plan:
     if isinstance(found, Plan):
         return found
     img, path = found, str(found.path)
-    if image_state(host, path) is not ImageState.DETACHED:
+    try:
+        state = image_state(host, path)
+    except PortabledError as e:
+        return Plan("remove", path, error=e)
+    if state is not ImageState.DETACHED:
         return Plan(
             "remove",
             path,
@@ -143,11 +151,12 @@ def plan_remove(host: Host, name_or_path: str) -> Plan:
     elif not (img.kind is ImageKind.BLOCK and PurePosixPath("/dev") in img.path.parents):
         ops.append(Op(OpKind.UNLINK, img.path))
     aux = f"{img.name}.nspawn"
+    suffixes = host.systemd.removed_image_auxiliaries
     for p in (
         PurePosixPath("/etc/systemd/nspawn") / aux,
         PurePosixPath("/run/systemd/nspawn") / aux,
         img.path.parent / aux,
-        img.path.parent / f"{img.name}.roothash",
+        *(img.path.parent / f"{img.name}{suffix}" for suffix in suffixes),
     ):
         try:
             if host.kind(p, follow=False) not in (None, FileKind.DIR):
@@ -160,7 +169,7 @@ def plan_remove(host: Host, name_or_path: str) -> Plan:
 def set_limit_error(host: Host, name_or_path: str) -> PortabledError:
     """``portablectl set-limit NAME SIZE`` (``SetImageLimit``): always refused in a sandbox."""
     try:
-        img = lookup_image(host, name_or_path, pick=True)
+        img = lookup_image(host, name_or_path, pick=False)
     except PortabledError as e:
         return e
     if _is_vendor(img):

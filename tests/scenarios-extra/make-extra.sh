@@ -876,12 +876,11 @@ steps 'list' 'inspect so' '--no-reload attach sy' '--no-reload attach so' 'is-at
       '--no-reload detach sy' '--no-reload detach so' 'list'
 
 #@ scenario x-cli-help
-new x-cli-help "portablectl's own help text per version: --help, -h, the help verb (also with an argument). --version is in the oracle-only x-cli-version."
+new x-cli-help "portablectl's own help text per version: --help, -h, the help verb (also with an argument). --version is in x-cli-version."
 steps '--help' '-h' 'help' 'help list'
 
 #@ scenario x-cli-version
 new x-cli-version "portablectl --version per version (the Debian build's version string and compile-time feature list), also after a verb and with another option."
-oracle_only "The --version text names the Debian build and its compile-time features; portablekit prints its own version line by design."
 steps '--version' 'list --version' '--no-legend --version'
 
 #@ scenario x-cli-arity
@@ -890,7 +889,7 @@ steps 'list extra' 'attach' 'detach' 'reattach' 'inspect' 'is-attached' 'is-atta
       'remove' 'set-limit' 'set-limit a b c'
 
 #@ scenario x-cli-options
-new x-cli-options "Client-side option and verb errors per version: an unknown verb, unknown long and short options (before and after the verb), options that lack their argument (--profile, --copy, --extension, -H, -M), --copy=help and invalid --copy= values, --profile=help and an invalid profile name, -j, --user/--system (262 knows them; without a session bus --user cannot connect), and no verb at all (list is the default). --json is in the oracle-only x-cli-json."
+new x-cli-options "Client-side option and verb errors per version: an unknown verb, unknown long and short options (before and after the verb), options that lack their argument (--profile, --copy, --extension, -H, -M), --copy=help and invalid --copy= values, --profile=help and an invalid profile name, -j, --user/--system (262 knows them; without a session bus --user cannot connect), and no verb at all (list is the default). --json is in x-cli-json."
 img /var/lib/portables/co
 osrel "$IMG" "${DEBIAN[@]}"
 unit "$IMG" co.service
@@ -900,8 +899,7 @@ steps 'frobnicate' '--frob list' '-z list' 'list --frob' 'list -z' '--profile' '
       '--user list' '--system list' '--no-legend' '-q'
 
 #@ scenario x-cli-json
-new x-cli-json "--json in every recorded version: --json=short, --json=pretty after the verb, an invalid --json value, --json without a value, --json=off; -j is in x-cli-options."
-oracle_only "Documents that portablectl 252/257/262 has no --json option; portablekit adds --json on purpose, so a replay differs here by design (like the public json-option)."
+new x-cli-json "--json in every recorded version: --json=short, --json=pretty after the verb, an invalid --json value, --json without a value, --json=off; -j is in x-cli-options. (portablekit's own --json exists only where it does not emulate portablectl.)"
 img /var/lib/portables/cj
 osrel "$IMG" "${DEBIAN[@]}"
 unit "$IMG" cj.service
@@ -1182,3 +1180,452 @@ unit "$IMG" other4.service
 steps 'inspect nm1 nosuch' 'inspect nm2 nosuch' '--no-reload attach nm1' 'inspect nm1' 'inspect nm2' 'inspect nm1 other' \
       '--quiet inspect nm2' 'inspect --cat nm2' 'inspect nm3' 'inspect nm4' \
       '--no-reload attach nm2' '--no-reload attach nm2 pfx-a' 'is-attached nm2' '--no-reload detach nm2'
+
+# ---------------------------------------------------------------------------
+# Round 3: more shapes of the same rules (enabled state, exists-on-host, unit directories,
+# os-release parsing in the client, search directories, portablectl's texts, .v picking, raw
+# extensions, image management).
+
+#@ common
+# unitx DIR NAME INSTALL-LINES...   a service whose [Install] section is given line by line
+# (no lines: no [Install] section at all)
+unitx() {
+    local d=$1 n=$2; shift 2
+    mkdir -p "$d/usr/lib/systemd/system"
+    {
+        printf '[Unit]\nDescription=%s\n\n[Service]\nExecStart=/usr/bin/true\n' "$n"
+        if [ $# -gt 0 ]; then printf '\n[Install]\n'; printf '%s\n' "$@"; fi
+    } > "$d/usr/lib/systemd/system/$n"
+}
+# plainimg NAME [UNIT...]   a directory image /var/lib/portables/NAME with Debian's os-release
+plainimg() {
+    local n=$1; shift
+    img /var/lib/portables/$n
+    osrel "$IMG" "${DEBIAN[@]}"
+    if [ $# -eq 0 ]; then set -- "$n.service"; fi
+    for u in "$@"; do unit "$IMG" "$u"; done
+}
+# sqbuild SRC OUT...   a build script making squashfs images: pairs of src dir and path below /
+sqbuild() {
+    {
+        printf 'set -e\nL=$1\nmkdir -p "$L/var/lib/portables"\nchmod 0700 "$L/var/lib/portables"\n'
+        while [ $# -gt 0 ]; do
+            printf 'mkdir -p "$L%s"\n' "$(dirname "$2")"
+            printf 'mksquashfs %s "$L%s" %s\n' "$1" "$2" "$SQ"
+            shift 2
+        done
+    } > "$S/build"
+}
+
+#@ scenario x-enabled-runtime-links
+new x-enabled-runtime-links "Install links inside /run/systemd/system.attached (everything below /run is runtime configuration to systemd's install logic): a .wants link there for the persistently attached erl and for the runtime-attached err, then an alias symlink next to err's unit. is-attached by path (257's name bug stays out of the way) and list after each change, detach with the links in place."
+plainimg erl
+plainimg err
+steps '--no-reload attach erl' '--no-reload --runtime attach err' \
+      '!mkdir -p $ROOT/run/systemd/system.attached/multi-user.target.wants && ln -s /etc/systemd/system.attached/erl.service $ROOT/run/systemd/system.attached/multi-user.target.wants/erl.service' \
+      'is-attached /var/lib/portables/erl' 'is-attached /var/lib/portables/err' 'list' \
+      '!rm $ROOT/run/systemd/system.attached/multi-user.target.wants/erl.service && ln -s ../err.service $ROOT/run/systemd/system.attached/multi-user.target.wants/err.service' \
+      'is-attached /var/lib/portables/erl' 'is-attached /var/lib/portables/err' \
+      '!rm -r $ROOT/run/systemd/system.attached/multi-user.target.wants && ln -s err.service $ROOT/run/systemd/system.attached/err-alias.service' \
+      'is-attached /var/lib/portables/err' 'list' '--no-reload detach erl' '--no-reload --runtime detach err' 'list'
+
+#@ scenario x-enabled-install-kinds
+new x-enabled-install-kinds "What an attached unit's own [Install] section does to its state: ia.service has only Also= (systemd calls that indirect), ib.service has no [Install] (static), ic.service has Alias=ic-other.service and WantedBy=, it@.service is a template with DefaultInstance=one. After attaching: is-attached of each; then an alias link /etc/systemd/system/ic-other.service (a name Alias= declares) and /etc/systemd/system/ib-nope.service (a name nothing declares); .wants links in /etc/systemd/system to the template's instances it@one.service (the default instance) and it@two.service."
+img /var/lib/portables/ia
+osrel "$IMG" "${DEBIAN[@]}"
+unitx "$IMG" ia.service 'Also=ib.service'
+img /var/lib/portables/ib
+osrel "$IMG" "${DEBIAN[@]}"
+unitx "$IMG" ib.service
+img /var/lib/portables/ic
+osrel "$IMG" "${DEBIAN[@]}"
+unitx "$IMG" ic.service 'Alias=ic-other.service' 'WantedBy=multi-user.target'
+img /var/lib/portables/it
+osrel "$IMG" "${DEBIAN[@]}"
+unitx "$IMG" it@.service 'WantedBy=multi-user.target' 'DefaultInstance=one'
+steps '--no-reload attach ia' '--no-reload attach ib' '--no-reload attach ic' '--no-reload attach it' \
+      'is-attached /var/lib/portables/ia' 'is-attached /var/lib/portables/ib' 'is-attached /var/lib/portables/ic' \
+      'is-attached /var/lib/portables/it' \
+      '!ln -s /etc/systemd/system.attached/ic.service $ROOT/etc/systemd/system/ic-other.service && ln -s /etc/systemd/system.attached/ib.service $ROOT/etc/systemd/system/ib-nope.service' \
+      'is-attached /var/lib/portables/ic' 'is-attached /var/lib/portables/ib' \
+      '!ln -s /etc/systemd/system.attached/it@.service $ROOT/etc/systemd/system/multi-user.target.wants/it@two.service' \
+      'is-attached /var/lib/portables/it' \
+      '!rm $ROOT/etc/systemd/system/multi-user.target.wants/it@two.service && ln -s /etc/systemd/system.attached/it@.service $ROOT/etc/systemd/system/multi-user.target.wants/it@one.service' \
+      'is-attached /var/lib/portables/it' 'list' \
+      '!rm $ROOT/etc/systemd/system/ic-other.service $ROOT/etc/systemd/system/ib-nope.service $ROOT/etc/systemd/system/multi-user.target.wants/it@one.service' \
+      '--no-reload detach ia' '--no-reload detach ib' '--no-reload detach ic' '--no-reload detach it'
+
+#@ scenario x-enabled-config-dirs
+new x-enabled-config-dirs "Install links for the attached ec.service in the other directories of the unit search path, one place at a time: /etc/systemd/system.control, /run/systemd/system.control, /run/systemd/generator, /usr/local/lib/systemd/system and /usr/lib/systemd/system (each a link in ec-test.target.wants, a target nothing else uses); then an empty file /etc/systemd/system/ec.service (an empty unit file is a mask to systemd). is-attached after each, detach."
+plainimg ec
+W=ec-test.target.wants/ec.service
+steps '--no-reload attach ec' \
+      "!mkdir -p \$ROOT/etc/systemd/system.control/ec-test.target.wants && ln -s /etc/systemd/system.attached/ec.service \$ROOT/etc/systemd/system.control/$W" \
+      'is-attached ec' \
+      "!rm -r \$ROOT/etc/systemd/system.control && mkdir -p \$ROOT/run/systemd/system.control/ec-test.target.wants && ln -s /etc/systemd/system.attached/ec.service \$ROOT/run/systemd/system.control/$W" \
+      'is-attached ec' \
+      "!rm -r \$ROOT/run/systemd/system.control && mkdir -p \$ROOT/run/systemd/generator/ec-test.target.wants && ln -s /etc/systemd/system.attached/ec.service \$ROOT/run/systemd/generator/$W" \
+      'is-attached ec' \
+      "!rm -r \$ROOT/run/systemd/generator && mkdir -p \$ROOT/usr/local/lib/systemd/system/ec-test.target.wants && ln -s /etc/systemd/system.attached/ec.service \$ROOT/usr/local/lib/systemd/system/$W" \
+      'is-attached ec' \
+      "!rm -r \$ROOT/usr/local/lib/systemd/system/ec-test.target.wants && mkdir -p \$ROOT/usr/lib/systemd/system/ec-test.target.wants && ln -s /etc/systemd/system.attached/ec.service \$ROOT/usr/lib/systemd/system/$W" \
+      'is-attached ec' \
+      "!rm \$ROOT/usr/lib/systemd/system/$W && : > \$ROOT/etc/systemd/system/ec.service" \
+      'is-attached ec' 'list' '!rm $ROOT/etc/systemd/system/ec.service' '--no-reload detach ec'
+
+#@ scenario x-enabled-copy-symlink
+new x-enabled-copy-symlink "The enabled state of units attached with --copy=symlink (the attached unit file is then a link into the image): es is attached that way, ek copied; a .wants link in /etc/systemd/system for each; then a dangling symlink named like each unit in /run/systemd/system.attached (which makes a copied unit count as enabled). is-attached by path and list after each change, detach."
+plainimg es
+plainimg ek
+steps '--no-reload --copy=symlink attach es' '--no-reload attach ek' 'is-attached /var/lib/portables/es' \
+      '!ln -s /etc/systemd/system.attached/es.service $ROOT/etc/systemd/system/multi-user.target.wants/es.service' \
+      'is-attached /var/lib/portables/es' \
+      '!rm $ROOT/etc/systemd/system/multi-user.target.wants/es.service && mkdir -p $ROOT/run/systemd/system.attached && ln -s /nonexistent/es.service $ROOT/run/systemd/system.attached/es.service && ln -s /nonexistent/ek.service $ROOT/run/systemd/system.attached/ek.service' \
+      'is-attached /var/lib/portables/es' 'is-attached /var/lib/portables/ek' 'list' \
+      '!rm -r $ROOT/run/systemd/system.attached' '--no-reload detach es' '--no-reload detach ek'
+
+#@ scenario x-enabled-lookup-errors
+new x-enabled-lookup-errors "Attached units whose name the install logic cannot follow on the host: the runtime-attached ez with a dangling symlink /etc/systemd/system/ez.service (it comes before /run/systemd/system.attached in the unit path), then a directory of that name there; the persistently attached ey with a directory /etc/systemd/system/ey.service. is-attached, list and detach."
+plainimg ez
+plainimg ey
+steps '--no-reload --runtime attach ez' '--no-reload attach ey' \
+      '!ln -s /nonexistent/ez.service $ROOT/etc/systemd/system/ez.service' \
+      'is-attached /var/lib/portables/ez' 'list' \
+      '!rm $ROOT/etc/systemd/system/ez.service && mkdir $ROOT/etc/systemd/system/ez.service $ROOT/etc/systemd/system/ey.service' \
+      'is-attached /var/lib/portables/ez' 'is-attached /var/lib/portables/ey' 'list' \
+      '--no-reload --runtime detach ez' '--no-reload detach ey' '!rmdir $ROOT/etc/systemd/system/ez.service $ROOT/etc/systemd/system/ey.service' 'list'
+
+#@ scenario x-hostexists-chains
+new x-hostexists-chains "Chains of symbolic links named like the image's unit on the host: /usr/lib/systemd/system/hcb.service -> /opt/l1/hcb.service -> /opt/hostunits/hcb.service (a link to a link to a file); hcc.service -> an empty file (an empty unit file is a mask); hcd.service -> hcd-missing.service (an alias inside the unit path to a name that does not exist); /usr/local/lib/systemd/system/hch.service -> /usr/lib/systemd/system/hch.service (a file there); in /etc/systemd/system hce.service -> an empty file and hcf.service -> ../../../usr/lib/systemd/system/hcf-real.service. One attach per image, then list and detach of what got attached."
+mkdir -p "$S/root/opt/l1" "$S/root/opt/hostunits" "$S/root/usr/lib/systemd/system" "$S/root/usr/local/lib/systemd/system" "$S/root/etc/systemd/system"
+printf '[Unit]\nDescription=outside hcb\n\n[Service]\nExecStart=/bin/true\n' > "$S/root/opt/hostunits/hcb.service"
+ln -s /opt/hostunits/hcb.service "$S/root/opt/l1/hcb.service"
+ln -s /opt/l1/hcb.service "$S/root/usr/lib/systemd/system/hcb.service"
+: > "$S/root/opt/hostunits/empty.service"
+ln -s /opt/hostunits/empty.service "$S/root/usr/lib/systemd/system/hcc.service"
+ln -s hcd-missing.service "$S/root/usr/lib/systemd/system/hcd.service"
+printf '[Unit]\nDescription=host hch\n\n[Service]\nExecStart=/bin/true\n' > "$S/root/usr/lib/systemd/system/hch.service"
+ln -s /usr/lib/systemd/system/hch.service "$S/root/usr/local/lib/systemd/system/hch.service"
+ln -s /opt/hostunits/empty.service "$S/root/etc/systemd/system/hce.service"
+printf '[Unit]\nDescription=host hcf\n\n[Service]\nExecStart=/bin/true\n' > "$S/root/usr/lib/systemd/system/hcf-real.service"
+ln -s ../../../usr/lib/systemd/system/hcf-real.service "$S/root/etc/systemd/system/hcf.service"
+STEPS=()
+for n in hcb hcc hcd hch hce hcf; do plainimg $n; STEPS+=("--no-reload attach $n"); done
+steps "${STEPS[@]}" 'list' '--no-reload detach hcd'
+
+#@ scenario x-hostexists-order
+new x-hostexists-order "Which directory of the host's unit path decides the exists-on-host check when several hold the unit's name: hoa has a dangling symlink in /usr/local/lib/systemd/system and a unit file in /usr/lib/systemd/system; hob a directory in /usr/local/lib and a file in /usr/lib; hoc a file in /usr/local/lib and a dangling symlink in /etc/systemd/system; hod a dangling symlink in /run/systemd/transient and a file in /etc/systemd/system; hoe a /dev/null mask in /usr/lib and a file in /etc/systemd/system. One attach each, list, detach of what got attached."
+for d in /usr/local/lib/systemd/system /usr/lib/systemd/system /etc/systemd/system /run/systemd/transient; do mkdir -p "$S/root$d"; done
+hostentry /usr/local/lib/systemd/system hoa.service dangling
+hostentry /usr/lib/systemd/system hoa.service file
+hostentry /usr/local/lib/systemd/system hob.service dir
+hostentry /usr/lib/systemd/system hob.service file
+hostentry /usr/local/lib/systemd/system hoc.service file
+hostentry /etc/systemd/system hoc.service dangling
+hostentry /run/systemd/transient hod.service dangling
+hostentry /etc/systemd/system hod.service file
+hostentry /usr/lib/systemd/system hoe.service mask
+hostentry /etc/systemd/system hoe.service file
+STEPS=()
+for n in hoa hob hoc hod hoe; do plainimg $n; STEPS+=("--no-reload attach $n"); done
+steps "${STEPS[@]}" 'list' '--no-reload detach hoa' '--no-reload detach hod'
+
+#@ scenario x-hostexists-templates
+new x-hostexists-templates "Templates on the host for an image whose unit is an instance (ta@x.service and so on), beyond x-hostexists-instances: the template as a directory in /usr/lib/systemd/system (tda), as a symlink there to a file elsewhere (tlb), as an empty file in /usr/local/lib/systemd/system (tec); the instance itself as a file in /usr/lib (tfd); the instance as a dangling symlink in /usr/lib while /etc/systemd/system holds the template as a file (tgq). One attach each, list, detach of what got attached."
+mkdir -p "$S/root/usr/lib/systemd/system" "$S/root/usr/local/lib/systemd/system" "$S/root/etc/systemd/system" "$S/root/opt/hostunits"
+mkdir -p "$S/root/usr/lib/systemd/system/tda@.service"; printf 'not a unit\n' > "$S/root/usr/lib/systemd/system/tda@.service/README"
+printf '[Unit]\nDescription=outside tlb\n\n[Service]\nExecStart=/bin/true %%i\n' > "$S/root/opt/hostunits/tlb@.service"
+ln -s /opt/hostunits/tlb@.service "$S/root/usr/lib/systemd/system/tlb@.service"
+: > "$S/root/usr/local/lib/systemd/system/tec@.service"
+printf '[Unit]\nDescription=host tfd x\n\n[Service]\nExecStart=/bin/true\n' > "$S/root/usr/lib/systemd/system/tfd@x.service"
+ln -s /nonexistent/tgq@x.service "$S/root/usr/lib/systemd/system/tgq@x.service"
+printf '[Unit]\nDescription=host tgq\n\n[Service]\nExecStart=/bin/true %%i\n' > "$S/root/etc/systemd/system/tgq@.service"
+STEPS=()
+for n in tda tlb tec tfd tgq; do
+    img /var/lib/portables/$n
+    osrel "$IMG" "${DEBIAN[@]}"
+    unit "$IMG" "$n@x.service"
+    STEPS+=("--no-reload attach $n")
+done
+steps "${STEPS[@]}" 'list'
+
+#@ scenario x-hostexists-force-reattach
+new x-hostexists-force-reattach "What --force and reattach do where the exists-on-host check fails: hf with a symlink /etc/systemd/system/hf.service -> /opt/hostunits/hf.service (ELOOP), hg with a directory /etc/systemd/system/hg.service (EISDIR). attach (refused), --force attach, reattach, detach of each."
+mkdir -p "$S/root/etc/systemd/system"
+hostentry /etc/systemd/system hf.service link
+hostentry /etc/systemd/system hg.service dir
+plainimg hf
+plainimg hg
+steps '--no-reload attach hf' '--no-reload --force attach hf' '--no-reload reattach hf' 'is-attached hf' '--no-reload detach hf' \
+      '--no-reload attach hg' '--no-reload --force attach hg' '--no-reload reattach hg' '--no-reload detach hg'
+
+#@ scenario x-imgdirs-dirlink-copy
+new x-imgdirs-dirlink-copy "The unit-named symlink to a directory (um-l.service -> ../../../share/um-dir inside image um) with the copy modes: --copy=symlink links the unit file instead of reading it, --copy=copy reads it; with um.service alone as the control. attach, is-attached, what is left, detach."
+plainimg um
+mkdir -p "$IMG/usr/share/um-dir"
+printf 'not a unit\n' > "$IMG/usr/share/um-dir/README"
+ln -s ../../../share/um-dir "$IMG/usr/lib/systemd/system/um-l.service"
+steps '--no-reload --copy=symlink attach um um-l' 'is-attached um' '--no-reload detach um' \
+      '--no-reload --copy=copy attach um um-l' 'is-attached um' '--no-reload detach um' \
+      '--no-reload --copy=symlink attach um um.service' '--no-reload detach um'
+
+#@ scenario x-imgdirs-dirlink-extension
+new x-imgdirs-dirlink-extension "A unit-named symlink to a directory in an EXTENSION: directory base eb (eb.service) with the directory extension xe (eb-e.service and eb-l.service -> ../../../share/dir), and with the squashfs extension xk.raw (eb-k.service and eb-m.service -> ../../../share/dir). inspect and attach with each extension, with the bad unit as explicit prefix and with the good one only; detach."
+plainimg eb
+img /var/lib/portables/xe
+extrel "$IMG" xe 'ID=debian' 'VERSION_ID=12'
+unit "$IMG" eb-e.service
+mkdir -p "$IMG/usr/share/dir"; printf 'not a unit\n' > "$IMG/usr/share/dir/README"
+ln -s ../../../share/dir "$IMG/usr/lib/systemd/system/eb-l.service"
+mkdir -p "$S/src-xk/usr/share/dir"
+extrel "$S/src-xk" xk 'ID=debian' 'VERSION_ID=12'
+unit "$S/src-xk" eb-k.service
+printf 'not a unit\n' > "$S/src-xk/usr/share/dir/README"
+ln -s ../../../share/dir "$S/src-xk/usr/lib/systemd/system/eb-m.service"
+sqbuild src-xk /var/lib/portables/xk.raw
+steps 'inspect --extension=/var/lib/portables/xe eb' 'inspect --extension=/var/lib/portables/xe eb eb-e' \
+      '--no-reload attach --extension=/var/lib/portables/xe eb eb-l' 'is-attached --extension=/var/lib/portables/xe eb' \
+      '--no-reload detach --extension=/var/lib/portables/xe eb' \
+      '--no-reload attach --extension=/var/lib/portables/xe eb eb-e' '--no-reload detach --extension=/var/lib/portables/xe eb' \
+      'inspect --extension=/var/lib/portables/xk.raw eb' 'inspect --extension=/var/lib/portables/xk.raw eb eb-k' \
+      '--no-reload attach --extension=/var/lib/portables/xk.raw eb' 'list' \
+      '--no-reload detach --extension=/var/lib/portables/xk.raw eb'
+
+#@ scenario x-imgdirs-odd-entries
+new x-imgdirs-odd-entries "Unit directory entries of image uo that are not plain unit files: uo-dang.service a dangling symlink, uo-null.service -> /dev/null, uo-empty.service an empty file, uo-lempty.service a symlink to an empty file, uo-lfile.service a relative symlink to a unit file outside the unit directories (usr/share/uo-real), uo-abs.service an absolute symlink to /usr/share/uo-real (inside the image to 262, on the host to 252/257, where /usr/share/uo-real exists as another file). inspect --cat, attach, detach."
+plainimg uo
+mkdir -p "$IMG/usr/share" "$S/root/usr/share"
+d="$IMG/usr/lib/systemd/system"
+ln -s /nonexistent/uo-dang.service "$d/uo-dang.service"
+ln -s /dev/null "$d/uo-null.service"
+: > "$d/uo-empty.service"
+: > "$IMG/usr/share/empty"
+ln -s ../../../share/empty "$d/uo-lempty.service"
+printf '[Unit]\nDescription=uo real (image)\n\n[Service]\nExecStart=/usr/bin/true\n' > "$IMG/usr/share/uo-real"
+ln -s ../../../share/uo-real "$d/uo-lfile.service"
+ln -s /usr/share/uo-real "$d/uo-abs.service"
+printf '[Unit]\nDescription=uo real (host)\n\n[Service]\nExecStart=/usr/bin/true\n' > "$S/root/usr/share/uo-real"
+steps 'inspect --cat uo' '--no-reload attach uo' 'is-attached uo' '--no-reload detach uo'
+
+#@ scenario x-utf8-osrel-lines
+new x-utf8-osrel-lines "The line number of portablectl's UTF-8 warning is systemd's own count (one more than the assignment's line in a plain file): an invalid PRETTY_NAME after two empty lines (la), after two comment lines (lb), after a double-quoted value spanning two lines (lc), after a value continued with a backslash (ld), as the last line without a final newline (le), after a line without '=' (lf), in a single-quoted value (lg). inspect of each (the client's warning), inspect --cat of le."
+for n in la lb lc ld le lf lg; do
+    img /var/lib/portables/$n
+    mkdir -p "$IMG/usr/lib" "$IMG/etc"
+    ln -s ../usr/lib/os-release "$IMG/etc/os-release"
+    unit "$IMG" $n.service
+done
+o=usr/lib/os-release
+printf '\n\nPRETTY_NAME="la\xff"\nID=debian\n' > "$S/root/var/lib/portables/la/$o"
+printf '# one\n# two\nPRETTY_NAME="lb\xff"\nID=debian\n' > "$S/root/var/lib/portables/lb/$o"
+printf 'ID=debian\nNAME="two\nlines"\nPRETTY_NAME="lc\xff"\n' > "$S/root/var/lib/portables/lc/$o"
+printf 'ID=debian\nNAME=con\\\ntinued\nPRETTY_NAME="ld\xff"\n' > "$S/root/var/lib/portables/ld/$o"
+printf 'ID=debian\nVERSION_ID=12\nPRETTY_NAME="le\xff"' > "$S/root/var/lib/portables/le/$o"
+printf 'ID=debian\nJUNK\nPRETTY_NAME="lf\xff"\n' > "$S/root/var/lib/portables/lf/$o"
+printf "ID=debian\nPRETTY_NAME='lg\xff'\n" > "$S/root/var/lib/portables/lg/$o"
+steps 'inspect la' 'inspect lb' 'inspect lc' 'inspect ld' 'inspect le' 'inspect lf' 'inspect lg' 'inspect --cat le'
+
+#@ scenario x-utf8-osrel-ext-raw
+new x-utf8-osrel-ext-raw "Invalid UTF-8 in a RAW extension's extension-release (squashfs xq.raw, byte 0xff in PORTABLE_PRETTY_NAME) and in a directory extension's comment line (xn: harmless) and key name (xo), on the clean directory base qb. inspect (also --cat), attach, detach with each."
+plainimg qb
+mkdir -p "$S/src-xq/usr/lib/extension-release.d"
+printf 'ID=debian\nVERSION_ID=12\nPORTABLE_PRETTY_NAME="Raw\xff"\n' > "$S/src-xq/usr/lib/extension-release.d/extension-release.xq"
+unit "$S/src-xq" qb-q.service
+sqbuild src-xq /var/lib/portables/xq.raw
+img /var/lib/portables/xn
+mkdir -p "$IMG/usr/lib/extension-release.d"
+printf '# comm\xffent\nID=debian\nVERSION_ID=12\n' > "$IMG/usr/lib/extension-release.d/extension-release.xn"
+unit "$IMG" qb-n.service
+img /var/lib/portables/xo
+mkdir -p "$IMG/usr/lib/extension-release.d"
+printf 'ID=debian\nVERSION_ID=12\nK\xffEY=1\n' > "$IMG/usr/lib/extension-release.d/extension-release.xo"
+unit "$IMG" qb-o.service
+steps 'inspect --extension=/var/lib/portables/xq.raw qb' 'inspect --cat --extension=/var/lib/portables/xq.raw qb' \
+      '--no-reload attach --extension=/var/lib/portables/xq.raw qb' \
+      'inspect --extension=/var/lib/portables/xn qb' '--no-reload attach --extension=/var/lib/portables/xn qb' \
+      '--no-reload detach --extension=/var/lib/portables/xn qb' \
+      'inspect --extension=/var/lib/portables/xo qb' '--no-reload attach --extension=/var/lib/portables/xo qb'
+
+#@ scenario x-searchpath-run-dirlink
+new x-searchpath-run-dirlink "/run/portables is a symlink to the directory /opt/rlinks, which already holds ry -> /opt/imgs/ry: list, inspect ry by name (the image path names the resolved directory on 252/257), runtime attach of /opt/imgs/rx (its image link is made through the symlink), list, is-attached, runtime detach of both, list."
+for n in rx ry; do
+    img /opt/imgs/$n
+    osrel "$IMG" "${DEBIAN[@]}"
+    unit "$IMG" $n.service
+done
+mkdir -p "$S/root/opt/rlinks" "$S/root/run"
+ln -s /opt/imgs/ry "$S/root/opt/rlinks/ry"
+ln -s /opt/rlinks "$S/root/run/portables"
+steps 'list' 'inspect ry' '--no-reload --runtime attach /opt/imgs/rx' 'list' 'is-attached rx' \
+      '--no-reload --runtime attach ry' 'list' '--no-reload --runtime detach /opt/imgs/rx' '--no-reload --runtime detach ry' 'list'
+
+#@ scenario x-searchpath-usrlib-file
+new x-searchpath-usrlib-file "/usr/lib/portables (the last search directory) is a regular file: list, inspect/attach/detach of the image uf in /var/lib/portables (found before the broken directory), inspect of a missing name, and the image management verbs on a missing name (read-only, remove, set-limit)."
+plainimg uf
+mkdir -p "$S/root/usr/lib"
+printf 'not a directory\n' > "$S/root/usr/lib/portables"
+steps 'list' 'inspect uf' 'inspect nosuch' '--no-reload attach uf' 'is-attached uf' '--no-reload detach uf' \
+      'read-only nosuch' 'remove nosuch' 'set-limit nosuch 1G' 'read-only uf no' 'list'
+
+#@ scenario x-searchpath-chained-links
+new x-searchpath-chained-links "Search directories behind chains of links: /etc/portables -> /opt/l1 -> /opt/l2 (a directory holding so -> /opt/so), /var/lib/portables -> ../opt/pool (a relative link; the pool holds the directory image sw). list, inspect of both by name, attach/is-attached/detach of both."
+img /opt/so
+osrel "$IMG" "${DEBIAN[@]}"
+unit "$IMG" so.service
+img /opt/pool/sw
+osrel "$IMG" "${DEBIAN[@]}"
+unit "$IMG" sw.service
+mkdir -p "$S/root/opt/l2" "$S/root/etc" "$S/root/var/lib"
+ln -s /opt/so "$S/root/opt/l2/so"
+ln -s /opt/l2 "$S/root/opt/l1"
+ln -s /opt/l1 "$S/root/etc/portables"
+ln -s ../../opt/pool "$S/root/var/lib/portables"
+steps 'list' 'inspect so' 'inspect sw' '--no-reload attach so' '--no-reload attach sw' 'list' 'is-attached so' \
+      '--no-reload detach so' '--no-reload detach sw' 'list'
+
+#@ scenario x-searchpath-run-file-detach
+new x-searchpath-run-file-detach "/run/portables is a regular file: runtime attach of /var/lib/portables/rq by path (no image link can be made), is-attached, runtime detach (257/262 remember the failing link removal and fail at the end), is-attached; then a persistent attach and detach by path, which never look at /run/portables."
+plainimg rq
+mkdir -p "$S/root/run"
+printf 'not a directory\n' > "$S/root/run/portables"
+steps '--no-reload --runtime attach /var/lib/portables/rq' 'is-attached /var/lib/portables/rq' \
+      '--no-reload --runtime detach /var/lib/portables/rq' 'is-attached /var/lib/portables/rq' \
+      '--no-reload attach /var/lib/portables/rq' '--no-reload detach /var/lib/portables/rq'
+
+#@ scenario x-searchpath-imgmgmt
+new x-searchpath-imgmgmt "The image management verbs when /etc/portables is a regular file: by name (the lookup fails), by absolute path of the image mp in /var/lib/portables (read-only no, set-limit, remove), list."
+plainimg mp
+plainimg mq
+mkdir -p "$S/root/etc"
+printf 'not a directory\n' > "$S/root/etc/portables"
+steps 'read-only mp no' 'remove mp' 'set-limit mp 1G' 'read-only /var/lib/portables/mp no' \
+      'set-limit /var/lib/portables/mp 1G' 'remove /var/lib/portables/mp' '!ls $ROOT/var/lib/portables' 'list'
+
+#@ scenario x-cli-getopt
+new x-cli-getopt "More of portablectl's option parsing per version: an abbreviated long option (--no-leg), an ambiguous one (--no), a flag given an argument (--quiet=1), clustered short options with an attached argument (-qpstrict), a separate option argument (--profile strict), -- before the verb, --help and --version after other options and before each other, --copy=help before and after an unknown option, an unknown long option with a value (--frob=x), an invalid profile as a short option's argument, an empty --extension=."
+plainimg cg
+steps '--no-leg list' '--no list' '--quiet=1 list' '-qpstrict inspect cg' '--profile strict inspect cg' '-- inspect cg' \
+      'list --help' '--version --help' '--help --version' '--copy=help --frob' '--frob --copy=help' \
+      '--frob=x list' '-pfoo/bar inspect cg' '--extension= inspect cg'
+
+#@ scenario x-cli-verb-args
+new x-cli-verb-args "Arguments the image management verbs parse or pass on: read-only of the squashfs image cb.raw with the booleans ON, t, 0 and maybe (a raw image's read-only flag is its file mode); read-only of a relative path and of an empty name, remove '' (252/257 send them to portabled as they are, 262 normalizes them first); set-limit sizes 1.5G, '1G 512M', none, 512, -1, 10%, 1Q and ''; detach and is-attached with a missing --extension path."
+plainimg ca
+mksrc "$S/src-cb" "CB OS" cb.service
+sqbuild src-cb /var/lib/portables/cb.raw
+steps 'read-only cb ON' 'list' 'read-only cb t' 'read-only cb 0' 'read-only cb maybe' 'list' 'read-only ./ca' "read-only ''" \
+      "remove ''" 'set-limit ca 1.5G' "set-limit ca '1G 512M'" 'set-limit ca none' 'set-limit ca 512' 'set-limit ca -1' \
+      'set-limit ca 10%' 'set-limit ca 1Q' "set-limit ca ''" \
+      '--no-reload detach --extension=/nonexistent/x ca' 'is-attached --extension=/nonexistent/x ca' 'list'
+
+#@ scenario x-vpick-version-order
+new x-vpick-version-order "Version order inside a .v directory: vo.v holds the directory images vo_1.9, vo_1.10, vo_1.2~rc1 and vo_1.2^post (~ sorts before everything, ^ after). list, inspect by name and by path, attach by path, list, detach."
+for v in 1.9 1.10 1.2~rc1 1.2^post; do ventry "$S/root/var/lib/portables/vo.v" "vo_$v"; done
+chmod 0700 "$S/root/var/lib/portables"
+steps 'list' 'inspect vo' 'inspect /var/lib/portables/vo.v' '--no-reload attach /var/lib/portables/vo.v' 'list' \
+      '--no-reload detach /var/lib/portables/vo.v'
+
+#@ scenario x-vpick-raw-in-plain-v
+new x-vpick-raw-in-plain-v "A plain NAME.v directory that holds only raw images: rv.v with the squashfs images rv_1.raw and rv_2.raw. list, inspect by name and by path, attach by path, is-attached, list, detach."
+mksrc "$S/src-rv1" "RV OS 1" rv.service
+mksrc "$S/src-rv2" "RV OS 2" rv.service
+sqbuild src-rv1 /var/lib/portables/rv.v/rv_1.raw src-rv2 /var/lib/portables/rv.v/rv_2.raw
+steps 'list' 'inspect rv' 'inspect /var/lib/portables/rv.v' '--no-reload attach /var/lib/portables/rv.v' \
+      'is-attached /var/lib/portables/rv.v' 'list' '--no-reload detach /var/lib/portables/rv.v'
+
+#@ scenario x-vpick-extension-raw
+new x-vpick-extension-raw "A versioned RAW extension: xr.raw.v holds the squashfs extensions xr_1.raw and xr_2.raw (extension-release.xr, so 257+ match it without the version), on the directory base vb. inspect and attach with --extension=/var/lib/portables/xr.raw.v, is-attached, list, detach."
+plainimg vb
+for v in 1 2; do
+    mkdir -p "$S/src-xr$v"
+    extrel "$S/src-xr$v" xr 'ID=debian' 'VERSION_ID=12' "SYSEXT_VERSION_ID=$v"
+    unit "$S/src-xr$v" vb-x.service
+done
+sqbuild src-xr1 /var/lib/portables/xr.raw.v/xr_1.raw src-xr2 /var/lib/portables/xr.raw.v/xr_2.raw
+steps 'inspect --extension=/var/lib/portables/xr.raw.v vb' '--no-reload attach --extension=/var/lib/portables/xr.raw.v vb' \
+      'is-attached --extension=/var/lib/portables/xr.raw.v vb' 'list' '--no-reload detach --extension=/var/lib/portables/xr.raw.v vb'
+
+#@ scenario x-rawext-osrel-variants
+new x-rawext-osrel-variants "More RAW (squashfs) extensions on the directory base rc: ya has etc/os-release -> ../usr/lib/os-release with usr/lib/os-release and extension-release.ya; yb an EMPTY usr/lib/os-release and extension-release.yb; yc usr/lib/os-release -> ../../etc/os-release (a regular file) and extension-release.yc; yd no release file at all; ye only extension-release.other (a name that does not match; --force accepts it for raw extensions). inspect and attach/detach with each, --force with ye, inspect of yd as a base image."
+plainimg rc
+for x in ya yb yc yd ye; do mkdir -p "$S/src-$x"; unit "$S/src-$x" rc-$x.service; done
+osrel "$S/src-ya" 'PRETTY_NAME="YA OS"' 'ID=debian' 'VERSION_ID=12'
+extrel "$S/src-ya" ya 'ID=debian' 'VERSION_ID=12'
+mkdir -p "$S/src-yb/usr/lib"; : > "$S/src-yb/usr/lib/os-release"
+extrel "$S/src-yb" yb 'ID=debian' 'VERSION_ID=12'
+mkdir -p "$S/src-yc/etc" "$S/src-yc/usr/lib"
+printf '%s\n' 'PRETTY_NAME="YC OS"' 'ID=debian' > "$S/src-yc/etc/os-release"
+ln -s ../../etc/os-release "$S/src-yc/usr/lib/os-release"
+extrel "$S/src-yc" yc 'ID=debian' 'VERSION_ID=12'
+extrel "$S/src-ye" other 'ID=debian' 'VERSION_ID=12'
+sqbuild src-ya /var/lib/portables/ya.raw src-yb /var/lib/portables/yb.raw src-yc /var/lib/portables/yc.raw \
+        src-yd /var/lib/portables/yd.raw src-ye /var/lib/portables/ye.raw
+STEPS=()
+for x in ya yb yc yd ye; do
+    STEPS+=("inspect --extension=/var/lib/portables/$x.raw rc" "--no-reload attach --extension=/var/lib/portables/$x.raw rc"
+            "--no-reload detach --extension=/var/lib/portables/$x.raw rc")
+done
+steps "${STEPS[@]}" '--no-reload --force attach --extension=/var/lib/portables/ye.raw rc' \
+      '--no-reload --force detach --extension=/var/lib/portables/ye.raw rc' 'inspect yd'
+
+#@ scenario x-rawext-base-noosrel
+new x-rawext-base-noosrel "RAW base images without the os-release a base needs: zb.raw holds only units, zc.raw an etc/os-release that is a dangling symlink. inspect and attach of each (252/257 say the image lacks os-release data, 262 reports the dissection's errno), list."
+mkdir -p "$S/src-zb" "$S/src-zc/etc"
+unit "$S/src-zb" zb.service
+unit "$S/src-zc" zc.service
+ln -s /nonexistent/os-release "$S/src-zc/etc/os-release"
+sqbuild src-zb /var/lib/portables/zb.raw src-zc /var/lib/portables/zc.raw
+steps 'inspect zb' '--no-reload attach zb' 'inspect zc' '--no-reload attach zc' 'list'
+
+#@ scenario x-imgmgmt-settings
+new x-imgmgmt-settings "What remove deletes besides the image: the directory image ms with ms.nspawn in /etc/systemd/nspawn, in /run/systemd/nspawn and next to the image, and ms.roothash, ms.usrhash, ms.verity next to it; the squashfs image mt.raw with mt.nspawn, mt.roothash, mt.usrhash, mt.verity, mt.roothash.p7s, mt.usrhash.p7s, mt.usr.verity, mt.verity.sig, mt.conf and mt.raw.nspawn next to it. remove each, list."
+plainimg ms
+mkdir -p "$S/root/etc/systemd/nspawn" "$S/root/run/systemd/nspawn"
+for f in /etc/systemd/nspawn/ms.nspawn /run/systemd/nspawn/ms.nspawn /var/lib/portables/ms.nspawn /var/lib/portables/ms.roothash \
+         /var/lib/portables/ms.usrhash /var/lib/portables/ms.verity \
+         /var/lib/portables/mt.nspawn /var/lib/portables/mt.roothash /var/lib/portables/mt.usrhash /var/lib/portables/mt.verity \
+         /var/lib/portables/mt.roothash.p7s /var/lib/portables/mt.usrhash.p7s /var/lib/portables/mt.usr.verity \
+         /var/lib/portables/mt.verity.sig /var/lib/portables/mt.conf /var/lib/portables/mt.raw.nspawn; do
+    printf 'settings\n' > "$S/root$f"
+done
+chmod 0700 "$S/root/var/lib/portables"
+mksrc "$S/src-mt" "MT OS" mt.service
+sqbuild src-mt /var/lib/portables/mt.raw
+steps 'remove ms' 'remove mt' 'list'
+
+#@ scenario x-imgmgmt-paths
+new x-imgmgmt-paths "The image management verbs with other image arguments: absolute paths (mo in /opt/images, outside the search path; mp in /var/lib/portables), the versioned directory mv.v by name and by path, the hidden image .mh, and a raw image by its file name mr.raw. read-only no, set-limit, remove; list."
+img /opt/images/mo
+osrel "$IMG" "${DEBIAN[@]}"
+unit "$IMG" mo.service
+plainimg mp
+plainimg .mh mh.service
+for v in 1 2; do ventry "$S/root/var/lib/portables/mv.v" "mv_$v"; done
+chmod 0700 "$S/root/var/lib/portables"
+mksrc "$S/src-mr" "MR OS" mr.service
+sqbuild src-mr /var/lib/portables/mr.raw
+steps 'list' 'read-only /opt/images/mo no' 'set-limit /opt/images/mo 1G' 'remove /opt/images/mo' \
+      'read-only mv no' 'set-limit /var/lib/portables/mv.v 1G' 'remove mv' 'list' 'remove /var/lib/portables/mv.v' \
+      'read-only .mh no' 'remove .mh' 'read-only mr.raw' 'list' 'remove mr.raw' 'remove /var/lib/portables/mp' 'list'
+
+#@ scenario x-imgmgmt-raw-modes
+new x-imgmgmt-raw-modes "read-only of raw images with other file modes: m6.raw 0600, m4.raw 0640, mx.raw 0755, mr.raw 0444 (already read-only). list, read-only of each, list, read-only no of each, list."
+for n in m6 m4 mx mr; do mksrc "$S/src-$n" "$n OS" $n.service; done
+sqbuild src-m6 /var/lib/portables/m6.raw src-m4 /var/lib/portables/m4.raw src-mx /var/lib/portables/mx.raw src-mr /var/lib/portables/mr.raw
+printf 'chmod 0600 "$L/var/lib/portables/m6.raw"\nchmod 0640 "$L/var/lib/portables/m4.raw"\nchmod 0755 "$L/var/lib/portables/mx.raw"\nchmod 0444 "$L/var/lib/portables/mr.raw"\n' >> "$S/build"
+steps 'list' 'read-only m6' 'read-only m4' 'read-only mx' 'read-only mr' 'list' \
+      'read-only m6 no' 'read-only m4 no' 'read-only mx no' 'read-only mr no' 'list'
+
+#@ scenario x-imgmgmt-remove-states
+new x-imgmgmt-remove-states "remove of images in other attached states: rr attached at runtime only; the extension image xs while attached with the base rs; rs through the path of its link /etc/portables/rs; the image rd whose unit file was removed by hand (only its drop-in directory is left). detach and remove afterwards; list."
+plainimg rr
+plainimg rs
+plainimg rd
+img /var/lib/portables/xs
+extrel "$IMG" xs 'ID=debian' 'VERSION_ID=12'
+unit "$IMG" rs-x.service
+steps '--no-reload --runtime attach rr' 'remove rr' '--no-reload --runtime detach rr' \
+      '--no-reload attach --extension=/var/lib/portables/xs rs' 'remove xs' 'remove /etc/portables/rs' \
+      '--no-reload detach --extension=/var/lib/portables/xs rs' \
+      '--no-reload attach rd' '!rm $ROOT/etc/systemd/system.attached/rd.service' 'remove rd' 'is-attached rd' \
+      '--no-reload detach rd' 'remove rr' 'remove xs' 'list'
