@@ -285,7 +285,9 @@ class Systemd:
     @property
     def detach_removes_whatever_link(self) -> bool:
         """256+: detach removes ``/etc/portables/NAME`` whatever it is (recursively), and
-        records the removal even when nothing was there."""
+        records the removal even when nothing was there; where ``/etc/portables`` is not a
+        directory the failure is remembered and fails the detach after everything else is
+        removed (252 only removes a link that is there)."""
         return self.version >= 256
 
     @property
@@ -295,7 +297,9 @@ class Systemd:
 
     @property
     def instance_falls_back_to_template(self) -> bool:
-        """Up to 259: an instance counts as existing on the host when its template does."""
+        """Up to 259: an instance that is not on the host is looked up by its template, so a
+        template file or mask counts as the instance existing (and a linked template fails the
+        check with ``ELOOP`` as any link in the configuration directories does)."""
         return self.version < 260
 
     @property

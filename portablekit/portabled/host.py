@@ -180,7 +180,8 @@ class Host:
         """Unit files Debian's base system ships in ``/usr/lib/systemd/system``.
 
         The sandbox does not hold copies of them, but attach must still find that a unit of
-        such a name exists on the host.
+        such a name exists on the host (:func:`~portablekit.portabled.install.unit_file_exists`
+        takes them as regular files there).
         """
         ref = resources.files("portablekit") / "data" / "host" / str(self.systemd.version)
         text = (ref / "vendor-units.txt").read_text()

@@ -1,8 +1,11 @@
 """Image states: what ``is-attached`` and ``list`` report.
 
-The state of an image is computed from the attached directories alone: units whose marker
-matches the image are *attached*; if one of them is enabled the image is *enabled*, if one is
-running it is *running*. The persistent directory is looked at first; only if it yields
+The state of an image starts from the attached directories: units whose marker matches the
+image are *attached*; if one of them is enabled the image is *enabled*, if one is running it is
+*running*. Whether a unit is enabled is the host's install logic's answer
+(:mod:`.install`): install links in ``/etc/systemd/system`` or below ``/run`` count, links
+inside ``/etc/systemd/system.attached`` do not, and a unit the install logic cannot look up
+makes the query fail. The persistent directory is looked at first; only if it yields
 ``detached`` the runtime directory is, and its answers get the ``-runtime`` suffix.
 :func:`attached_units` lists the portable units of one attached directory with their markers
 (detach starts from it too).
