@@ -119,3 +119,13 @@ def test_chmod_never_follows_a_link(mroot: SandboxRoot) -> None:
     with pytest.raises(SandboxError, match="chmod failed"):
         mroot.apply(Plan("read-only", "ln", (Op(OpKind.CHMOD, P("/var/lib/portables/ln.raw")),)))
     assert mroot.machine_path(RAW).stat().st_mode & 0o777 == 0o644
+
+
+def test_the_user_scope_is_refused_honestly(make_root: Callable[..., SandboxRoot]) -> None:
+    root = make_root(version=262, samples=False)
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["--user", "list"], root=root, stdout=out, stderr=err, prog="portablekit") == 1
+    assert err.getvalue() == "portablekit: portabled's user scope (--user) is not simulated.\n"
+    # emulating portablectl without a user bus: portablectl's own failure to connect
+    rc, _, text = _ctl(root, "--user", "remove", "x")
+    assert rc == 1 and text.startswith("Failed to connect to user scope bus via local transport")

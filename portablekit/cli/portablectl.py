@@ -52,6 +52,7 @@ from ..sandbox import SandboxRoot
 from ..unitfile import parse_boolean
 from ..versions import Systemd
 from .portablectl_options import (
+    EMULATED,
     VERBS,
     Options,
     help_text,
@@ -131,11 +132,14 @@ _NO_USER_BUS = (
 
 def _bus(ctx: _Ctx) -> None:
     """``acquire_bus()``: where a verb connects to portabled, after its own argument checks.
-    The user scope's bus (262 ``--user``) is not there."""
-    if ctx.opts.user and not ctx.user_bus:
+
+    The user scope (262 ``--user``) is not simulated: emulating portablectl without a user
+    bus this is portablectl's own failure to connect; otherwise the kit says so."""
+    if not ctx.opts.user:
+        return
+    if ctx.prog == EMULATED and not ctx.user_bus:
         raise UsageError(_NO_USER_BUS)
-    if ctx.opts.user:
-        raise UsageError("portablekit does not simulate portabled's user scope (--user).")
+    raise UsageError(f"{ctx.prog}: portabled's user scope (--user) is not simulated.")
 
 
 def _fail(ctx: _Ctx, prefix: str, err: PortabledError) -> None:
