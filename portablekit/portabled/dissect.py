@@ -4,7 +4,7 @@
 :class:`~portablekit.source.ImageSource`, so they serve notebooks and tests as well as the
 simulated host. :func:`dissect` puts them together the way ``portable_extract()`` and
 ``portable_attach()`` do, with portabled's refusals as
-:class:`~portablekit.errors.PortabledError`.
+:class:`~portablekit.errors.PortabledError`. Extensions' release files are :mod:`.extrelease`'s.
 
 Every directory entry that is considered for a unit is kept as a :class:`UnitCandidate` with the
 reason it was taken or skipped: portabled only logs those reasons at debug level.
@@ -13,7 +13,6 @@ reason it was taken or skipped: portabled only logs those reasons at debug level
 from __future__ import annotations
 
 import errno
-import platform
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,8 +23,6 @@ from ..errors import EnvFileError, FileTooLargeError, ImagePathError, PortabledE
 from ..names import (
     PORTABLE_UNIT_TYPES,
     extension_name,
-    image_base_name,
-    image_name_is_valid,
     is_hidden_or_backup,
     prefix_match,
     unit_name_is_valid,
@@ -34,6 +31,7 @@ from ..names import (
 from ..osrelease import MAX_ENV_FILE, EnvFile
 from ..source import FileKind, ImageSource
 from ..versions import Systemd
+from .extrelease import ReleaseClass, find_extension_release, host_architecture, validate_extension
 from .host import Host, unit_path
 from .image import Image, image_at_path, lookup_image, open_image_with_policy
 
@@ -67,34 +65,6 @@ UNIT_DIRECTORIES = tuple(PurePosixPath(p) for p in unit_path(Systemd(), image=Tr
 
 #: The largest unit file portablekit reads (systemd refuses lines over 1 MiB anyway).
 MAX_UNIT_FILE = 64 * 1024 * 1024
-
-_ARCHITECTURES = {
-    "x86_64": "x86-64",
-    "amd64": "x86-64",
-    "i386": "x86",
-    "i686": "x86",
-    "aarch64": "arm64",
-    "arm64": "arm64",
-    "armv7l": "arm",
-    "ppc64le": "ppc64-le",
-    "s390x": "s390x",
-    "riscv64": "riscv64",
-    "loongarch64": "loongarch64",
-}
-
-
-def host_architecture() -> str:
-    """The machine's architecture in systemd's spelling (``x86-64``, ``arm64``, ...)."""
-    m = platform.machine()
-    return _ARCHITECTURES.get(m, m)
-
-
-class ReleaseClass(StrEnum):
-    """Which release file a layer was recognised by."""
-
-    OS = "os-release"
-    SYSEXT = "sysext"
-    CONFEXT = "confext"
 
 
 class SkipReason(StrEnum):
@@ -325,111 +295,6 @@ def _points_to_dev_null(src: ImageSource, path: PurePosixPath) -> bool:
         return src.resolve(path) == PurePosixPath("/dev/null")
     except ImagePathError:
         return False
-
-
-# -- extensions ---------------------------------------------------------------------------------
-
-_RELEASE_DIRS = {
-    ReleaseClass.SYSEXT: PurePosixPath("/usr/lib/extension-release.d"),
-    ReleaseClass.CONFEXT: PurePosixPath("/etc/extension-release.d"),
-}
-_FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
-
-
-def find_extension_release(
-    src: ImageSource, name: str, systemd: Systemd, *, relaxed: bool = False
-) -> tuple[EnvFile, ReleaseClass, str] | None:
-    """The extension-release file of an extension called ``name`` (``open_extension_release``).
-
-    Returns the parsed file, its class and the path portabled reports
-    (``/usr/lib/extension-release.d/extension-release.<name>`` even when another file was
-    accepted), ``None`` when there is none. Several acceptable files raise ``ENOTUNIQ``.
-    """
-    classes = [ReleaseClass.SYSEXT]
-    if systemd.confext:
-        classes.append(ReleaseClass.CONFEXT)
-    base = image_base_name(name) if systemd.extension_name_strips_version else None
-    for cls in classes:
-        d = _RELEASE_DIRS[cls]
-        reported = str(d / f"extension-release.{name}")
-        exact = d / f"extension-release.{name}"
-        try:
-            data = src.read_file(exact, limit=MAX_ENV_FILE)
-            return (
-                EnvFile.parse(data, origin=f"{src.label}{exact}", systemd=systemd),
-                cls,
-                reported,
-            )
-        except FileTooLargeError:
-            raise
-        except ImagePathError as e:
-            if e.errno not in (errno.ENOENT, errno.ENOTDIR):
-                raise
-        try:
-            real_dir = src.resolve(d)
-            entries = src.listdir(real_dir) if src.lstat(real_dir).kind is FileKind.DIR else []
-        except ImagePathError:
-            entries = []
-        accepted: list[PurePosixPath] = []
-        for entry in sorted(entries):
-            if is_hidden_or_backup(entry) or not entry.startswith("extension-release."):
-                continue
-            rest = entry[len("extension-release.") :]
-            if not image_name_is_valid(rest):
-                continue
-            p = real_dir / entry
-            if src.lstat(p).kind is not FileKind.FILE:
-                continue  # symbolic links are not candidates
-            ok = relaxed or (base is not None and rest == base)
-            if not ok:
-                xattr = src.getxattr(p, "user.extension-release.strict")
-                ok = (
-                    xattr is not None and xattr.decode("utf-8", "replace").strip().lower() in _FALSE
-                )
-            if ok:
-                accepted.append(p)
-        if len(accepted) > 1:
-            raise PortabledError.from_errno(errno.ENOTUNIQ)
-        if accepted:
-            data = src.read_file(accepted[0], limit=MAX_ENV_FILE)
-            env = EnvFile.parse(data, origin=f"{src.label}{accepted[0]}", systemd=systemd)
-            return env, cls, reported
-    return None
-
-
-def validate_extension(
-    base: EnvFile, ext: EnvFile, systemd: Systemd, *, host_arch: str | None = None
-) -> bool:
-    """``extension_release_validate()``: may this extension go on this base image?"""
-    if not ext.assignments:
-        return False
-    scope = ext.pair("SYSEXT_SCOPE")
-    words = scope.split() if scope is not None else ["system", "portable"]
-    if "portable" not in words:
-        return False
-    arch = ext.pair("ARCHITECTURE")
-    if arch and arch != "_any" and arch != (host_arch or host_architecture()):
-        return False
-    ext_id = ext.pair("ID")
-    if not ext_id:
-        return False
-    if ext_id == "_any":
-        return True
-    base_id = base.get("ID")
-    if ext_id != base_id:
-        like = base.words("ID_LIKE") if systemd.extension_id_like else ()
-        if ext_id not in like:
-            return False
-    base_version = base.get("VERSION_ID") or ""
-    base_level = base.get("SYSEXT_LEVEL") or ""
-    ext_level = ext.pair("SYSEXT_LEVEL") or ""
-    if not base_version and not base_level:
-        return True
-    if base_level and ext_level:
-        return base_level == ext_level
-    if base_version:
-        return (ext.pair("VERSION_ID") or "") == base_version
-    return True
 
 
 # -- putting it together ------------------------------------------------------------------------
