@@ -104,6 +104,13 @@ IMPORT_RULES = (
         exempt=_in("tables", "widgets"),
         forbidden=NOTEBOOK_STACK,
     ),
+    ImportRule(
+        "exercises",
+        "exercises grade a sandbox with the model, the checks and the scores; they never "
+        "render, parse command lines or replay scenarios",
+        scope=_in("exercises"),
+        forbidden=_in("cli", "oracle", "tables", "widgets"),
+    ),
     # tables/render.py registers display formatters with a running IPython: it looks the
     # shell up inside enable_notebook_display(), so importing tables never loads IPython
     ImportRule(
