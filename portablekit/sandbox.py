@@ -31,7 +31,7 @@ from types import TracebackType
 
 from .errors import ImagePathError, SandboxError
 from .portabled.host import ACTIVE_UNITS, STATE_DIR, Host
-from .portabled.plan import Op, OpKind, Plan
+from .portabled.plan import Op, OpKind, Plan, note_pending
 from .portabled.profiles import BUILTIN_PROFILES, builtin_profile
 from .source import ROOT, FileKind, ImageSource
 from .versions import Systemd
@@ -58,6 +58,8 @@ class SandboxRoot:
     def __init__(self, path: str | os.PathLike[str], systemd: Systemd | None = None) -> None:
         self._host: Host | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        #: plans carried out here, by identity (kept alive so an id is never reused)
+        self._applied: dict[int, Plan] = {}
         self.path = Path(path).absolute()
         if not self.path.is_dir():
             raise SandboxError(f"{self.path}: sandbox root does not exist or is not a directory")
@@ -184,13 +186,52 @@ class SandboxRoot:
     def apply(self, plan: Plan) -> None:
         """Carry out every operation of ``plan``, in order.
 
-        A plan refused outright (error and no operations) changes nothing. Raises
-        :class:`~portablekit.errors.SandboxError` if the file system does not let an operation
-        happen (the operations before it stay done, as with portabled).
+        A plan refused outright (error and no operations) raises its
+        :class:`~portablekit.errors.PortabledError` and changes nothing; a plan where portabled
+        does part of the work before failing (``error`` and operations) is carried out, its
+        error stays in ``plan.error``. A plan the root has moved past (applied already, or made
+        before another change) raises :class:`~portablekit.errors.SandboxError` saying so,
+        before anything is written. Raises :class:`~portablekit.errors.SandboxError` if the
+        file system does not let an operation happen (the operations before it stay done, as
+        with portabled).
         """
         self._require_sandbox()
+        if plan.error is not None and not plan.ops:
+            raise plan.error
+        self._require_current(plan)
         for op in plan.ops:
             self._apply_op(op)
+        self._applied[id(plan)] = plan
+
+    def _require_current(self, plan: Plan) -> None:
+        """The first operation of ``plan`` that needs something (a path free, or a path
+        there) still finds the root as the plan was made against, seen through the
+        operations before it."""
+        pending: dict[PurePosixPath, FileKind | None] = {}
+        view = self.host.overlay(pending)
+        for op in plan.ops:
+            free = op.kind in (OpKind.MKDIR, OpKind.COPY_FILE, OpKind.COPY_TREE) or (
+                op.kind in (OpKind.WRITE, OpKind.SYMLINK) and not op.replace
+            )
+            needed = op.kind in (OpKind.UNLINK, OpKind.RMDIR, OpKind.REMOVE_TREE)
+            if free or needed:
+                there = view.kind(op.path, follow=False) is not None
+                if there == free:
+                    self._refuse_stale(plan, f"{op.path} {'exists' if there else 'is gone'}")
+                return
+            note_pending(pending, op)
+
+    def _refuse_stale(self, plan: Plan, what: str) -> None:
+        if id(plan) in self._applied:
+            raise SandboxError(
+                f"this {plan.verb} plan of {plan.image} was already applied to the root "
+                f"({what} already); plan again to act on the root as it is now"
+            )
+        raise SandboxError(
+            f"the root has changed since this {plan.verb} plan of {plan.image} was made "
+            f"({what} already): was it applied already? Plan again to act on the root as it "
+            "is now"
+        )
 
     def _apply_op(self, op: Op) -> None:
         target = self.machine_path(op.path)
