@@ -121,6 +121,14 @@ def test_chmod_never_follows_a_link(mroot: SandboxRoot) -> None:
     assert mroot.machine_path(RAW).stat().st_mode & 0o777 == 0o644
 
 
+def test_a_read_only_plan_of_an_image_removed_since_is_refused(mroot: SandboxRoot) -> None:
+    plan = Plan("read-only", "mr", (Op(OpKind.CHMOD, RAW, mode=0o444),))
+    mroot.apply(plan_remove(mroot.host, "mr"))
+    with pytest.raises(SandboxError, match="is gone"):
+        mroot.apply(plan)
+    assert not mroot.machine_path(RAW).exists()
+
+
 def test_the_user_scope_is_refused_honestly(make_root: Callable[..., SandboxRoot]) -> None:
     root = make_root(version=262, samples=False)
     out, err = io.StringIO(), io.StringIO()
