@@ -228,7 +228,7 @@ class SandboxRoot:
             free = op.kind in (OpKind.MKDIR, OpKind.COPY_FILE, OpKind.COPY_TREE) or (
                 op.kind in (OpKind.WRITE, OpKind.SYMLINK) and not op.replace
             )
-            needed = op.kind in (OpKind.UNLINK, OpKind.RMDIR, OpKind.REMOVE_TREE)
+            needed = op.kind in (OpKind.UNLINK, OpKind.RMDIR, OpKind.REMOVE_TREE, OpKind.CHMOD)
             if free or needed:
                 there = view.kind(op.path, follow=False) is not None
                 if there == free:
@@ -307,6 +307,13 @@ class SandboxRoot:
                     os.unlink(target)
                 else:
                     shutil.rmtree(target)
+            elif op.kind is OpKind.CHMOD:
+                # the final component is never followed: a link is an error, not a way out
+                fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                try:
+                    os.fchmod(fd, op.mode)
+                finally:
+                    os.close(fd)
             elif op.kind in _MANAGER_OPS:
                 self._apply_manager_ops([op])
         except OSError as e:

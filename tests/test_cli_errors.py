@@ -194,14 +194,16 @@ def test_detach_enable_with_a_wants_directory_that_is_a_link(root: Path) -> None
     # the red-team report saw NotADirectoryError here; the plan leaves a linked .wants
     # directory alone (as systemd, which does not descend into links) and detaches the rest
     assert _call("--root", str(root), "attach", "--enable", "minimal")[0] == 0
-    attached = root / "etc/systemd/system.attached"
-    wants = attached / "multi-user.target.wants"
+    conf = root / "etc/systemd/system"
+    wants = conf / "multi-user.target.wants"
     shutil.move(wants, root / "srv-wants")
     os.symlink("/srv-wants", wants)
     rc, _, err = _call("--root", str(root), "detach", "--enable", "minimal")
     assert rc == 0, err
-    assert "Removed /etc/systemd/system.attached/sockets.target.wants/minimal.socket." in err
-    assert sorted(p.name for p in attached.iterdir()) == ["multi-user.target.wants"]
+    assert "Removed /etc/systemd/system/sockets.target.wants/minimal.socket." in err
+    assert "multi-user.target.wants/minimal" not in err  # not through the link
+    assert wants.is_symlink() and (root / "srv-wants" / "minimal.service").is_symlink()
+    assert not (root / "etc/systemd/system.attached").exists()
     assert _call("--root", str(root), "is-attached", "minimal")[1] == "detached\n"
 
 

@@ -98,7 +98,7 @@ def images_frame(host: Host) -> pd.DataFrame:
                 "version_id": rel.get("VERSION_ID") if rel else None,
                 "pretty_name": rel.get("PRETTY_NAME") if rel else None,
                 "read_only": image_stat(host, img).read_only,
-                "state": state.value,
+                "state": "" if state is None else state.value,  # empty where portabled fails
             }
         )
     return _frame(rows, IMAGES_SCHEMA, ["name"])
