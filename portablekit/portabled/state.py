@@ -23,7 +23,7 @@ from ..names import is_hidden_or_backup, unit_name_is_valid
 from ..source import FileKind
 from .dropin import AttachedUnit, MarkerIndex, read_marker
 from .host import Host, attached_dir
-from .install import UnitLookupError, unit_file_state
+from .install import UnitLookupError, unit_file_states
 
 __all__ = [
     "ImageState",
@@ -132,8 +132,7 @@ def unit_states(host: Host) -> list[UnitState]:
     host = host.snapshot()  # every directory read once, however many units
     active = host.active_units()
     is_active = host.active_test(active)
-    def lookup(name: str) -> object:
-        return unit_file_state(host, name)
+    lookup = unit_file_states(host)  # the install links read once for every unit
     out = []
     for runtime in (False, True):
         for u in attached_units(host, runtime, for_detach=host.systemd.state_counts_dropin_dirs):
