@@ -25,6 +25,7 @@ import os
 import shutil
 import stat as _stat
 import tempfile
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -40,6 +41,8 @@ __all__ = ["MARKER", "SandboxRoot"]
 
 #: The file that makes a directory a portablekit sandbox.
 MARKER = STATE_DIR / "sandbox.json"
+
+_MANAGER_OPS = (OpKind.START, OpKind.STOP)
 
 
 def _data(*parts: str) -> str:
@@ -199,8 +202,20 @@ class SandboxRoot:
         if plan.error is not None and not plan.ops:
             raise plan.error
         self._require_current(plan)
-        for op in plan.ops:
-            self._apply_op(op)
+        ops = plan.ops
+        i = 0
+        while i < len(ops):
+            if ops[i].kind in _MANAGER_OPS:
+                # a run of starts and stops rewrites the manager's state file once, not once
+                # per unit (--now of thousands of units)
+                j = i
+                while j < len(ops) and ops[j].kind in _MANAGER_OPS:
+                    j += 1
+                self._apply_manager_ops(ops[i:j])
+                i = j
+            else:
+                self._apply_op(ops[i])
+                i += 1
         self._applied[id(plan)] = plan
 
     def _require_current(self, plan: Plan) -> None:
@@ -232,6 +247,27 @@ class SandboxRoot:
             f"({what} already): was it applied already? Plan again to act on the root as it "
             "is now"
         )
+
+    def _apply_manager_ops(self, ops: Sequence[Op]) -> None:
+        """``START``/``STOP`` operations, in order, in one rewrite of the state file."""
+        active = self.host.active_units()
+        try:
+            for op in ops:
+                assert op.target is not None
+                if op.path != ACTIVE_UNITS:
+                    raise SandboxError(f"{op.path}: not the service manager's state file")
+                if op.kind is OpKind.START:
+                    active[op.target] = "active"
+                else:
+                    active.pop(op.target, None)
+        finally:
+            target = self.machine_path(ACTIVE_UNITS)
+            try:
+                self._atomic_write(
+                    target.parent, target.name, _active_units_text(active), 0o644, True
+                )
+            except OSError as e:
+                raise SandboxError(f"{ACTIVE_UNITS}: {ops[0].kind} failed: {e.strerror}") from e
 
     def _apply_op(self, op: Op) -> None:
         target = self.machine_path(op.path)
@@ -278,16 +314,8 @@ class SandboxRoot:
                     os.fchmod(fd, op.mode)
                 finally:
                     os.close(fd)
-            elif op.kind in (OpKind.START, OpKind.STOP):
-                assert op.target is not None
-                if op.path != ACTIVE_UNITS:
-                    raise SandboxError(f"{op.path}: not the service manager's state file")
-                active = self.host.active_units()
-                if op.kind is OpKind.START:
-                    active[op.target] = "active"
-                else:
-                    active.pop(op.target, None)
-                self._atomic_write(parent, target.name, _active_units_text(active), 0o644, True)
+            elif op.kind in _MANAGER_OPS:
+                self._apply_manager_ops([op])
         except OSError as e:
             raise SandboxError(f"{op.path}: {op.kind} failed: {e.strerror}") from e
 
