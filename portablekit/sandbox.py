@@ -25,13 +25,14 @@ import os
 import shutil
 import stat as _stat
 import tempfile
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from .errors import ImagePathError, SandboxError
 from .portabled.host import ACTIVE_UNITS, STATE_DIR, Host
-from .portabled.plan import Op, OpKind, Plan
+from .portabled.plan import Op, OpKind, Plan, note_pending
 from .portabled.profiles import BUILTIN_PROFILES, builtin_profile
 from .source import ROOT, FileKind, ImageSource
 from .versions import Systemd
@@ -40,6 +41,8 @@ __all__ = ["MARKER", "SandboxRoot"]
 
 #: The file that makes a directory a portablekit sandbox.
 MARKER = STATE_DIR / "sandbox.json"
+
+_MANAGER_OPS = (OpKind.START, OpKind.STOP)
 
 
 def _data(*parts: str) -> str:
@@ -58,6 +61,8 @@ class SandboxRoot:
     def __init__(self, path: str | os.PathLike[str], systemd: Systemd | None = None) -> None:
         self._host: Host | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        #: plans carried out here, by identity (kept alive so an id is never reused)
+        self._applied: dict[int, Plan] = {}
         self.path = Path(path).absolute()
         if not self.path.is_dir():
             raise SandboxError(f"{self.path}: sandbox root does not exist or is not a directory")
@@ -184,13 +189,85 @@ class SandboxRoot:
     def apply(self, plan: Plan) -> None:
         """Carry out every operation of ``plan``, in order.
 
-        A plan refused outright (error and no operations) changes nothing. Raises
-        :class:`~portablekit.errors.SandboxError` if the file system does not let an operation
-        happen (the operations before it stay done, as with portabled).
+        A plan refused outright (error and no operations) raises its
+        :class:`~portablekit.errors.PortabledError` and changes nothing; a plan where portabled
+        does part of the work before failing (``error`` and operations) is carried out, its
+        error stays in ``plan.error``. A plan the root has moved past (applied already, or made
+        before another change) raises :class:`~portablekit.errors.SandboxError` saying so,
+        before anything is written. Raises :class:`~portablekit.errors.SandboxError` if the
+        file system does not let an operation happen (the operations before it stay done, as
+        with portabled).
         """
         self._require_sandbox()
+        if plan.error is not None and not plan.ops:
+            raise plan.error
+        self._require_current(plan)
+        ops = plan.ops
+        i = 0
+        while i < len(ops):
+            if ops[i].kind in _MANAGER_OPS:
+                # a run of starts and stops rewrites the manager's state file once, not once
+                # per unit (--now of thousands of units)
+                j = i
+                while j < len(ops) and ops[j].kind in _MANAGER_OPS:
+                    j += 1
+                self._apply_manager_ops(ops[i:j])
+                i = j
+            else:
+                self._apply_op(ops[i])
+                i += 1
+        self._applied[id(plan)] = plan
+
+    def _require_current(self, plan: Plan) -> None:
+        """The first operation of ``plan`` that needs something (a path free, or a path
+        there) still finds the root as the plan was made against, seen through the
+        operations before it."""
+        pending: dict[PurePosixPath, FileKind | None] = {}
+        view = self.host.overlay(pending)
         for op in plan.ops:
-            self._apply_op(op)
+            free = op.kind in (OpKind.MKDIR, OpKind.COPY_FILE, OpKind.COPY_TREE) or (
+                op.kind in (OpKind.WRITE, OpKind.SYMLINK) and not op.replace
+            )
+            needed = op.kind in (OpKind.UNLINK, OpKind.RMDIR, OpKind.REMOVE_TREE, OpKind.CHMOD)
+            if free or needed:
+                there = view.kind(op.path, follow=False) is not None
+                if there == free:
+                    self._refuse_stale(plan, f"{op.path} {'exists' if there else 'is gone'}")
+                return
+            note_pending(pending, op)
+
+    def _refuse_stale(self, plan: Plan, what: str) -> None:
+        if id(plan) in self._applied:
+            raise SandboxError(
+                f"this {plan.verb} plan of {plan.image} was already applied to the root "
+                f"({what} already); plan again to act on the root as it is now"
+            )
+        raise SandboxError(
+            f"the root has changed since this {plan.verb} plan of {plan.image} was made "
+            f"({what} already): was it applied already? Plan again to act on the root as it "
+            "is now"
+        )
+
+    def _apply_manager_ops(self, ops: Sequence[Op]) -> None:
+        """``START``/``STOP`` operations, in order, in one rewrite of the state file."""
+        active = self.host.active_units()
+        try:
+            for op in ops:
+                assert op.target is not None
+                if op.path != ACTIVE_UNITS:
+                    raise SandboxError(f"{op.path}: not the service manager's state file")
+                if op.kind is OpKind.START:
+                    active[op.target] = "active"
+                else:
+                    active.pop(op.target, None)
+        finally:
+            target = self.machine_path(ACTIVE_UNITS)
+            try:
+                self._atomic_write(
+                    target.parent, target.name, _active_units_text(active), 0o644, True
+                )
+            except OSError as e:
+                raise SandboxError(f"{ACTIVE_UNITS}: {ops[0].kind} failed: {e.strerror}") from e
 
     def _apply_op(self, op: Op) -> None:
         target = self.machine_path(op.path)
@@ -230,16 +307,15 @@ class SandboxRoot:
                     os.unlink(target)
                 else:
                     shutil.rmtree(target)
-            elif op.kind in (OpKind.START, OpKind.STOP):
-                assert op.target is not None
-                if op.path != ACTIVE_UNITS:
-                    raise SandboxError(f"{op.path}: not the service manager's state file")
-                active = self.host.active_units()
-                if op.kind is OpKind.START:
-                    active[op.target] = "active"
-                else:
-                    active.pop(op.target, None)
-                self._atomic_write(parent, target.name, _active_units_text(active), 0o644, True)
+            elif op.kind is OpKind.CHMOD:
+                # the final component is never followed: a link is an error, not a way out
+                fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                try:
+                    os.fchmod(fd, op.mode)
+                finally:
+                    os.close(fd)
+            elif op.kind in _MANAGER_OPS:
+                self._apply_manager_ops([op])
         except OSError as e:
             raise SandboxError(f"{op.path}: {op.kind} failed: {e.strerror}") from e
 

@@ -43,8 +43,10 @@ def test_plan_values_import_no_planner() -> None:
         "enum",
         "pathlib",
         "typing",
+        "..display",  # how a plan shows itself in a notebook (imports nothing at load)
         "..errors",
         "..source",
+        ".pending",  # the record of what operations leave behind: a mapping, no planner
     }
     sandbox = {m for m in _runtime_imports(PACKAGE / "sandbox.py") if m.startswith(".portabled")}
     assert sandbox == {".portabled.host", ".portabled.plan", ".portabled.profiles"}

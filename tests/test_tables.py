@@ -265,6 +265,7 @@ def test_findings_frame() -> None:
     )
     check_schema(df, T.FINDINGS_SCHEMA)
     assert df["severity"].astype(str).tolist() == ["error", "warning"]
+    assert df["rule"].tolist() == ["no-os-release", "no-machine-id"]  # "code" is read as rule
     assert df["fix"].tolist()[1] == "create an empty file"
     check_schema(T.findings_frame([]), T.FINDINGS_SCHEMA)
 

@@ -31,17 +31,19 @@ nor ipywidgets, nor the analysis commands.
 
 from __future__ import annotations
 
+import codecs
+import io
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from ..errors import PortabledError, PortableKitError, UsageError
-from ..versions import DEFAULT_VERSION, SUPPORTED_VERSIONS
+from ..versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, Systemd
 from .command import Command
 from .invocation import ROOT_ENV, USAGE_EXIT, Invocation
 from .portablectl import run
-from .portablectl_options import HELP, VERB_HELP, VERBS, parse_args
+from .portablectl_options import VERB_HELP, VERBS, help_text, parse_args
 from .texttable import help_entry
 
 __all__ = ["KIT_COMMANDS", "main"]
@@ -133,22 +135,33 @@ def overview() -> str:
         + help_entry("-h --help", "Show this help")
         + "\n\n"
         "'portablekit COMMAND --help' documents a command. portablectl's verbs take\n"
-        "portablectl's options ('portablekit attach --help'); its read-only, remove and\n"
-        "set-limit are not simulated.\n"
+        "portablectl's options ('portablekit attach --help'); set-limit is refused as\n"
+        "on a file system without quotas.\n"
         "\n"
         "Environment:\n" + help_entry(ROOT_ENV, "The sandbox root when --root is not given") + "\n"
     )
 
 
-def _help(topic: str | None) -> str:
-    """``portablekit help [TOPIC]``."""
+def _help(topic: str | None, systemd: Systemd = Systemd()) -> str:
+    """``portablekit help [TOPIC]`` (a verb's help is that of ``systemd``'s portablectl)."""
     if topic is None:
         return overview()
     if topic in KIT_COMMANDS:
         return _kit_command(topic).parser().format_help()
     if topic in VERBS:
-        return HELP.format(prog="portablekit")
+        return help_text(systemd, "portablekit")
     raise _unknown(topic)
+
+
+def _verb_systemd(inv: Invocation) -> Systemd:
+    """The version a verb's help is shown for: ``--systemd``, else the sandbox root's when it
+    is a usable one, else the default."""
+    if inv.root is not None and inv.systemd is None:
+        try:
+            return inv.sandbox().systemd
+        except PortableKitError:
+            pass
+    return inv.systemd_for()
 
 
 def _portablectl(inv: Invocation, out: TextIO, err: TextIO) -> int:
@@ -159,7 +172,7 @@ def _portablectl(inv: Invocation, out: TextIO, err: TextIO) -> int:
         except UsageError:
             show_help = False
         if show_help:
-            out.write(HELP.format(prog="portablekit"))
+            out.write(help_text(inv.systemd_for(), "portablekit"))
             return 0
     sandbox = inv.sandbox()
     return run(
@@ -176,13 +189,30 @@ def _dispatch(inv: Invocation, out: TextIO, err: TextIO) -> int:
     rest = inv.args
     name = rest[0] if rest else None
     if name is None or name == "help" or rest in (("-h",), ("--help",)):
-        out.write(_help(rest[1] if name == "help" and len(rest) > 1 else None))
+        topic = rest[1] if name == "help" and len(rest) > 1 else None
+        out.write(_help(topic, _verb_systemd(inv) if topic in VERBS else Systemd()))
         return 0
     if name in KIT_COMMANDS:
         return 0 if _kit_command(name)(inv, rest[1:], out, err) else 1
     if not name.startswith("-") and name not in VERBS:
         raise _unknown(name)
     return _portablectl(inv, out, err)
+
+
+def _bytes_through(stream: TextIO) -> TextIO:
+    """``stream``, set to write what it is given as the bytes it stands for.
+
+    portablectl prints bytes: an image's unit file that is not UTF-8 (``inspect --cat``), a
+    path in another encoding. Text here holds such bytes as surrogates; a text stream over a
+    file (the process's own, under a UTF-8 locale) would refuse them, or would not encode an
+    arrow under another locale. Such a stream is switched to UTF-8 that writes surrogates back
+    as their bytes; any other stream (a ``StringIO``) is left as it is.
+    """
+    if isinstance(stream, io.TextIOWrapper) and (
+        codecs.lookup(stream.encoding).name != "utf-8" or stream.errors != "surrogateescape"
+    ):
+        stream.reconfigure(encoding="utf-8", errors="surrogateescape")
+    return stream
 
 
 def main(
@@ -196,10 +226,11 @@ def main(
     """Entry point of the ``portablekit`` console script: run the command line ``argv``
     (default: the process's) and return the exit status; nothing here exits the process.
 
-    ``stdout``, ``stderr``, ``environ`` and ``cwd`` default to the process's own.
+    ``stdout``, ``stderr``, ``environ`` and ``cwd`` default to the process's own; a stream over
+    a file is set to write UTF-8 and the bytes of surrogates as they are, as portablectl does.
     """
-    out = sys.stdout if stdout is None else stdout
-    err = sys.stderr if stderr is None else stderr
+    out = _bytes_through(sys.stdout if stdout is None else stdout)
+    err = _bytes_through(sys.stderr if stderr is None else stderr)
     args = sys.argv[1:] if argv is None else list(argv)
     prog = "portablekit"
     try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..sandbox import SandboxRoot
 
-__all__ = ["Exercise", "Grader", "Result", "Verdict"]
+__all__ = ["Exercise", "Grade", "Grader", "Result"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +44,11 @@ class Result:
 
 
 #: A grader: the learner's sandbox root and answer → (passed, message, hint, detail, rule).
-Grader = Callable[[SandboxRoot, Any], "Verdict"]
+Grader = Callable[[SandboxRoot, Any], "Grade"]
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class Grade:
     """What a grader returns; :func:`check` turns it into a :class:`Result`."""
 
     passed: bool

@@ -26,7 +26,7 @@ from ..sandbox import SandboxRoot
 from ..security.profilediff import compare_profiles
 from ..security.score import SecurityReport
 from ..source import FileKind
-from .base import Exercise, Verdict
+from .base import Exercise, Grade
 
 __all__ = ["CATALOGUE", "has_network"]
 
@@ -45,9 +45,9 @@ _UNIT_SKIPS = (
 )
 
 
-def _hint(f: Finding) -> Verdict:
+def _hint(f: Finding) -> Grade:
     where = f" ({f.path})" if f.path else ""
-    return Verdict(
+    return Grade(
         False,
         f"{f.message}{where}",
         f.fix,
@@ -75,13 +75,13 @@ def _attaches(
     matches: Sequence[str] | None = None,
     extensions: Sequence[str] = (),
     done: str,
-) -> Verdict:
+) -> Grade:
     """✓ when the image checks find no error and portabled's attach plan succeeds."""
     prefixes = list(matches) if matches is not None else [derive_prefix(image, host.systemd)]
     try:
         findings = check_host_image(host, image, extensions=extensions, matches=prefixes)
     except PortableKitError as e:
-        return Verdict(
+        return Grade(
             False,
             "the image cannot be opened",
             f"keep the image at {_PORTABLES / image} (restart the exercise to get it back)",
@@ -92,15 +92,15 @@ def _attaches(
     if errors:
         return _hint(_best(findings, errors))
     if plan.error is not None:
-        return Verdict(False, "attach still refuses", "", plan.error.message)
-    return Verdict(True, done)
+        return Grade(False, "attach still refuses", "", plan.error.message)
+    return Grade(True, done)
 
 
 # -- 1-5: make a broken image attach -------------------------------------------------------------
 
 
 def _broken(image: str) -> Any:
-    def grade(root: SandboxRoot, answer: Any) -> Verdict:
+    def grade(root: SandboxRoot, answer: Any) -> Grade:
         return _attaches(root.host, image, done=f"{image} attaches.")
 
     return grade
@@ -111,7 +111,7 @@ def _broken(image: str) -> Any:
 _RUNTIME_RULES = (Rule.RESOLV_CONF, Rule.MACHINE_ID, Rule.MOUNT_POINT)
 
 
-def _runtime_files(root: SandboxRoot, answer: Any) -> Verdict:
+def _runtime_files(root: SandboxRoot, answer: Any) -> Grade:
     image = "broken-no-mountpoints"
     attached = _attaches(root.host, image, done="")
     if not attached.passed:
@@ -120,14 +120,14 @@ def _runtime_files(root: SandboxRoot, answer: Any) -> Verdict:
     if missing:
         v = _hint(missing[0])
         more = f" ({len(missing) - 1} more like it)" if len(missing) > 1 else ""
-        return Verdict(False, v.message + more, v.hint, v.detail, v.rule)
-    return Verdict(True, f"{image} has every file and mount point the service manager needs.")
+        return Grade(False, v.message + more, v.hint, v.detail, v.rule)
+    return Grade(True, f"{image} has every file and mount point the service manager needs.")
 
 
 # -- 7: a misnamed extension-release file -------------------------------------------------------
 
 
-def _misnamed(root: SandboxRoot, answer: Any) -> Verdict:
+def _misnamed(root: SandboxRoot, answer: Any) -> Grade:
     return _attaches(
         root.host,
         "webapp_2.1",
@@ -179,15 +179,15 @@ def _attached_profile(host: Host, unit: str) -> str | None:
     return None
 
 
-def _network_profile(root: SandboxRoot, answer: Any) -> Verdict:
+def _network_profile(root: SandboxRoot, answer: Any) -> Grade:
     host = root.host
     unit = "webapp.service"
     chosen = _attached_profile(host, unit)
     attach = "root.apply(plan_attach(root.host, 'webapp_2.1', matches=['webapp'], profile=NAME))"
     if chosen is None:
-        return Verdict(False, f"{unit} is not attached", f"attach it with a profile: {attach}")
+        return Grade(False, f"{unit} is not attached", f"attach it with a profile: {attach}")
     if chosen == "":
-        return Verdict(
+        return Grade(
             False,
             f"{unit} is attached without a profile",
             "detach it (plan_detach by path) and attach again with a profile that exists",
@@ -198,10 +198,10 @@ def _network_profile(root: SandboxRoot, answer: Any) -> Verdict:
     scores = {n: r for n, r in zip(cmp.names, cmp.reports, strict=True)}
     mine = scores.get(chosen)
     if mine is None:
-        return Verdict(False, f"profile {chosen!r} is not on this host", attach)
+        return Grade(False, f"profile {chosen!r} is not on this host", attach)
     ok, blocked = has_network(mine)
     if not ok:
-        return Verdict(
+        return Grade(
             False,
             f"with profile {chosen!r}, {unit} has no network ({', '.join(blocked)})",
             "detach (plan_detach by path) and attach with a profile that keeps "
@@ -209,13 +209,13 @@ def _network_profile(root: SandboxRoot, answer: Any) -> Verdict:
         )
     better = [n for n, r in scores.items() if has_network(r)[0] and r.score < mine.score]
     if better:
-        return Verdict(
+        return Grade(
             False,
             f"profile {chosen!r} keeps the network, but at exposure {mine.score}",
             "another profile on this host also keeps the network with a lower exposure: "
             "compare them (scores_frame, has_network) and reattach with it",
         )
-    return Verdict(
+    return Grade(
         True, f"{unit} runs with {chosen!r} (exposure {mine.score}) and still has the network."
     )
 
@@ -225,25 +225,25 @@ def _network_profile(root: SandboxRoot, answer: Any) -> Verdict:
 _STACK = ("webapp-tls", "debug-tools")
 
 
-def _as_names(answer: Any, what: str) -> list[str] | Verdict:
+def _as_names(answer: Any, what: str) -> list[str] | Grade:
     if answer is None:
-        return Verdict(False, "no answer yet", f"pass your prediction: check(answer={what})")
+        return Grade(False, "no answer yet", f"pass your prediction: check(answer={what})")
     if isinstance(answer, str) or not all(isinstance(a, str) for a in answer):
-        return Verdict(False, "the answer is not a list of names", f"answer with {what}")
+        return Grade(False, "the answer is not a list of names", f"answer with {what}")
     return list(answer)
 
 
-def _stack_units(root: SandboxRoot, answer: Any) -> Verdict:
+def _stack_units(root: SandboxRoot, answer: Any) -> Grade:
     names = _as_names(answer, "['NAME.service', ...]")
-    if isinstance(names, Verdict):
+    if isinstance(names, Grade):
         return names
     plan = plan_attach(root.host, "webapp_2.1", matches=["webapp"], extensions=_STACK)
     if plan.error is not None or plan.dissection is None:
-        return Verdict(False, "attach refuses this stack", "restart the exercise", "")
+        return Grade(False, "attach refuses this stack", "restart the exercise", "")
     d = plan.dissection
     expected, given = set(plan.units), set(names)
     if given == expected:
-        return Verdict(True, f"attach takes exactly {', '.join(sorted(expected))}.")
+        return Grade(True, f"attach takes exactly {', '.join(sorted(expected))}.")
     hints = []
     missing: dict[str, int] = {}
     for i, lay in enumerate(d.layers):
@@ -264,60 +264,60 @@ def _stack_units(root: SandboxRoot, answer: Any) -> Verdict:
             hints.append(f"{name} is not attached: {why[0].reason}")
         else:
             hints.append(f"{name} is in no layer")
-    return Verdict(False, "not quite", "; ".join(hints))
+    return Grade(False, "not quite", "; ".join(hints))
 
 
 # -- 10: prefixes that PORTABLE_PREFIXES accepts ------------------------------------------------
 
 
-def _admin_only(root: SandboxRoot, answer: Any) -> Verdict:
+def _admin_only(root: SandboxRoot, answer: Any) -> Grade:
     prefixes = _as_names(answer, "['PREFIX', ...]")
-    if isinstance(prefixes, Verdict):
+    if isinstance(prefixes, Grade):
         return prefixes
     if not prefixes:
-        return Verdict(False, "no prefix given", "give at least one prefix")
+        return Grade(False, "no prefix given", "give at least one prefix")
     v = _attaches(root.host, "webapp_2.1", matches=prefixes, done="")
     if not v.passed:
         return v
     units = plan_attach(root.host, "webapp_2.1", matches=prefixes).units
     if units != ("webapp-admin.service",):
-        return Verdict(
+        return Grade(
             False,
             f"those prefixes attach {', '.join(units)}",
             "a prefix takes PREFIX.service and every PREFIX-*, PREFIX.*, PREFIX@*: "
             "choose one that takes the admin helper alone",
         )
-    return Verdict(True, "attach accepts the prefixes and takes webapp-admin.service alone.")
+    return Grade(True, "attach accepts the prefixes and takes webapp-admin.service alone.")
 
 
 # -- 11: what list says after --runtime -----------------------------------------------------------
 
 
-def _runtime_list(root: SandboxRoot, answer: Any) -> Verdict:
+def _runtime_list(root: SandboxRoot, answer: Any) -> Grade:
     host = root.host
     state = image_state(host, str(_PORTABLES / "minimal"))
     if answer is None:
-        return Verdict(False, "no answer yet", "pass your prediction: check(answer='STATE')")
+        return Grade(False, "no answer yet", "pass your prediction: check(answer='STATE')")
     if not state.is_attached:
-        return Verdict(
+        return Grade(
             False,
             "minimal is not attached",
             "now attach it: root.apply(plan_attach(root.host, 'minimal', matches=['minimal'], "
             "runtime=True))",
         )
     if not state.runtime:
-        return Verdict(
+        return Grade(
             False,
             f"minimal is {state}: attached in /etc, not /run",
             "detach it (plan_detach by path) and attach again with runtime=True",
         )
     if str(answer) != str(state):
-        return Verdict(
+        return Grade(
             False,
             f"you predicted {str(answer)!r}; list says {str(state)!r}",
             "an attachment in /run/systemd/system.attached is reported with the -runtime suffix",
         )
-    return Verdict(True, f"list shows minimal as {state}, as you predicted.")
+    return Grade(True, f"list shows minimal as {state}, as you predicted.")
 
 
 # -- 12: detach a running unit safely -------------------------------------------------------------
@@ -329,7 +329,7 @@ def _running_setup(root: SandboxRoot) -> None:
     root.apply(plan_start(plan.image, ["minimal.service"]))
 
 
-def _detach_running(root: SandboxRoot, answer: Any) -> Verdict:
+def _detach_running(root: SandboxRoot, answer: Any) -> Grade:
     host = root.host
     image = str(_PORTABLES / "minimal")
     state = image_state(host, image)
@@ -339,20 +339,20 @@ def _detach_running(root: SandboxRoot, answer: Any) -> Verdict:
     )
     if state is ImageState.RUNNING or state is ImageState.RUNNING_RUNTIME:
         refusal = plan_detach(host, image).error
-        return Verdict(
+        return Grade(
             False,
             "minimal is still attached and running",
             "stop the running unit first (plan_stop), then detach by path (plan_detach)",
             refusal.message if refusal is not None else "",
         )
     if state.is_attached:
-        return Verdict(
+        return Grade(
             False,
             f"minimal is stopped but still {state}",
             f"detach it by path: root.apply(plan_detach(root.host, '{image}'))",
         )
     if running:
-        return Verdict(
+        return Grade(
             False,
             "the files are gone but " + ", ".join(running) + " still runs",
             "never remove attached files by hand: the service manager still runs the unit; "
@@ -360,8 +360,8 @@ def _detach_running(root: SandboxRoot, answer: Any) -> Verdict:
         )
     leftovers = [u.unit for u in unit_states(host) if u.unit.startswith("minimal")]
     if leftovers:
-        return Verdict(False, "units are left attached", "detach by path", ", ".join(leftovers))
-    return Verdict(True, "minimal is stopped and detached; nothing of it is left on the host.")
+        return Grade(False, "units are left attached", "detach by path", ", ".join(leftovers))
+    return Grade(True, "minimal is stopped and detached; nothing of it is left on the host.")
 
 
 # -- the catalogue ------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import os
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import PurePosixPath
 
-from ..errors import PortabledError
+from ..errors import ImagePathError, PortabledError
+from ..names import resolve_matches
 from ..source import FileKind
 from .dissect import dissect, extensions_clause
 from .dropin import (
@@ -29,11 +30,14 @@ from .dropin import (
 )
 from .host import ACTIVE_UNITS, Host, attached_dir, portables_dir
 from .image import Image, lookup_image
+from .install import UnitLookupError, unit_file_exists
+from .pending import PendingChanges
 from .plan import Change, ChangeType, CopyMode, Op, OpKind, Plan, note_pending
 from .profiles import find_profile
 from .state import attached_units
 
 __all__ = [
+    "config_dir",
     "install_targets",
     "plan_attach",
     "plan_detach",
@@ -53,7 +57,7 @@ class _View:
     """The operations and records planned so far, and the host as they leave it."""
 
     def __init__(self, host: Host) -> None:
-        self.pending: dict[PurePosixPath, FileKind | None] = {}
+        self.pending = PendingChanges()
         #: the host seen through the operations so far (the same mapping, read live)
         self.host = host.overlay(self.pending)
         self.ops: list[Op] = []
@@ -99,7 +103,7 @@ def plan_attach(
     host: Host,
     image: str,
     *,
-    matches: Sequence[str] = (),
+    matches: Sequence[str] | None = None,
     extensions: Sequence[str] = (),
     profile: str = "default",
     runtime: bool = False,
@@ -111,11 +115,13 @@ def plan_attach(
     """Plan ``portablectl attach``: dissect, check, then create drop-ins, units and links.
 
     ``image``/``extensions`` are names or absolute host paths as portablectl sends them,
-    ``matches`` the prefixes (empty: derived by the caller). Refusals come back as a plan with
+    ``matches`` the unit prefixes (default: the one portablectl derives from ``image``; see
+    :func:`~portablekit.names.resolve_matches`). Refusals come back as a plan with
     ``error`` set and no operations.
     """
     copy = CopyMode(copy)
     systemd = host.systemd
+    host = host.snapshot()  # planning reads, never writes: each directory is listed once
     v = view or _View(host)
     try:
         d = dissect(host, image, matches=matches, extensions=extensions, attach=True, force=force)
@@ -123,8 +129,23 @@ def plan_attach(
         return Plan("attach", image, error=e, runtime=runtime)
     units = d.units
     if not (force or reattach):
+        is_active = host.active_test()
         for u in units:
-            if host.unit_file_exists(u.name):
+            try:
+                exists = unit_file_exists(host, u.name)
+            except UnitLookupError as e:
+                return Plan(
+                    "attach",
+                    str(d.base.image.path),
+                    error=PortabledError.errno_message(
+                        e.errno,
+                        f"Failed to determine whether unit '{u.name}' exists on the host: "
+                        f"{os.strerror(e.errno)}",
+                    ),
+                    runtime=runtime,
+                    dissection=d,
+                )
+            if exists:
                 return Plan(
                     "attach",
                     str(d.base.image.path),
@@ -135,7 +156,7 @@ def plan_attach(
                     runtime=runtime,
                     dissection=d,
                 )
-            if host.unit_is_active(u.name):
+            if is_active(u.name):
                 return Plan(
                     "attach",
                     str(d.base.image.path),
@@ -155,8 +176,7 @@ def plan_attach(
         if not v.exists(a):
             v.op(Op(OpKind.MKDIR, a, mode=0o755), Change(ChangeType.MKDIR, str(a)))
         dropin_dir = a / (u.name + ".d")
-        created_dir = not v.exists(dropin_dir)
-        if created_dir:
+        if not v.exists(dropin_dir):
             v.op(
                 Op(OpKind.MKDIR, dropin_dir, mode=0o755), Change(ChangeType.MKDIR, str(dropin_dir))
             )
@@ -165,13 +185,22 @@ def plan_attach(
         )
         portable = dropin_dir / PORTABLE_DROPIN
         v.op(
-            Op(OpKind.WRITE, portable, data=text.encode(), mode=0o644, replace=True),
+            Op(
+                OpKind.WRITE,
+                portable,
+                data=text.encode("utf-8", "surrogateescape"),
+                mode=0o644,
+                replace=True,
+            ),
             Change(ChangeType.WRITE, str(portable)),
         )
         prof = find_profile(host, profile, u.type)
+        written = [portable]
         if prof is not None:
             target = dropin_dir / PROFILE_DROPIN
+            written.append(target)
             if v.exists(target) and not force:
+                written.pop()
                 error = PortabledError.errno_message(
                     errno.EEXIST, f"Failed to attach unit '{u.name}': {os.strerror(errno.EEXIST)}"
                 )
@@ -189,11 +218,16 @@ def plan_attach(
             layer = d.layers[u.layer]
             dest = a / u.name
             in_image = layer.image.path / u.path.relative_to("/")
+            symlinked = copy is CopyMode.SYMLINK and layer.image.is_tree
             if v.exists(dest) and not (force or reattach):
                 error = PortabledError.errno_message(
                     errno.EEXIST, f"Failed to attach unit '{u.name}': {os.strerror(errno.EEXIST)}"
                 )
-            elif copy is CopyMode.SYMLINK and layer.image.is_tree:
+            elif u.error is not None and not symlinked:  # 252/257: a link to a directory
+                error = PortabledError.errno_message(
+                    u.error, f"Failed to attach unit '{u.name}': {os.strerror(u.error)}"
+                )
+            elif symlinked:
                 v.op(
                     Op(OpKind.SYMLINK, dest, target=str(in_image), replace=True),
                     Change(ChangeType.SYMLINK, str(dest), str(in_image)),
@@ -206,10 +240,10 @@ def plan_attach(
                     ),
                 )
         if error is not None:
-            # portabled removes what it wrote for the failing unit and stops
-            v.op(Op(OpKind.UNLINK, portable))
-            if created_dir:
-                v.op(Op(OpKind.RMDIR, dropin_dir))
+            # portabled removes the drop-ins it wrote for the failing unit and stops; the
+            # drop-in directory (and the attached directory made for it) stay
+            for p in reversed(written):
+                v.op(Op(OpKind.UNLINK, p))
             return Plan(
                 "attach",
                 str(d.base.image.path),
@@ -221,12 +255,13 @@ def plan_attach(
                 dissection=d,
             )
 
-    # image links (extensions first, base last); the first existing one ends them silently
+    # image links (extensions first, base last), "just a convenience": the first one that
+    # cannot be made (it exists, or the links directory is not a directory) ends them silently
     links_dir = portables_dir(runtime)
     for layer in (*d.extensions, d.base):
         img = layer.image
         target = links_dir / img.file_name
-        if v.exists(target):
+        if not _can_hold_links(v, links_dir) or v.exists(target):
             break
         v.mkdir_p(links_dir, record=False)
         if copy is CopyMode.MIXED:
@@ -251,6 +286,19 @@ def plan_attach(
     )
 
 
+def _can_hold_links(v: _View, links_dir: PurePosixPath) -> bool:
+    """Whether image links can be made in ``links_dir``: it is a directory (also through a
+    link), or it is missing and can be created."""
+    try:
+        if v.host.kind(links_dir) is FileKind.DIR:
+            return True
+        if v.kind(links_dir) is not None:
+            return False  # a file, or a dangling link
+        return all(v.host.kind(p) in (FileKind.DIR, None) for p in links_dir.parents)
+    except ImagePathError:
+        return False
+
+
 # -- detach ------------------------------------------------------------------------------------
 
 
@@ -272,13 +320,15 @@ def plan_detach(
     before the detach (they no longer count as active).
     """
     systemd = host.systemd
+    host = host.snapshot()
     v = view or _View(host)
     query = [image, *extensions]
     a = attached_dir(runtime)
+    resolved: dict[str, str | None] = {}  # each query path resolved once for every marker
     matched = [
         u
         for u in attached_units(host, runtime)
-        if marker_matches(host, u.tokens, query, match_all=True)
+        if marker_matches(host, u.tokens, query, match_all=True, resolved=resolved)
     ]
     not_found = PortabledError(
         f"No unit files associated with '{image}{extensions_clause(extensions)}' found attached "
@@ -288,8 +338,9 @@ def plan_detach(
     if not matched:
         return Plan("detach", image, error=not_found, runtime=runtime)
     if not (force or reattach):
+        is_active = host.active_test()
         for u in matched:
-            if u.name not in stopped and host.unit_is_active(u.name):
+            if u.name not in stopped and is_active(u.name):
                 return Plan(
                     "detach",
                     image,
@@ -305,12 +356,17 @@ def plan_detach(
             if v.kind(p) is not None:
                 v.op(Op(OpKind.UNLINK, p), Change(ChangeType.UNLINK, str(p)))
         if v.kind(u.dropin_dir) is FileKind.DIR:
-            if v.listdir(u.dropin_dir):
-                error = error or PortabledError.from_errno(errno.ENOTEMPTY)
+            left = v.listdir(u.dropin_dir)
+            if left:
+                error = error or PortabledError.from_errno(
+                    errno.ENOTEMPTY, detail=f"{u.dropin_dir}: holds {', '.join(left)}"
+                )
             else:
                 v.op(Op(OpKind.RMDIR, u.dropin_dir), Change(ChangeType.UNLINK, str(u.dropin_dir)))
         elif v.kind(u.dropin_dir) is FileKind.SYMLINK:
-            error = error or PortabledError.from_errno(errno.ENOTDIR)
+            error = error or PortabledError.from_errno(
+                errno.ENOTDIR, detail=f"{u.dropin_dir}: a link, not a directory"
+            )
     links_dir = portables_dir(runtime)
     done: set[str] = set()
     for u in matched:
@@ -324,7 +380,11 @@ def plan_detach(
             target = links_dir / name
             k = v.kind(target)
             if systemd.detach_removes_whatever_link:
-                if k is FileKind.DIR:
+                parent = v.host.kind(links_dir)
+                if parent is not None and parent is not FileKind.DIR:
+                    # remembered, and the detach carries on: it fails at the end
+                    error = error or PortabledError.from_errno(errno.ENOTDIR)
+                elif k is FileKind.DIR:
                     v.op(Op(OpKind.REMOVE_TREE, target), Change(ChangeType.UNLINK, str(target)))
                 elif k is not None:
                     v.op(Op(OpKind.UNLINK, target), Change(ChangeType.UNLINK, str(target)))
@@ -352,7 +412,7 @@ def plan_reattach(
     host: Host,
     image: str,
     *,
-    matches: Sequence[str] = (),
+    matches: Sequence[str] | None = None,
     extensions: Sequence[str] = (),
     profile: str = "default",
     runtime: bool = False,
@@ -362,8 +422,11 @@ def plan_reattach(
     """Plan ``portablectl reattach``: detach what the (new) image's path matches, attach anew.
 
     If the attach half fails, the detach half still happened (as in portabled): the plan
-    then carries both the detach operations and the error.
+    then carries both the detach operations and the error. ``matches`` as for
+    :func:`plan_attach` (the default prefix is derived from ``image`` as given).
     """
+    host = host.snapshot()
+    prefixes = resolve_matches(matches, image, host.systemd)
     try:
         img: Image = lookup_image(host, image)
         ext_paths = [str(lookup_image(host, e).path) for e in extensions]
@@ -386,7 +449,7 @@ def plan_reattach(
     att = plan_attach(
         view_host,
         str(attach_from),
-        matches=matches,
+        matches=prefixes,
         extensions=extensions,
         profile=profile,
         runtime=runtime,
@@ -455,21 +518,31 @@ def install_targets(data: bytes) -> list[tuple[str, str]]:
     return out
 
 
+def config_dir(runtime: bool) -> PurePosixPath:
+    """Where ``systemctl enable`` puts install links: ``/etc/systemd/system`` or, for a runtime
+    attachment, ``/run/systemd/system``."""
+    return PurePosixPath("/run/systemd/system" if runtime else "/etc/systemd/system")
+
+
 def plan_enable(host: Host, attached: Plan) -> Plan:
     """``attach --enable``: install links for the units ``attached`` attached.
 
     A unit ``WantedBy=T`` (``RequiredBy=T``) gets the link ``T.wants/UNIT`` (``T.requires/UNIT``)
-    in the attached directory, pointing to the attached unit file; links already there are left
-    alone. Plan it against the host as ``attached`` leaves it.
+    in the host's configuration directory (:func:`config_dir`), pointing to the attached unit
+    file, as ``systemctl enable`` makes it; links already there are left alone. Links there
+    are what makes ``is-attached`` say ``enabled`` (links inside the attached directory do not
+    count). Plan it against the host as ``attached`` leaves it.
     """
+    host = host.snapshot()
     v = _View(host)
     a = attached_dir(attached.runtime)
+    conf = config_dir(attached.runtime)
     units = attached.dissection.units if attached.dissection is not None else ()
     data = {u.name: u.data for u in units}
     for name in units_in(attached.changes):
         unit = a / name
         for target, kind in install_targets(data.get(name, b"")):
-            link = a / f"{target}.{kind}" / name
+            link = conf / f"{target}.{kind}" / name
             if v.kind(link) is not None:
                 continue
             v.mkdir_p(link.parent, record=False)
@@ -481,12 +554,13 @@ def plan_enable(host: Host, attached: Plan) -> Plan:
 
 
 def plan_disable(host: Host, image: str, units: Collection[str], *, runtime: bool = False) -> Plan:
-    """``detach --enable``: remove the install links of ``units`` from the attached directory,
-    and each ``.wants``/``.requires`` directory left empty."""
+    """``detach --enable``: remove the install links of ``units`` from the host's configuration
+    directory (:func:`config_dir`), and each ``.wants``/``.requires`` directory left empty."""
+    host = host.snapshot()
     v = _View(host)
-    a = attached_dir(runtime)
-    for sub in host.listdir(a):
-        d = a / sub
+    conf = config_dir(runtime)
+    for sub in host.listdir(conf):
+        d = conf / sub
         if not sub.endswith((".wants", ".requires")) or v.kind(d) is not FileKind.DIR:
             continue
         for entry in host.listdir(d):

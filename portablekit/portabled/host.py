@@ -6,14 +6,15 @@ symbolic links are resolved inside the root, never on the real machine.
 
 The host also carries the read side of the simulated service manager: which units are running
 (``/run/portablekit/active-units``, one ``UNIT [STATE]`` per line, as the oracle's stand-in reads
-it) and which are enabled (``.wants``/``.requires`` symlinks in the root).
+it); what the install logic says of the host's unit files is :mod:`.install`.
 """
 
 from __future__ import annotations
 
+import copy
 import errno
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -22,13 +23,12 @@ from typing import BinaryIO
 from ..errors import ImagePathError, SandboxError
 from ..names import (
     UnitNameKind,
-    is_hidden_or_backup,
-    template_of,
-    unit_name_is_valid,
     unit_name_kind,
 )
 from ..source import DirectorySource, FileKind, ImageSource
 from ..versions import Systemd
+from .pending import PendingChanges
+from .snapshot import SnapshotSource
 
 __all__ = [
     "ACTIVE_STATES",
@@ -37,6 +37,7 @@ __all__ = [
     "Host",
     "attached_dir",
     "portables_dir",
+    "unit_path",
 ]
 
 #: Where the simulated service manager keeps its state inside the root.
@@ -61,7 +62,8 @@ def portables_dir(runtime: bool) -> PurePosixPath:
 
 
 #: systemd's system unit search path (``lookup_paths_init()``), in priority order; the same
-#: list is searched inside an image (re-rooted there) and on the host.
+#: list is searched inside an image (re-rooted there) and on the host. Where
+#: ``/lib/systemd/system`` goes depends on the version and on the side (:func:`unit_path`).
 SYSTEM_UNIT_PATH = (
     "/etc/systemd/system.control",
     "/run/systemd/system.control",
@@ -79,10 +81,26 @@ SYSTEM_UNIT_PATH = (
 )
 
 
-def _unit_path(systemd: Systemd) -> tuple[str, ...]:
-    if systemd.host_checks_lib_systemd:
-        return SYSTEM_UNIT_PATH
-    return tuple(p for p in SYSTEM_UNIT_PATH if p != "/lib/systemd/system")
+def unit_path(systemd: Systemd, *, image: bool = False) -> tuple[str, ...]:
+    """The system unit search path of the host, or (``image``) the one portabled searches
+    inside an image (``LOOKUP_PATHS_SPLIT_USR``: ``/lib/systemd/system`` too).
+
+    252 is a split-usr build whose vendor directory is ``/lib/systemd/system``, searched
+    before ``/usr/lib/systemd/system`` on both sides; 257+ search ``/usr/lib`` first, and
+    ``/lib`` only inside images.
+
+    >>> unit_path(Systemd(252), image=True)[-4:-1]
+    ('/usr/local/lib/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system')
+    >>> "/lib/systemd/system" in unit_path(Systemd(257))
+    False
+    """
+    lib, usr = "/lib/systemd/system", "/usr/lib/systemd/system"
+    out = [p for p in SYSTEM_UNIT_PATH if p != lib]
+    if systemd.vendor_units_in_lib:
+        out.insert(out.index(usr), lib)
+    elif image:
+        out.insert(out.index(usr) + 1, lib)
+    return tuple(out)
 
 
 class Host:
@@ -92,12 +110,26 @@ class Host:
         self.root = Path(root)
         self.systemd = systemd or Systemd()
         try:
-            self.fs = DirectorySource(self.root, label=str(self.root))
+            self.fs: ImageSource = DirectorySource(self.root, label=str(self.root))
         except ImagePathError as e:
             raise SandboxError(f"{self.root}: sandbox root is not usable: {e.strerror}") from e
 
     def __repr__(self) -> str:
         return f"Host({str(self.root)!r}, {self.systemd})"
+
+    def snapshot(self) -> Host:
+        """This host read once: each directory is listed the first time it is looked at, and
+        answered from that listing afterwards (a
+        :class:`~portablekit.portabled.snapshot.SnapshotSource`).
+
+        For one planning pass or one query over many units, which reads and never writes: a
+        snapshot does not see changes made after it looked. A snapshot's snapshot is itself.
+        """
+        if isinstance(self.fs, SnapshotSource):
+            return self
+        snap = copy.copy(self)  # keeps what is cached already (vendor_units)
+        snap.fs = SnapshotSource(self.fs)
+        return snap
 
     def overlay(self, pending: Mapping[PurePosixPath, FileKind | None]) -> Host:
         """This host as pending operations will leave it: what a plan is planned against.
@@ -110,7 +142,9 @@ class Host:
         :meth:`kind`, :meth:`exists`, :meth:`resolve` and :meth:`listdir` see the pending
         changes (a pending link counts as a link and is not followed, a pending path resolves
         to itself); file contents and the service manager's state are read from the host as it
-        is. An overlay can be overlaid again.
+        is. An overlay can be overlaid again. A :class:`PendingChanges` (what the planners
+        build) is read through its index; any other mapping is scanned whole at each
+        :meth:`listdir`.
         """
         return _Overlay(self, pending)
 
@@ -174,35 +208,19 @@ class Host:
     @property
     def unit_path(self) -> tuple[str, ...]:
         """The host's system unit search path, in priority order."""
-        return _unit_path(self.systemd)
+        return unit_path(self.systemd)
 
     @cached_property
     def vendor_units(self) -> frozenset[str]:
         """Unit files Debian's base system ships in ``/usr/lib/systemd/system``.
 
         The sandbox does not hold copies of them, but attach must still find that a unit of
-        such a name exists on the host.
+        such a name exists on the host (:func:`~portablekit.portabled.install.unit_file_exists`
+        takes them as regular files there).
         """
         ref = resources.files("portablekit") / "data" / "host" / str(self.systemd.version)
         text = (ref / "vendor-units.txt").read_text()
         return frozenset(ln for ln in text.splitlines() if ln and not ln.startswith("#"))
-
-    def unit_file_exists(self, name: str) -> bool:
-        """``unit_file_exists()``: a file or link of that name anywhere in the host unit path.
-
-        For an instance, its template counts too (up to systemd 259).
-        """
-        names = [name]
-        tmpl = template_of(name)
-        if tmpl and self.systemd.instance_falls_back_to_template:
-            names.append(tmpl)
-        for n in names:
-            if n in self.vendor_units:
-                return True
-            for d in self.unit_path:
-                if self.kind(PurePosixPath(d) / n, follow=False) is not None:
-                    return True
-        return False
 
     # -- the simulated service manager ---------------------------------------------------------
 
@@ -216,19 +234,35 @@ class Host:
                 out[words[0]] = words[1] if len(words) > 1 else "active"
         return out
 
-    def unit_is_active(self, unit: str, active: dict[str, str] | None = None) -> bool:
+    def unit_is_active(self, unit: str, active: Mapping[str, str] | None = None) -> bool:
         """``unit_file_is_active()``: for a template, any running instance counts.
 
-        ``active`` is an :meth:`active_units` reading to reuse.
+        ``active`` is an :meth:`active_units` reading to reuse; to ask about many units, ask
+        the function :meth:`active_test` returns.
         """
+        return self.active_test(active)(unit)
+
+    def active_test(self, active: Mapping[str, str] | None = None) -> Callable[[str], bool]:
+        """:meth:`unit_is_active` for many units: the service manager's state (``active``, an
+        :meth:`active_units` reading, else read now) is read and indexed once."""
         active = self.active_units() if active is None else active
-        if unit_name_kind(unit) is UnitNameKind.TEMPLATE:
-            stem, _, suffix = unit.rpartition(".")  # stem ends in "@"
-            return any(
-                u.startswith(stem) and u.endswith("." + suffix) and st in ACTIVE_STATES
-                for u, st in active.items()
-            )
-        return active.get(unit, "inactive") in ACTIVE_STATES
+        running = {u for u, st in active.items() if st in ACTIVE_STATES}
+        # (stem up to an "@", unit type) of every running unit: what a template asks for
+        instances: set[tuple[str, str]] = set()
+        for u in running:
+            head, dot, suffix = u.rpartition(".")
+            i = head.find("@") if dot else -1
+            while i >= 0:
+                instances.add((u[: i + 1], suffix))
+                i = head.find("@", i + 1)
+
+        def is_active(unit: str) -> bool:
+            if unit_name_kind(unit) is UnitNameKind.TEMPLATE:
+                stem, _, suffix = unit.rpartition(".")  # stem ends in "@"
+                return (stem, suffix) in instances
+            return unit in running
+
+        return is_active
 
     def clean_unit_error(self) -> tuple[str, str] | None:
         """``(dbus error name, message)`` the stand-in returns for ``CleanUnit``, if configured."""
@@ -238,51 +272,6 @@ class Host:
         first = text.splitlines()[0] if text.splitlines() else ""
         name, _, message = first.partition(" ")
         return name, message
-
-    def _link_target(self, p: PurePosixPath) -> str | None:
-        """The target of the symlink ``p``, ``None`` if ``p`` is not a readable symlink."""
-        if self.fs.kind(p, follow=False) is not FileKind.SYMLINK:
-            return None
-        try:
-            return self.fs.readlink(self.fs.resolve(p, follow=False))
-        except ImagePathError:
-            return None
-
-    def unit_file_state(self, name: str) -> str:
-        """The unit-file state systemd's install logic reports (simplified, see below).
-
-        ``masked``/``masked-runtime`` for a ``/dev/null`` link in ``/etc`` or ``/run``;
-        ``enabled``/``enabled-runtime`` when a ``.wants``/``.requires``/``.upholds`` symlink or
-        an alias in the configuration directories points at the unit by name; else
-        ``disabled`` (which, like ``static``, counts as not enabled).
-        """
-        for d, runtime in (("/etc/systemd/system", False), ("/run/systemd/system", True)):
-            if self._link_target(PurePosixPath(d) / name) == "/dev/null":
-                return "masked-runtime" if runtime else "masked"
-        config = (
-            ("/etc/systemd/system.control", False),
-            ("/run/systemd/system.control", True),
-            ("/etc/systemd/system", False),
-            ("/etc/systemd/system.attached", False),
-            ("/run/systemd/system", True),
-            ("/run/systemd/system.attached", True),
-        )
-        for d, runtime in config:
-            for sub in self.listdir(d):
-                p = PurePosixPath(d) / sub
-                if sub != name and unit_name_is_valid(sub):
-                    target = self._link_target(p)
-                    if target is not None and PurePosixPath(target).name == name:
-                        return "enabled-runtime" if runtime else "enabled"  # an alias
-                if not sub.endswith((".wants", ".requires", ".upholds")):
-                    continue
-                for entry in self.listdir(p):
-                    if is_hidden_or_backup(entry) or not unit_name_is_valid(entry):
-                        continue
-                    target = self._link_target(p / entry)
-                    if target is not None and name in (entry, PurePosixPath(target).name):
-                        return "enabled-runtime" if runtime else "enabled"
-        return "disabled"
 
 
 class _Overlay(Host):
@@ -303,19 +292,19 @@ class _Overlay(Host):
     def image_file(self, path: PurePosixPath) -> str | os.PathLike[str] | BinaryIO:
         return self.base.image_file(path)
 
+    def snapshot(self) -> Host:
+        base = self.base.snapshot()
+        return self if base is self.base else _Overlay(base, self.pending)
+
     def _pending(self, p: PurePosixPath) -> tuple[bool, FileKind | None]:
         """``(True, kind)`` if the pending changes decide what is at ``p``, else ``(False, _)``."""
-        pending = self.pending
-        if p in pending:
-            return True, pending[p]
-        # else only a removal of a directory above it decides (it goes with it); compared as
-        # strings, as this runs for every path a planner looks at
-        s = str(p)
-        for q, k in pending.items():
-            if k is None:
-                above = str(q)
-                if above == "/" or (s.startswith(above) and s[len(above) : len(above) + 1] == "/"):
-                    return True, None
+        for anc in (p, *p.parents):
+            if anc in self.pending:
+                k = self.pending[anc]
+                if anc == p:
+                    return True, k
+                if k is None:
+                    return True, None  # a directory above it goes
         return False, None
 
     def kind(self, path: str | PurePosixPath, *, follow: bool = True) -> FileKind | None:
@@ -336,10 +325,14 @@ class _Overlay(Host):
         p = PurePosixPath("/", path)
         decided, k = self._pending(p)
         names = set() if decided and k is None else set(self.base.listdir(p))
-        for q, kq in self.pending.items():
-            if q.parent == p and q != p:
-                if kq is None:
-                    names.discard(q.name)
-                else:
-                    names.add(q.name)
+        pending = self.pending
+        if isinstance(pending, PendingChanges):
+            inside: Iterable[PurePosixPath] = pending.children(p)
+        else:
+            inside = [q for q in pending if q.parent == p and q != p]
+        for q in inside:
+            if pending[q] is None:
+                names.discard(q.name)
+            else:
+                names.add(q.name)
         return sorted(names, key=os.fsencode)

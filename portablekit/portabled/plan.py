@@ -21,8 +21,10 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from ..display import NotebookDisplay
 from ..errors import PortabledError
 from ..source import FileKind
+from .pending import PendingChanges
 
 if TYPE_CHECKING:
     from .dissect import Dissection
@@ -96,6 +98,7 @@ class OpKind(StrEnum):
     UNLINK = "unlink"
     RMDIR = "rmdir"
     REMOVE_TREE = "remove-tree"
+    CHMOD = "chmod"
     START = "start"
     STOP = "stop"
 
@@ -118,8 +121,12 @@ class Op:
     ``UNIT [STATE]`` per line). Applying ``START`` rewrites that file with the unit ``active``,
     ``STOP`` rewrites it without the unit; the rest of the file is kept as it is then.
     ``--enable`` needs no kind of its own: its install links are ``SYMLINK`` operations in
-    ``<attached dir>/<target>.wants/`` (or ``.requires/``), with ``MKDIR`` for the directory,
-    and disabling is ``UNLINK`` and ``RMDIR``.
+    ``/etc/systemd/system/<target>.wants/`` (or ``.requires/``, below ``/run`` for a runtime
+    attachment), with ``MKDIR`` for the directory, and disabling is ``UNLINK`` and ``RMDIR``.
+
+    ``CHMOD`` sets the permission bits of the existing file ``path`` (never through a link) to
+    ``mode``: ``read-only`` of a raw image. ``remove`` deletes with ``REMOVE_TREE`` and
+    ``UNLINK``.
     """
 
     kind: OpKind
@@ -150,7 +157,7 @@ class Op:
             d["target"] = self.target
         if self.source is not None:
             d["source"] = str(self.source)
-        if self.kind in (OpKind.MKDIR, OpKind.WRITE):
+        if self.kind in (OpKind.MKDIR, OpKind.WRITE, OpKind.CHMOD):
             d["mode"] = f"{self.mode:04o}"
         if self.replace:
             d["replace"] = True
@@ -158,17 +165,24 @@ class Op:
 
 
 def note_pending(pending: MutableMapping[PurePosixPath, FileKind | None], op: Op) -> None:
-    """Record in ``pending`` what ``op`` leaves behind (see :meth:`Plan.pending`)."""
+    """Record in ``pending`` what ``op`` leaves behind (see :meth:`Plan.pending`).
+
+    With a :class:`~portablekit.portabled.pending.PendingChanges` a removal looks only at the
+    entries below the path removed; any other mapping is scanned whole.
+    """
     leaves = op.leaves
     pending[op.path] = leaves
     if leaves is None:
-        for q in list(pending):
-            if op.path in q.parents:
-                pending[q] = None
+        if isinstance(pending, PendingChanges):
+            below: list[PurePosixPath] = pending.below(op.path)
+        else:
+            below = [q for q in pending if op.path in q.parents]
+        for q in below:
+            pending[q] = None
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NotebookDisplay):
     """What a verb would do: operations, printed changes, and an error it would end with.
 
     ``error`` set and ``ops`` empty: the verb is refused and changes nothing. ``error`` set and
@@ -199,14 +213,14 @@ class Plan:
 
     def pending(
         self, base: Mapping[PurePosixPath, FileKind | None] | None = None
-    ) -> dict[PurePosixPath, FileKind | None]:
+    ) -> PendingChanges:
         """What the operations leave at each path they touch, after ``base``.
 
         ``{path: kind}``, with ``None`` where something is removed (and everything below it):
         what :meth:`~portablekit.portabled.host.Host.overlay` takes to show a host as the plan
         leaves it.
         """
-        out = dict(base or {})
+        out = PendingChanges(base or {})
         for op in self.ops:
             note_pending(out, op)
         return out

@@ -21,7 +21,7 @@ from ..portabled.dissect import Dissection, ReleaseClass, find_extension_release
 from ..portabled.host import Host
 from ..portabled.image import discover_images, image_stat, open_image
 from ..portabled.layers import LayeredView, explain_extension
-from ..portabled.state import image_state, unit_states
+from ..portabled.state import image_states
 from ..versions import Systemd
 from ._common import (
     BOOL,
@@ -84,8 +84,9 @@ def images_frame(host: Host) -> pd.DataFrame:
     and ``pretty_name`` come from that file.
     """
     rows = []
-    units = unit_states(host)  # one scan answers for every image
-    for img in discover_images(host):
+    images = discover_images(host)
+    states = image_states(host, [(str(img.path),) for img in images])  # one scan for all
+    for img, state in zip(images, states, strict=True):
         cls, rel = _image_release(host, img)
         rows.append(
             {
@@ -97,7 +98,7 @@ def images_frame(host: Host) -> pd.DataFrame:
                 "version_id": rel.get("VERSION_ID") if rel else None,
                 "pretty_name": rel.get("PRETTY_NAME") if rel else None,
                 "read_only": image_stat(host, img).read_only,
-                "state": image_state(host, str(img.path), units=units).value,
+                "state": "" if state is None else state.value,  # empty where portabled fails
             }
         )
     return _frame(rows, IMAGES_SCHEMA, ["name"])
@@ -263,7 +264,7 @@ def paths_frame(stack: LayeredView | Dissection, under: str = "/") -> pd.DataFra
 
 FINDINGS_SCHEMA: dict[str, object] = {
     "severity": SEVERITY,
-    "code": STR,
+    "rule": STR,
     "image": STR,
     "path": STR,
     "message": STR,
@@ -281,15 +282,16 @@ def _field(obj: object, *names: str) -> object:
 
 
 def findings_frame(findings: Iterable[object]) -> pd.DataFrame:
-    """Findings of the image checks (objects or mappings with ``severity``, ``code``,
+    """Findings of the image checks (objects or mappings with ``severity``, ``rule``,
     ``image``, ``path``, ``message``, ``fix``, ``portabled_message``; missing fields stay
-    empty). Sorted by severity (errors first), image, path, code."""
+    empty). The ``rule`` column is :attr:`~portablekit.check.findings.Finding.rule` (a
+    mapping may call it ``code``). Sorted by severity (errors first), image, path, rule."""
     rows = []
     for f in findings:
         row: dict[str, object] = {}
         for col, names in (
             ("severity", ("severity", "level")),
-            ("code", ("code", "rule", "check")),
+            ("rule", ("rule", "code", "check")),
             ("image", ("image",)),
             ("path", ("path",)),
             ("message", ("message", "problem", "what")),
@@ -301,4 +303,4 @@ def findings_frame(findings: Iterable[object]) -> pd.DataFrame:
         if row["severity"] not in SEVERITY.categories:
             row["severity"] = None
         rows.append(row)
-    return _frame(rows, FINDINGS_SCHEMA, ["severity", "image", "path", "code"])
+    return _frame(rows, FINDINGS_SCHEMA, ["severity", "image", "path", "rule"])

@@ -7,11 +7,14 @@ renders (``T_profile_matrix_1a2b3c4d``), so two tables on one page never share C
 same table renders to the same HTML every time; nothing depends on time or on where the sandbox
 lives. No ipywidgets import here.
 
-:func:`enable_notebook_display` teaches IPython to show core objects (a
+:func:`html_of` and :func:`text_of` draw the core objects (a
 :class:`~portablekit.portabled.dissect.Dissection`, a :class:`~portablekit.portabled.plan.Plan`, an
-:class:`~portablekit.osrelease.EnvFile`, an :class:`~portablekit.portabled.image.Image`) as tables,
-with a
-readable ``text/plain`` twin, without the core knowing about pandas.
+:class:`~portablekit.osrelease.EnvFile`, an :class:`~portablekit.portabled.image.Image`, a
+:class:`~portablekit.check.findings.Finding` and a list of findings) as tables, with a readable
+``text/plain`` twin: the core objects' own ``_repr_html_`` and ``_repr_pretty_``
+(:mod:`portablekit.display`) call them, so a notebook shows them with no set-up call.
+:func:`enable_notebook_display` registers the same views with IPython by type (harmless, no
+longer needed).
 """
 
 from __future__ import annotations
@@ -28,22 +31,32 @@ from pandas.io.formats.style import Styler
 if TYPE_CHECKING:
     from pandas.io.formats.style_render import CSSDict
 
+from ..check.findings import Finding, Findings
 from ..osrelease import EnvFile
 from ..portabled.dissect import Dissection
 from ..portabled.image import Image
 from ..portabled.plan import Plan
-from . import changes_frame, layers_frame, plan_frame, release_frame, units_frame
+from . import (
+    changes_frame,
+    findings_frame,
+    layers_frame,
+    plan_frame,
+    release_frame,
+    units_frame,
+)
 
 __all__ = [
     "HEATMAP_LEGEND",
     "dissection_text",
     "enable_notebook_display",
     "frame_html",
+    "html_of",
     "layer_stack_svg",
     "plan_text",
     "profile_heatmap",
     "show",
     "styled",
+    "text_of",
 ]
 
 _BASE_CSS: list[CSSDict] = [
@@ -246,7 +259,8 @@ def layer_stack_svg(
 def dissection_text(d: Dissection) -> str:
     """A short ``inspect``-like summary of a dissection."""
     base = d.base
-    pretty = base.release.get("PRETTY_NAME") if base.release else None
+    rel = base.release
+    pretty = (rel.get("PORTABLE_PRETTY_NAME") or rel.get("PRETTY_NAME")) if rel else None
     lines = [f"Image {base.image.name} ({base.image.kind}): {pretty or 'n/a'}"]
     for i, ext in enumerate(d.extensions, start=1):
         lines.append(f"  extension {i}: {ext.image.name} ({ext.release_class})")
@@ -297,12 +311,47 @@ def _image_html(img: Image) -> str:
     )
 
 
+def _findings_html(findings: Finding | list[Finding]) -> str:
+    rows = [findings] if isinstance(findings, Finding) else findings
+    if not rows:
+        return "<p>no findings</p>"
+    wide = {"min-width": "20em", "white-space": "normal"}
+    st = styled(findings_frame(rows), "findings").set_properties(
+        subset=["message", "fix", "portabled_message"], **wide
+    )
+    return frame_html(st)
+
+
+def _findings_text(findings: Finding | list[Finding]) -> str:
+    rows = [findings] if isinstance(findings, Finding) else findings
+    return "\n".join(str(f) for f in rows) if rows else "no findings"
+
+
 _FORMATTERS: Sequence[tuple[type, Callable[[Any], str], Callable[[Any], str]]] = (
     (Dissection, _dissection_html, dissection_text),
     (Plan, _plan_html, plan_text),
     (EnvFile, _envfile_html, lambda e: str(e).rstrip("\n")),
     (Image, _image_html, lambda i: f"{i.name} ({i.kind}) at {i.path}"),
+    (Finding, _findings_html, _findings_text),
+    (Findings, _findings_html, _findings_text),
 )
+
+
+def _formatter(obj: object) -> tuple[Callable[[Any], str], Callable[[Any], str]]:
+    for cls, to_html, to_text in _FORMATTERS:
+        if isinstance(obj, cls):
+            return to_html, to_text
+    raise TypeError(f"no table view of {type(obj).__name__}")
+
+
+def html_of(obj: object) -> str:
+    """The HTML view of a core object (what its ``_repr_html_`` shows)."""
+    return _formatter(obj)[0](obj)
+
+
+def text_of(obj: object) -> str:
+    """The text twin of a core object (what IPython prints for it)."""
+    return _formatter(obj)[1](obj)
 
 
 def enable_notebook_display(ip: Any = None) -> bool:
