@@ -510,7 +510,7 @@ class PlacedHost(Host):
         node = tree if tree is not None else CachingSource(_FileNode(size, str(at)))
         if not isinstance(node, CachingSource):
             node = CachingSource(node)
-        self.fs = _PlacedFS(base_fs, at, node)  # type: ignore[assignment]
+        self.fs = _PlacedFS(base_fs, at, node)
         self._answers = answers if answers is not None else {}
         # the fresh host's vendor unit list is read once per version, not per image
         self.__dict__["vendor_units"] = template.vendor_units
@@ -518,16 +518,8 @@ class PlacedHost(Host):
     def __repr__(self) -> str:
         return f"PlacedHost({self.systemd}, {str(self.placed_at)!r})"
 
-    # The fresh host's own answers do not depend on the image placed under
-    # /var/lib/portables (not in the unit path, not the service manager's state): asked once
-    # per version and process.
-
-    def unit_file_exists(self, name: str) -> bool:
-        memo = self._answers.setdefault("unit_file_exists", {})
-        found = memo.get(name)
-        if found is None:
-            found = memo[name] = super().unit_file_exists(name)
-        return bool(found)
+    # The fresh host's service manager state does not depend on the image placed under
+    # /var/lib/portables: asked once per version and process.
 
     def active_units(self) -> dict[str, str]:
         memo = self._answers.setdefault("active_units", {})
