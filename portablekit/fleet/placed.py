@@ -518,6 +518,13 @@ class PlacedHost(Host):
     def __repr__(self) -> str:
         return f"PlacedHost({self.systemd}, {str(self.placed_at)!r})"
 
+    def snapshot(self) -> Host:
+        """Itself: its file system is read through caches already (the fresh host's for the
+        whole scan, the image's while it is judged), and nothing writes to it. A
+        :class:`~portablekit.portabled.snapshot.SnapshotSource` per plan would list the fresh
+        host's directories again for every image."""
+        return self
+
     # The fresh host's service manager state does not depend on the image placed under
     # /var/lib/portables: asked once per version and process.
 
