@@ -220,6 +220,20 @@ def test_memoized_scores_are_exact(serial: Fleet, fleet_dir: Path) -> None:
     assert checked >= 5
 
 
+def test_placed_hosts_answer_unit_lookups_as_the_fresh_host(serial: Fleet) -> None:
+    from portablekit.portabled.host import Host
+    from portablekit.portabled.install import unit_file_exists
+
+    row = serial.images[serial.images["kind"] == "directory"].iloc[0]
+    placed = serial.host(str(row["image"]), 257)
+    fresh = Host(placed.root, Systemd(257))
+    image_units = serial.units[serial.units["image"] == row["image"]]["unit"].astype(str)
+    names = ["systemd-journald.service", "getty@tty1.service", "nothing-here.service"]
+    for name in [*names, *image_units]:
+        assert unit_file_exists(placed, name) == unit_file_exists(fresh, name), name
+    assert placed.unit_file_memo is not None and set(names) <= set(placed.unit_file_memo)
+
+
 def test_upgrade_impact_names_what_differs(serial: Fleet) -> None:
     up = serial.upgrades
     assert set(up["aspect"].astype(str)) >= {"dropin"}

@@ -512,6 +512,9 @@ class PlacedHost(Host):
             node = CachingSource(node)
         self.fs = _PlacedFS(base_fs, at, node)
         self._answers = answers if answers is not None else {}
+        # the image is not in the unit search path: whether a unit file exists on the host is
+        # the fresh host's answer, the same for every image placed on it
+        self.unit_file_memo = self._answers.setdefault("unit_file_exists", {})  # type: ignore[assignment]
         # the fresh host's vendor unit list is read once per version, not per image
         self.__dict__["vendor_units"] = template.vendor_units
 

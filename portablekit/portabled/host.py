@@ -106,6 +106,11 @@ def unit_path(systemd: Systemd, *, image: bool = False) -> tuple[str, ...]:
 class Host:
     """A read-only view of a sandbox root as the simulated host's ``/``."""
 
+    #: Answers of :func:`~portablekit.portabled.install.unit_file_exists` to remember, by unit
+    #: name: ``None`` (ask every time) except on a host whose unit search path never changes
+    #: and is asked about again and again (a fleet scan's fresh host, shared by every image).
+    unit_file_memo: dict[str, bool] | None = None
+
     def __init__(self, root: str | os.PathLike[str], systemd: Systemd | None = None) -> None:
         self.root = Path(root)
         self.systemd = systemd or Systemd()
