@@ -42,6 +42,9 @@ __all__ = [
 STATE_DIR = PurePosixPath("/run/portablekit")
 ACTIVE_UNITS = STATE_DIR / "active-units"
 CLEAN_UNIT_ERROR = STATE_DIR / "clean-unit-error"
+#: The entries attach made in ``/etc/portables`` and ``/run/portables``: ``INODE PATH`` lines
+#: the sandbox keeps (see :meth:`Host.made_by_attach`).
+MADE_BY_ATTACH = STATE_DIR / "made-by-attach"
 
 #: ``ActiveState`` values that make a unit count as active (attach/detach refuse).
 ACTIVE_STATES = frozenset({"activating", "active", "reloading", "deactivating", "refreshing"})
@@ -213,6 +216,22 @@ class Host:
                 for u, st in active.items()
             )
         return active.get(unit, "inactive") in ACTIVE_STATES
+
+    def made_by_attach(self, path: str | PurePosixPath) -> bool:
+        """Whether the entry at ``path`` (an image link or copy in ``/etc/portables`` or
+        ``/run/portables``) is the one an attach made: recorded by the sandbox with its inode,
+        and still that inode. An admin's own entry there is not."""
+        p = PurePosixPath("/", path)
+        text = self.read_text(MADE_BY_ATTACH) or ""
+        for line in text.splitlines():
+            ino, _, recorded = line.partition(" ")
+            if recorded == str(p):
+                try:
+                    st = os.lstat(self.real(p, follow=False))
+                except OSError:
+                    return False
+                return str(st.st_ino) == ino
+        return False
 
     def clean_unit_error(self) -> tuple[str, str] | None:
         """``(dbus error name, message)`` the stand-in returns for ``CleanUnit``, if configured."""
