@@ -12,6 +12,7 @@ it) and which are enabled (``.wants``/``.requires`` symlinks in the root).
 from __future__ import annotations
 
 import errno
+import json
 import os
 from collections.abc import Mapping
 from functools import cached_property
@@ -35,6 +36,7 @@ __all__ = [
     "SYSTEM_UNIT_PATH",
     "Host",
     "attached_dir",
+    "entry_fingerprint",
     "portables_dir",
 ]
 
@@ -42,12 +44,20 @@ __all__ = [
 STATE_DIR = PurePosixPath("/run/portablekit")
 ACTIVE_UNITS = STATE_DIR / "active-units"
 CLEAN_UNIT_ERROR = STATE_DIR / "clean-unit-error"
-#: The entries attach made in ``/etc/portables`` and ``/run/portables``: ``INODE PATH`` lines
-#: the sandbox keeps (see :meth:`Host.made_by_attach`).
+#: The entries attach made in ``/etc/portables`` and ``/run/portables``, one JSON object per
+#: line (``path``, ``entry``: :func:`entry_fingerprint`), kept by the sandbox (see
+#: :meth:`Host.made_by_attach`).
 MADE_BY_ATTACH = STATE_DIR / "made-by-attach"
 
 #: ``ActiveState`` values that make a unit count as active (attach/detach refuse).
 ACTIVE_STATES = frozenset({"activating", "active", "reloading", "deactivating", "refreshing"})
+
+
+def entry_fingerprint(st: os.stat_result, target: str | None = None) -> str:
+    """How ``made-by-attach`` tells one entry from another put in its place: inode, kind and,
+    for a link, its target."""
+    kind = FileKind.from_mode(st.st_mode)
+    return f"{st.st_ino} {kind}" + (f" {target}" if target is not None else "")
 
 
 def attached_dir(runtime: bool) -> PurePosixPath:
@@ -219,18 +229,26 @@ class Host:
 
     def made_by_attach(self, path: str | PurePosixPath) -> bool:
         """Whether the entry at ``path`` (an image link or copy in ``/etc/portables`` or
-        ``/run/portables``) is the one an attach made: recorded by the sandbox with its inode,
-        and still that inode. An admin's own entry there is not."""
-        p = PurePosixPath("/", path)
-        text = self.read_text(MADE_BY_ATTACH) or ""
-        for line in text.splitlines():
-            ino, _, recorded = line.partition(" ")
-            if recorded == str(p):
+        ``/run/portables``) is the one an attach made: recorded by the sandbox, and still the
+        same entry (:func:`entry_fingerprint`). An admin's own entry there is not."""
+        p = str(PurePosixPath("/", path))
+        for line in (self.read_text(MADE_BY_ATTACH) or "").splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and rec.get("path") == p:
                 try:
-                    st = os.lstat(self.real(p, follow=False))
+                    real = self.real(p, follow=False)
+                    st = os.lstat(real)
+                    target = (
+                        os.readlink(real)
+                        if FileKind.from_mode(st.st_mode) is FileKind.SYMLINK
+                        else None
+                    )
                 except OSError:
                     return False
-                return str(st.st_ino) == ino
+                return rec.get("entry") == entry_fingerprint(st, target)
         return False
 
     def clean_unit_error(self) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ Entries made in ``/etc/portables`` and ``/run/portables`` are recorded (with the
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat as _stat
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..errors import SandboxError
-from ..portabled.host import ACTIVE_UNITS, MADE_BY_ATTACH, portables_dir
+from ..portabled.host import ACTIVE_UNITS, MADE_BY_ATTACH, entry_fingerprint, portables_dir
 from ..portabled.plan import Op, OpKind
 from .fs import (
     SYSCALLS,
@@ -288,25 +289,30 @@ def _record(step: OpStep) -> None:
         return
     state = step.session.state_fd
     raw = read_regular(state, MADE_BY_ATTACH.name, 1 << 24, str(MADE_BY_ATTACH)) or b""
-    lines = {}
-    for line in raw.decode("utf-8", "surrogateescape").splitlines():
-        ino, _, path = line.partition(" ")
-        if path:
-            lines[path] = ino
+    records: dict[str, str] = {}
+    for line in raw.splitlines():
+        try:
+            rec = json.loads(line)
+            records[str(rec["path"])] = str(rec["entry"])
+        except (ValueError, KeyError, TypeError):
+            continue  # not a line the sandbox wrote
     key = str(op.path)
     st = step.lstat()
     if op.leaves is None or st is None:
-        if key not in lines:
+        if records.pop(key, None) is None:
             return
-        del lines[key]
     else:
-        lines[key] = str(st.st_ino)
-    text = "".join(f"{ino} {p}\n" for p, ino in sorted(lines.items()))
+        target = os.readlink(step.name, dir_fd=step.parent) if _stat.S_ISLNK(st.st_mode) else None
+        records[key] = entry_fingerprint(st, target)
+    text = "".join(
+        json.dumps({"path": p, "entry": e}, ensure_ascii=True) + "\n"
+        for p, e in sorted(records.items())
+    )
     SYSCALLS.unlink_if_there(_record_tmp(step.tag), state)
     replace_file(
         state,
         MADE_BY_ATTACH.name,
-        text.encode("utf-8", "surrogateescape"),
+        text.encode(),
         0o644,
         _record_tmp(step.tag),
     )
