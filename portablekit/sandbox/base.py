@@ -354,7 +354,7 @@ def _init_at(root_fd: int, path: Path, systemd: Systemd, *, exist_ok: bool, fres
     layer = _Layer(root_fd)
     try:
         SYSCALLS.fchmod(root_fd, 0o755, "/")
-        state = layer.dir(STATE_DIR)
+        state = layer.dir(STATE_DIR, 0o755)
         try:
             tmp = temp_name(INCOMPLETE.name, "init")
             remove_tree(state, tmp)

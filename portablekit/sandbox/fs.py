@@ -102,8 +102,9 @@ class Syscalls:
 
     def unlink_if_there(self, name: str, dir_fd: int) -> None:
         """``unlinkat``, nothing if ``name`` is missing."""
-        with suppress(FileNotFoundError):
-            self.unlink(name, dir_fd)
+        if lstat_at(dir_fd, name) is not None:
+            with suppress(FileNotFoundError):
+                self.unlink(name, dir_fd)
 
     def rmdir(self, name: str, dir_fd: int) -> None:
         """``unlinkat(AT_REMOVEDIR)``."""

@@ -381,8 +381,8 @@ def apply_ops(
         session.write_journal(journal)
     except OSError as e:
         raise SandboxError(
-            f"{e.filename or '/run/portablekit/journal'}: cannot write the journal of this "
-            f"{verb or 'operation'}, nothing was changed: {e.strerror}"
+            f"{JOURNAL}: cannot write the journal of this {verb or 'operation'}, nothing was "
+            f"changed: {e.strerror}"
         ) from e
     _run(session, journal, 0, -1)
     session.end(journal)
