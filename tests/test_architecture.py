@@ -35,6 +35,7 @@ WRITERS: dict[str, str] = {
         "SandboxRoot: applies plans, lays image and scenario trees, makes temporary roots"
     ),
     "portablekit/sandbox/ops.py": "carries out a plan's operations, finishes a killed one",
+    "portablekit/sandbox/trees.py": "copies and removes whole trees through descriptors",
     "portablekit/sandbox/journal.py": "the lock file and the write-ahead journal of a root",
     "portablekit/sandbox/base.py": (
         "sandbox init: lays the base root and the marker, removes what a failed init made"

@@ -29,7 +29,7 @@ import pytest
 from sandbox_support import clone, ctl, hooked, kill_at, leftovers, scratch, state
 
 from portablekit.portabled.host import MADE_BY_ATTACH
-from portablekit.samples import sample_sandbox
+from portablekit.samples import sample_sandbox, sample_source
 from portablekit.sandbox import SandboxRoot
 from portablekit.sandbox.fs import SYSCALLS
 from portablekit.versions import Systemd
@@ -329,3 +329,38 @@ def test_the_matrix_covers_every_configuration() -> None:
     } <= options
     assert any(o.startswith("--extension=") for o in options)
     assert set(DEFAULT) <= set(ALL) and len(ALL) == len(DEFAULT) + len(SLOW)
+
+
+def test_a_killed_materialize_leaves_no_tree(scratch: Path) -> None:
+    base = scratch / "base"
+    SandboxRoot.init(base, Systemd(257))
+    whole = clone(base, scratch / "whole", Systemd(257))
+    calls = [0]
+
+    def count(call: str, changes: bool, name: str) -> None:
+        calls[0] += changes
+
+    with hooked(count):
+        whole.materialize(sample_source("minimal"), "/srv/minimal")
+    for n in spread(calls[0], 25):
+        work = scratch / f"m{n}"
+        shutil.copytree(base, work, symlinks=True)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child dies by SIGKILL
+            try:
+                SYSCALLS.hooks[:] = [kill_at(n)]
+                SandboxRoot(work).materialize(sample_source("minimal"), "/srv/minimal")
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        root = SandboxRoot(work)
+        with root.operation():  # the next operation removes a half-built tree
+            pass
+        assert leftovers(work) == [], n
+        laid = sorted(os.listdir(work / "srv"))
+        assert laid in ([], ["minimal"]), (n, laid)
+        if laid:  # killed after the rename: the whole tree
+            assert state(work / "srv/minimal") == state(whole.path / "srv/minimal"), n
+        else:
+            root.materialize(sample_source("minimal"), "/srv/minimal")
+        shutil.rmtree(work)

@@ -40,15 +40,14 @@ from ..portabled.host import ACTIVE_UNITS, Host
 from ..portabled.plan import Op, OpKind, Plan
 from ..source import ROOT, FileKind, ImageSource, Stat
 from ..versions import Systemd
-from . import fs
+from . import fs, trees
 from .base import MARKER, init_root, is_machine_root, read_sandbox_marker
 from .journal import Journal, Session, acquire, release
 from .ops import apply_ops, recover
 
 __all__ = ["MARKER", "SandboxRoot"]
 
-_O_READ_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_O_READ_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_O_READ_DIR, _O_READ_FILE = fs.O_READ_DIR, fs.O_READ_FILE
 
 
 class SandboxRoot:
@@ -240,7 +239,8 @@ class SandboxRoot:
         Entries keep their type (FIFOs and sockets too) and link targets; modes keep their
         permission bits plus the owner's write bit (copies of scenario trees often lost it),
         and ``/var/lib/portables`` stays 0700 as Debian creates it. Links already in the root
-        are followed inside it, as for every write.
+        are followed inside it, as for every write. Setting a scene (scenario roots), it is not
+        journaled: a process killed while laying leaves the part it laid.
         """
         self._require_sandbox()
         src_root = Path(tree)
@@ -291,7 +291,7 @@ class SandboxRoot:
                         raise OSError(errno.EEXIST, os.strerror(errno.EEXIST), str(dest))
                     fs.SYSCALLS.rename(tmp, dest.name, parent, parent)
                 except Exception as e:
-                    fs.remove_tree(parent, tmp)
+                    trees.remove_tree(parent, tmp)
                     s.end(journal)
                     if isinstance(e, OSError):
                         raise SandboxError(
@@ -448,7 +448,7 @@ def _merge_entry(
         if kept_link and not _is_dir_inside(root_fd, host):
             kept_link = False  # a link to a directory inside the root is merged into
         if there is not None and not _stat.S_ISDIR(there.st_mode) and not kept_link:
-            fs.remove_tree(dst, name, str(host))
+            trees.remove_tree(dst, name, str(host))
             there = None
         if there is None:
             sc.mkdir(name, 0o700, dst)
@@ -463,17 +463,17 @@ def _merge_entry(
             os.close(fd)
         return os.open(name, _O_READ_DIR, dir_fd=src), host
     if there is not None:
-        fs.remove_tree(dst, name, str(host))
+        trees.remove_tree(dst, name, str(host))
     if _stat.S_ISLNK(st.st_mode):
         sc.symlink(os.readlink(name, dir_fd=src), name, dst)
     elif _stat.S_ISREG(st.st_mode):
         f = os.open(name, _O_READ_FILE, dir_fd=src)
         try:
-            fs.copy_file(f, dst, name, str(host), mode=_stat.S_IMODE(st.st_mode) | 0o200)
+            trees.copy_file(f, dst, name, str(host), mode=_stat.S_IMODE(st.st_mode) | 0o200)
         finally:
             os.close(f)
     else:
-        fs.make_node(dst, name, st, str(host))
+        trees.make_node(dst, name, st, str(host))
     return None
 
 

@@ -35,10 +35,10 @@ from .fs import (
     open_dir,
     open_root,
     read_regular,
-    remove_tree,
     replace_file,
     temp_name,
 )
+from .trees import remove_tree
 
 __all__ = ["INCOMPLETE", "MARKER", "init_root", "is_machine_root", "read_sandbox_marker"]
 

@@ -30,19 +30,17 @@ from ..portabled.host import ACTIVE_UNITS, MADE_BY_ATTACH, entry_fingerprint, po
 from ..portabled.plan import Op, OpKind
 from .fs import (
     SYSCALLS,
-    copy_file,
-    copy_tree,
     lstat_at,
     open_dir,
     open_entry,
     read_regular,
-    remove_tree,
     replace_file,
     replace_symlink,
     temp_name,
     write_new,
 )
 from .journal import JOURNAL, Journal, Session
+from .trees import copy_file, copy_tree, remove_tree
 
 __all__ = ["Handler", "OpStep", "apply_ops", "recover", "register"]
 
