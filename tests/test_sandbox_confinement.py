@@ -394,6 +394,32 @@ def test_init_on_a_real_read_only_or_full_file_system(
     assert proc.stdout.split() == ["rc=1", "rc=1", "end"]  # nothing left in the mount
 
 
+@pytest.mark.skipif(not _mount_helper_works(), reason="needs root and unshare to bind-mount")
+def test_enable_now_with_a_read_only_state_directory(tmp_path: Path, template: Path) -> None:
+    root = clone(template, tmp_path / "r", V257)
+    before = state(root.path)
+    state_dir = root.path / "run/portablekit"
+    script = (
+        f"mount --bind {state_dir} {state_dir} && mount -o remount,bind,ro {state_dir} && "
+        f"{sys.executable} -m portablekit --root {root.path} attach --no-reload --enable --now "
+        "minimal; echo rc=$?"
+    )
+    proc = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.stdout.split() == ["rc=1"], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        "/run/portablekit/journal: cannot write the journal of this attach, nothing was changed: "
+        "Read-only file system"
+    )
+    assert state(root.path) == before and leftovers(root.path) == []
+
+
 # -- carrying out plans that the file system refuses ----------------------------------------
 
 
