@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
+import io
 import os
 import stat
+import threading
+import time
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -171,3 +174,104 @@ def test_temporary_roots_go_away(tmp_path: Path) -> None:
     with kept:
         pass
     assert kept.is_sandbox
+
+
+# -- one operation at a time, and what a killed one left -------------------------------------
+
+
+def _plan(*ops: Op) -> Plan:
+    return Plan("attach", "", ops)
+
+
+@pytest.mark.parametrize("killed_in", [0, 1])
+def test_an_interrupted_plan_is_finished_by_the_next_operation(
+    tmp_path: Path, killed_in: int
+) -> None:
+    from portablekit.sandbox.journal import Journal, session
+
+    root = SandboxRoot.init(tmp_path / "r")
+    ops = (
+        Op(OpKind.MKDIR, PurePosixPath("/srv/a"), mode=0o750),
+        Op(OpKind.WRITE, PurePosixPath("/srv/a/f"), data=b"x\n", replace=True),
+        Op(OpKind.SYMLINK, PurePosixPath("/srv/a/l"), target="f"),
+    )
+    with session(root.path) as s:  # what a process killed in operation 0 or 1 leaves
+        journal = Journal("0123456789", "attach", ops)
+        s.write_journal(journal)
+        s.begin(journal, 0)
+        os.mkdir(root.path / "srv/a", 0o700)  # killed before the mode was set ...
+        if killed_in == 1:
+            os.chmod(root.path / "srv/a", 0o750)  # ... or after, in the next operation
+            s.begin(journal, 1)
+            (root.path / "srv/a" / ".#f.0123456789.1").write_bytes(b"half")
+        os.close(journal.fd)
+    with root.operation() as op:
+        assert op is not None and op.recovered
+    assert stat.S_IMODE(os.stat(root.path / "srv/a").st_mode) == 0o750
+    assert (root.path / "srv/a/f").read_bytes() == b"x\n"
+    assert os.readlink(root.path / "srv/a/l") == "f"
+    assert sorted(os.listdir(root.path / "srv/a")) == ["f", "l"]
+    assert not (root.path / "run/portablekit/journal").exists()
+    assert root.notes == []
+
+
+def test_what_cannot_be_finished_is_said_once(tmp_path: Path) -> None:
+    from portablekit.cli.portablectl import run
+    from portablekit.sandbox.journal import Journal, session
+
+    root = SandboxRoot.init(tmp_path / "r")
+    with session(root.path) as s:
+        journal = Journal(
+            "abcdefabcd",
+            "attach",
+            (Op(OpKind.COPY_FILE, PurePosixPath("/srv/x"), source=PurePosixPath("/gone")),),
+        )
+        s.write_journal(journal)
+        os.close(journal.fd)
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["is-attached", "minimal"], root=root, stdout=out, stderr=err) == 0
+    assert err.getvalue() == (
+        "portablekit: an interrupted attach was not finished: /srv/x: copy-file failed: "
+        "/gone: No such file or directory\n"
+    )
+    err = io.StringIO()
+    assert run(["is-attached", "minimal"], root=root, stdout=out, stderr=err) == 0
+    assert err.getvalue() == ""  # the journal went: said once
+    assert not (root.path / "run/portablekit/journal").exists()
+
+
+def test_operations_wait_for_each_other(tmp_path: Path) -> None:
+    root = SandboxRoot.init(tmp_path / "r")
+    held = threading.Event()
+    order: list[str] = []
+
+    def holder() -> None:
+        with root.operation():
+            held.set()
+            time.sleep(0.3)
+            order.append("first")
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait(10)
+    other = SandboxRoot(root.path)
+    other.write_file("/srv/second", "x")  # waits for the holder's lock
+    order.append("second")
+    t.join(10)
+    assert order == ["first", "second"]
+    with root.operation() as a, root.operation() as b:  # nested in one thread: one session
+        assert a is b and a is not None and a.depth == 2
+
+
+def test_a_foreign_or_unlockable_root_is_read_unlocked(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with SandboxRoot(plain).operation() as s:
+        assert s is None
+    root = SandboxRoot.init(tmp_path / "r")
+    lock = root.path / "run/portablekit/lock"
+    os.mkfifo(lock)  # not a lock file
+    with root.operation() as s:
+        assert s is None
+    with pytest.raises(SandboxError, match="run/portablekit/lock: cannot lock the sandbox root"):
+        root.write_file("/srv/x", "never")
