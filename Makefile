@@ -10,7 +10,7 @@ NBSTAMP := $(VENV)/.notebooks-installed
 R2D     := $(abspath $(VENV))/r2d/bin/jupyter-repo2docker
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
 
-.PHONY: demo test check lint typecheck unit quick tools venv clean notebook-deps notebooks nbval browser lab
+.PHONY: demo test check lint typecheck unit quick tools venv clean notebook-deps notebooks nbval browser lab app bench
 
 venv: $(STAMP)
 
@@ -63,9 +63,21 @@ nbval: $(NBSTAMP)
 browser: $(NBSTAMP)
 	PORTABLEKIT_REPO2DOCKER=$(R2D) $(BIN)/python -m pytest -q -m "browser or binder" tests/browser
 
-# open the walkthroughs in JupyterLab
+# open the walkthroughs in JupyterLab (as root, as in a container or a classroom VM, with
+# --allow-root; more options in LAB_ARGS, e.g. make lab LAB_ARGS="--port 8890 --no-browser")
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_ARGS ?=
 lab: $(NBSTAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(ROOT_ARGS) $(LAB_ARGS)
+
+# the classroom app: the Dashboard served by Voila, no code visible (options in APP_ARGS)
+APP_ARGS ?=
+app: $(NBSTAMP)
+	$(BIN)/voila notebooks/classroom.ipynb $(APP_ARGS)
+
+# how fast every widget control reacts (median per control, in-process)
+bench: venv
+	$(BIN)/python benchmarks/bench_widgets.py
 
 test: tools venv check nbval browser
 

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 
 from .errors import UsageError
@@ -31,6 +32,7 @@ __all__ = [
     "image_name_is_valid",
     "is_hidden_or_backup",
     "prefix_match",
+    "resolve_matches",
     "strip_raw_suffix",
     "unit_name_is_valid",
     "unit_name_kind",
@@ -175,6 +177,29 @@ def derive_prefix(arg: str, systemd: Systemd = Systemd()) -> str:
     if not filename_is_valid(prefix) or not re.fullmatch(r"[0-9A-Za-z.\-]+", prefix):
         raise UsageError(f"Failed to extract prefix of image name '{arg}': Invalid argument")
     return prefix
+
+
+def resolve_matches(
+    matches: Sequence[str] | None, image: str, systemd: Systemd = Systemd()
+) -> tuple[str, ...]:
+    """The unit prefixes in force, as ``portablectl`` determines them for the image argument
+    ``image`` (a name or a path, as typed).
+
+    ``None``: the prefix portablectl derives from it (:func:`derive_prefix`). A sequence is
+    taken as given; empty means every unit file (portablectl's ``-``). A single string is
+    refused: it would be read character by character.
+
+    >>> resolve_matches(None, "webapp_2.1"), resolve_matches(["a", "b"], "x")
+    (('webapp',), ('a', 'b'))
+    """
+    if matches is None:
+        return (derive_prefix(image, systemd),)
+    if isinstance(matches, str | bytes):
+        raise TypeError(
+            f"matches must be a list of unit prefixes such as [{matches!r}], "
+            f"not the string {matches!r}"
+        )
+    return tuple(matches)
 
 
 def strip_raw_suffix(name: str) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .display import NotebookDisplay
 from .errors import EnvFileError
 from .versions import Systemd
 
@@ -189,7 +190,7 @@ def _line_text(text: str, line: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class EnvFile:
+class EnvFile(NotebookDisplay):
     """A parsed os-release / extension-release file.
 
     ``assignments`` keeps every assignment in file order (``None`` = nothing assigned);

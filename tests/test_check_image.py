@@ -429,7 +429,8 @@ def test_findings_make_a_frame() -> None:
     findings = check_sample("broken-no-mountpoints") + check_sample("broken-no-os-release")
     df = findings_frame(findings)
     assert len(df) == len(findings)
-    assert set(df["code"]) == {f.rule.value for f in findings}
+    # the frame's column is named as the finding's attribute (and as to_dict() names it)
+    assert set(df["rule"]) == {f.rule.value for f in findings}
     assert df["severity"].iloc[0] == "error"
     direct = pd.DataFrame([f.to_dict() for f in findings])
     assert list(direct.columns)[:3] == ["severity", "rule", "image"]

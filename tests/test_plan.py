@@ -43,6 +43,7 @@ def test_plan_values_import_no_planner() -> None:
         "enum",
         "pathlib",
         "typing",
+        "..display",  # how a plan shows itself in a notebook (imports nothing at load)
         "..errors",
         "..source",
     }

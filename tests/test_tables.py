@@ -265,6 +265,7 @@ def test_findings_frame() -> None:
     )
     check_schema(df, T.FINDINGS_SCHEMA)
     assert df["severity"].astype(str).tolist() == ["error", "warning"]
+    assert df["rule"].tolist() == ["no-os-release", "no-machine-id"]  # "code" is read as rule
     assert df["fix"].tolist()[1] == "create an empty file"
     check_schema(T.findings_frame([]), T.FINDINGS_SCHEMA)
 
@@ -278,7 +279,7 @@ def test_scores_and_checks_frames() -> None:
     checks = T.profile_checks_frame(
         ["strict", "trusted"], text.decode(), "webapp.service", only_differences=True
     )
-    assert list(checks.columns) == ["check", "json_field", "strict", "trusted"]
+    assert list(checks.columns) == ["check", "strict", "trusted", "description", "json_field"]
     assert str(checks["strict"].dtype) == "Int64"
     net = checks.set_index("json_field").loc["PrivateNetwork"]
     assert (net["strict"], net["trusted"]) == (0, 1)
@@ -295,10 +296,10 @@ def test_empty_frames_keep_their_schema() -> None:
 def test_styled_html_is_deterministic(root: SandboxRoot) -> None:
     df = T.images_frame(root.host)
     a, b = frame_html(df, "images"), frame_html(df, "images")
-    assert a == b and 'id="T_images"' in a
+    assert a == b and 'id="T_images_' in a
     assert "✗" in a  # read_only False
     heat = profile_heatmap(T.profile_matrix_frame(["default", "trusted"], Systemd(257))).to_html()
-    assert "#2171b5" in heat and "#f2f2f2" in heat
+    assert "#2171b5" in heat and "#fdae6b" in heat  # differing values; unset where others set
 
 
 def test_layer_stack_svg_marks_refused_extensions(root: SandboxRoot) -> None:

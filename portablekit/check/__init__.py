@@ -10,7 +10,15 @@ header reader.
 
 from __future__ import annotations
 
-from .findings import RULES, Finding, Rule, Severity
+from .findings import RULES, Finding, Findings, Rule, Severity
 from .image import check_host_image, check_image
 
-__all__ = ["RULES", "Finding", "Rule", "Severity", "check_host_image", "check_image"]
+__all__ = [
+    "RULES",
+    "Finding",
+    "Findings",
+    "Rule",
+    "Severity",
+    "check_host_image",
+    "check_image",
+]

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
 
+from ..display import NotebookDisplay
 from ..errors import EnvFileError
 from ..portabled.image import Image
 from ..source import ImageSource
 from ..versions import Systemd
 
-__all__ = ["RULES", "CheckRun", "Finding", "Rule", "Severity"]
+__all__ = ["RULES", "CheckRun", "Finding", "Findings", "Rule", "Severity"]
 
 
 class Severity(StrEnum):
@@ -113,7 +114,7 @@ RULES: dict[Rule, tuple[Severity, str]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NotebookDisplay):
     """One problem of an image.
 
     ``image`` names the layer (its host path), ``path`` is inside that image (empty when the
@@ -170,6 +171,12 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.rule}: {self.location or self.image}: {self.message}"
+
+
+class Findings(NotebookDisplay, list[Finding]):
+    """The findings of one run of the checks: a list, shown in Jupyter as one table."""
+
+    __slots__ = ()
 
 
 @dataclass(slots=True)

@@ -78,7 +78,7 @@ from ..unitfile import UnitFile
 from ..versions import Systemd
 from .elf import ALSO_RUNS, elf_candidates, read_elf
 from .extensions import check_extension
-from .findings import CheckRun, Finding, Rule
+from .findings import CheckRun, Findings, Rule
 
 __all__ = ["MOUNT_POINTS", "check_host_image", "check_image"]
 
@@ -118,7 +118,7 @@ def check_image(
     host_arch: str | None = None,
     max_elf_files: int = 400,
     argument: str | None = None,
-) -> list[Finding]:
+) -> Findings:
     """Check the image ``source`` (and its ``extensions``) for everything portable services need.
 
     ``image`` is how portabled knows it: an :class:`~portablekit.portabled.image.Image`, a host path
@@ -154,7 +154,7 @@ def check_image(
                 e.message,
             )
     _check(run, layers, tuple(matches) if matches is not None else None)
-    return sorted(run.findings, key=lambda f: f.severity.rank)
+    return Findings(sorted(run.findings, key=lambda f: f.severity.rank))
 
 
 def check_host_image(
@@ -166,7 +166,7 @@ def check_host_image(
     host_arch: str | None = None,
     max_elf_files: int = 400,
     cwd: PurePosixPath = PurePosixPath("/"),
-) -> list[Finding]:
+) -> Findings:
     """:func:`check_image` for an image of a sandbox root, named or given by path as
     ``portablectl attach IMAGE`` takes it (the default prefix is derived from ``image`` as
     typed). Raises :class:`~portablekit.errors.PortabledError` or

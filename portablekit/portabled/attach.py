@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterable, Sequence
 from pathlib import PurePosixPath
 
 from ..errors import PortabledError
+from ..names import resolve_matches
 from ..source import FileKind
 from .dissect import dissect, extensions_clause
 from .dropin import (
@@ -99,7 +100,7 @@ def plan_attach(
     host: Host,
     image: str,
     *,
-    matches: Sequence[str] = (),
+    matches: Sequence[str] | None = None,
     extensions: Sequence[str] = (),
     profile: str = "default",
     runtime: bool = False,
@@ -111,7 +112,8 @@ def plan_attach(
     """Plan ``portablectl attach``: dissect, check, then create drop-ins, units and links.
 
     ``image``/``extensions`` are names or absolute host paths as portablectl sends them,
-    ``matches`` the prefixes (empty: derived by the caller). Refusals come back as a plan with
+    ``matches`` the unit prefixes (default: the one portablectl derives from ``image``; see
+    :func:`~portablekit.names.resolve_matches`). Refusals come back as a plan with
     ``error`` set and no operations.
     """
     copy = CopyMode(copy)
@@ -354,7 +356,7 @@ def plan_reattach(
     host: Host,
     image: str,
     *,
-    matches: Sequence[str] = (),
+    matches: Sequence[str] | None = None,
     extensions: Sequence[str] = (),
     profile: str = "default",
     runtime: bool = False,
@@ -364,8 +366,10 @@ def plan_reattach(
     """Plan ``portablectl reattach``: detach what the (new) image's path matches, attach anew.
 
     If the attach half fails, the detach half still happened (as in portabled): the plan
-    then carries both the detach operations and the error.
+    then carries both the detach operations and the error. ``matches`` as for
+    :func:`plan_attach` (the default prefix is derived from ``image`` as given).
     """
+    prefixes = resolve_matches(matches, image, host.systemd)
     try:
         img: Image = lookup_image(host, image)
         ext_paths = [str(lookup_image(host, e).path) for e in extensions]
@@ -388,7 +392,7 @@ def plan_reattach(
     att = plan_attach(
         view_host,
         str(attach_from),
-        matches=matches,
+        matches=prefixes,
         extensions=extensions,
         profile=profile,
         runtime=runtime,

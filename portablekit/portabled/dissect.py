@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from ..display import NotebookDisplay
 from ..errors import EnvFileError, FileTooLargeError, ImagePathError, PortabledError
 from ..names import (
     PORTABLE_UNIT_TYPES,
@@ -28,6 +29,7 @@ from ..names import (
     image_name_is_valid,
     is_hidden_or_backup,
     prefix_match,
+    resolve_matches,
     unit_name_is_valid,
     unit_type,
 )
@@ -142,6 +144,12 @@ class ImageUnit:
         """``service``, ``socket``, ``timer``, ``path`` or ``target``."""
         return unit_type(self.name)
 
+    @property
+    def text(self) -> str:
+        """The unit file as text (UTF-8, as systemd reads it; an invalid byte reads as
+        U+FFFD). :attr:`data` holds the bytes."""
+        return self.data.decode("utf-8", errors="replace")
+
 
 @dataclass(frozen=True, slots=True)
 class Layer:
@@ -158,7 +166,7 @@ class Layer:
 
 
 @dataclass(frozen=True, slots=True)
-class Dissection:
+class Dissection(NotebookDisplay):
     """Everything portabled reads for ``inspect``/``attach``: layers and matching units."""
 
     base: Layer
@@ -450,7 +458,7 @@ def dissect(
     host: Host,
     image: str | Image,
     *,
-    matches: Sequence[str] = (),
+    matches: Sequence[str] | None = None,
     extensions: Sequence[str] = (),
     attach: bool = True,
     force: bool = False,
@@ -458,18 +466,22 @@ def dissect(
 ) -> Dissection:
     """Extract an image and its extensions as portabled does for ``attach`` or ``inspect``.
 
-    ``image`` and ``extensions`` are names or absolute host paths as portablectl sends them.
-    ``attach=True`` adds the checks only attach and reattach make (os-release ``ID``, extension
+    ``image`` and ``extensions`` are names or absolute host paths as portablectl sends them;
+    ``matches`` the unit prefixes (default: derived from ``image`` as portablectl does, see
+    :func:`~portablekit.names.resolve_matches`; ``[]``: every unit file). ``attach=True``
+    adds the checks only attach and reattach make (os-release ``ID``, extension
     compatibility, ``PORTABLE_PREFIXES``, ``PORTABLE_SCOPE``). Raises
     :class:`~portablekit.errors.PortabledError` with portabled's message; a file of the image
     that cannot be read becomes the bare errno portabled reports, with the file named in
     ``detail``.
     """
+    arg = image if isinstance(image, str) else str(image.path)
+    prefixes = resolve_matches(matches, arg, host.systemd)
     try:
         return _dissect(
             host,
             image,
-            matches=matches,
+            matches=prefixes,
             extensions=extensions,
             attach=attach,
             force=force,

@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from ..display import NotebookDisplay
 from ..errors import ImagePathError, PortabledError, UsageError
 from ..names import image_name_is_valid, version_compare
 from ..source import DirectorySource, FileKind, ImageSource
@@ -66,7 +67,7 @@ class ImageKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Image:
+class Image(NotebookDisplay):
     """An image portabled found: ``name``, host ``path`` as portabled records it, ``kind``."""
 
     name: str

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from ..display import NotebookDisplay
 from ..errors import PortabledError
 from ..source import FileKind
 
@@ -168,7 +169,7 @@ def note_pending(pending: MutableMapping[PurePosixPath, FileKind | None], op: Op
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NotebookDisplay):
     """What a verb would do: operations, printed changes, and an error it would end with.
 
     ``error`` set and ``ops`` empty: the verb is refused and changes nothing. ``error`` set and

@@ -37,7 +37,7 @@ from types import TracebackType
 
 from ..errors import ImagePathError, SandboxError
 from ..portabled.host import ACTIVE_UNITS, Host
-from ..portabled.plan import Op, OpKind, Plan
+from ..portabled.plan import Op, OpKind, Plan, note_pending
 from ..source import ROOT, FileKind, ImageSource, Stat
 from ..versions import Systemd
 from . import fs, trees
@@ -64,6 +64,8 @@ class SandboxRoot:
         #: what rolling forward an interrupted operation found wrong (read and cleared by the
         #: command line, which prints it)
         self.notes: list[str] = []
+        #: plans carried out here, by identity (kept alive so an id is never reused)
+        self._applied: dict[int, Plan] = {}
         self.path = Path(path).absolute()
         try:
             st = os.stat(self.path)
@@ -219,17 +221,56 @@ class SandboxRoot:
     def apply(self, plan: Plan) -> None:
         """Carry out every operation of ``plan``, in order.
 
-        A plan refused outright (error and no operations) changes nothing. Raises
-        :class:`~portablekit.errors.SandboxError` if the file system does not let an operation
-        happen (the operations before it stay done, as with portabled). Killed half-way, the
-        plan is finished by the next operation on the root.
+        A plan refused outright (error and no operations) raises its
+        :class:`~portablekit.errors.PortabledError` and changes nothing; a plan where portabled
+        does part of the work before failing (``error`` and operations) is carried out, its
+        error stays in ``plan.error``. A plan the root has moved past (applied already, or made
+        before another change) raises :class:`~portablekit.errors.SandboxError` saying so,
+        before anything is written. Raises :class:`~portablekit.errors.SandboxError` if the
+        file system does not let an operation happen (the operations before it stay done, as
+        with portabled). Killed half-way, the plan is finished by the next operation on the
+        root.
         """
         self._require_sandbox()
+        if plan.error is not None and not plan.ops:
+            raise plan.error
         if not plan.ops:
             return
         with self.operation(required=True) as s:
             assert s is not None
+            self._require_current(plan)  # under the lock: no other operation moves the root
             apply_ops(s, plan.ops, plan.verb)
+        self._applied[id(plan)] = plan
+
+    def _require_current(self, plan: Plan) -> None:
+        """The first operation of ``plan`` that needs something (a path free, or a path
+        there) still finds the root as the plan was made against, seen through the
+        operations before it."""
+        pending: dict[PurePosixPath, FileKind | None] = {}
+        view = self.host.overlay(pending)
+        for op in plan.ops:
+            free = op.kind in (OpKind.MKDIR, OpKind.COPY_FILE, OpKind.COPY_TREE) or (
+                op.kind in (OpKind.WRITE, OpKind.SYMLINK) and not op.replace
+            )
+            needed = op.kind in (OpKind.UNLINK, OpKind.RMDIR, OpKind.REMOVE_TREE)
+            if free or needed:
+                there = view.kind(op.path, follow=False) is not None
+                if there == free:
+                    self._refuse_stale(plan, f"{op.path} {'exists' if there else 'is gone'}")
+                return
+            note_pending(pending, op)
+
+    def _refuse_stale(self, plan: Plan, what: str) -> None:
+        if id(plan) in self._applied:
+            raise SandboxError(
+                f"this {plan.verb} plan of {plan.image} was already applied to the root "
+                f"({what} already); plan again to act on the root as it is now"
+            )
+        raise SandboxError(
+            f"the root has changed since this {plan.verb} plan of {plan.image} was made "
+            f"({what} already): was it applied already? Plan again to act on the root as it "
+            "is now"
+        )
 
     # -- laying trees (scenario roots, image trees) -------------------------------------------
 

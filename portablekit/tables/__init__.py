@@ -9,8 +9,11 @@ on this machine, so a stored notebook output is the same everywhere.
 The frames live in one module per concept: :mod:`~portablekit.tables.images` (images, release
 files, layers, check findings), :mod:`~portablekit.tables.units` (unit files and drop-ins),
 :mod:`~portablekit.tables.profiles` (profiles and security scores),
-:mod:`~portablekit.tables.plans` (attach plans and the sandbox root); the dtypes and the row
-builder they share are in ``_common``. Everything is importable from ``portablekit.tables``.
+:mod:`~portablekit.tables.plans` (attach plans, the sandbox root and its before/after diff); the
+dtypes and the row builder they share are in ``_common``. Everything is importable from
+``portablekit.tables``. Styled views and pictures of the frames are in
+:mod:`~portablekit.tables.render` (``show``, the heat map, the layer stack) and
+:mod:`~portablekit.tables.pictures` (the attach lifecycle, the host diff, exposure bars, plots).
 
 This package imports pandas; ``import portablekit`` never loads it.
 
@@ -57,12 +60,16 @@ from .images import (
     release_frame,
 )
 from .plans import ATTACH_TREES as ATTACH_TREES
+from .plans import CHANGE as CHANGE
 from .plans import CHANGES_SCHEMA as CHANGES_SCHEMA
+from .plans import DIFF_SCHEMA as DIFF_SCHEMA
 from .plans import PLAN_SCHEMA as PLAN_SCHEMA
 from .plans import SANDBOX_SCHEMA as SANDBOX_SCHEMA
 from .plans import TREE_SCHEMA as TREE_SCHEMA
 from .plans import (
     changes_frame,
+    diff_frame,
+    plan_diff_frame,
     plan_frame,
     sandbox_frame,
     tree_frame,
@@ -87,11 +94,13 @@ from .units import (
 __all__ = [
     "changes_frame",
     "compat_frame",
+    "diff_frame",
     "dropins_frame",
     "findings_frame",
     "images_frame",
     "layers_frame",
     "paths_frame",
+    "plan_diff_frame",
     "plan_frame",
     "profile_checks_frame",
     "profile_matrix_frame",

@@ -263,7 +263,7 @@ def paths_frame(stack: LayeredView | Dissection, under: str = "/") -> pd.DataFra
 
 FINDINGS_SCHEMA: dict[str, object] = {
     "severity": SEVERITY,
-    "code": STR,
+    "rule": STR,
     "image": STR,
     "path": STR,
     "message": STR,
@@ -281,15 +281,16 @@ def _field(obj: object, *names: str) -> object:
 
 
 def findings_frame(findings: Iterable[object]) -> pd.DataFrame:
-    """Findings of the image checks (objects or mappings with ``severity``, ``code``,
+    """Findings of the image checks (objects or mappings with ``severity``, ``rule``,
     ``image``, ``path``, ``message``, ``fix``, ``portabled_message``; missing fields stay
-    empty). Sorted by severity (errors first), image, path, code."""
+    empty). The ``rule`` column is :attr:`~portablekit.check.findings.Finding.rule` (a
+    mapping may call it ``code``). Sorted by severity (errors first), image, path, rule."""
     rows = []
     for f in findings:
         row: dict[str, object] = {}
         for col, names in (
             ("severity", ("severity", "level")),
-            ("code", ("code", "rule", "check")),
+            ("rule", ("rule", "code", "check")),
             ("image", ("image",)),
             ("path", ("path",)),
             ("message", ("message", "problem", "what")),
@@ -301,4 +302,4 @@ def findings_frame(findings: Iterable[object]) -> pd.DataFrame:
         if row["severity"] not in SEVERITY.categories:
             row["severity"] = None
         rows.append(row)
-    return _frame(rows, FINDINGS_SCHEMA, ["severity", "image", "path", "code"])
+    return _frame(rows, FINDINGS_SCHEMA, ["severity", "image", "path", "rule"])

@@ -12,13 +12,15 @@ import pandas as pd
 
 from ..errors import ImagePathError
 from ..portabled.host import Host
-from ..portabled.plan import OpKind, Plan
+from ..portabled.plan import Op, OpKind, Plan
 from ..portabled.state import unit_states
 from ..source import FileKind
 from ._common import BOOL, CHANGE_TYPE, FILE_KIND, INT, OP_KIND, STR, UNIT_TYPE, _frame, _unit_type
 
 __all__ = [
     "changes_frame",
+    "diff_frame",
+    "plan_diff_frame",
     "plan_frame",
     "sandbox_frame",
     "tree_frame",
@@ -160,3 +162,104 @@ def tree_frame(host: Host, under: Sequence[str] = ATTACH_TREES) -> pd.DataFrame:
                 }
             )
     return _frame(rows, TREE_SCHEMA, ["path"])
+
+
+#: What happened to a path between two states of a host.
+CHANGE = pd.CategoricalDtype(categories=["added", "changed", "removed"])
+
+DIFF_SCHEMA: dict[str, object] = {
+    "path": STR,
+    "change": CHANGE,
+    "kind": FILE_KIND,
+    "before": STR,
+    "after": STR,
+}
+
+
+def _entry(kind: object, target: object, mode: object, size: object) -> str | None:
+    """One host entry in a few words: ``dir 0755``, ``file 0644, 123 bytes``, ``link → T``."""
+    if kind is None or pd.isna(kind):  # type: ignore[call-overload]
+        return None
+    kind = str(kind)
+    if kind == "symlink":
+        return f"link → {target}"
+    out = kind if kind != "directory" else "dir"
+    if mode is not None and not pd.isna(mode):  # type: ignore[call-overload]
+        out += f" {mode}"
+    if kind == "file" and size is not None and not pd.isna(size):  # type: ignore[call-overload]
+        out += f", {int(str(size))} bytes"
+    return out
+
+
+def diff_frame(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """What changed between two :func:`tree_frame` snapshots of a host: one row per path
+    ``added``, ``changed`` (kind, link target, mode or size differ) or ``removed``, with the
+    entry before and after in a few words. Sorted by path; paths that did not change are left
+    out. Contents are not compared (a same-size rewrite does not show)."""
+    cols = ["kind", "target", "mode", "size"]
+    old = {r["path"]: r for r in before.to_dict(orient="records")}
+    new = {r["path"]: r for r in after.to_dict(orient="records")}
+    rows = []
+    for path in sorted(old.keys() | new.keys()):
+        a, b = old.get(path), new.get(path)
+        if a is not None and b is not None:
+            same = all((pd.isna(a[c]) and pd.isna(b[c])) or (a[c] == b[c]) for c in cols)
+            if same:
+                continue
+            change = "changed"
+        else:
+            change = "added" if a is None else "removed"
+        rows.append(
+            {
+                "path": path,
+                "change": change,
+                "kind": (b if b is not None else a or {}).get("kind"),
+                "before": _entry(*(a[c] for c in cols)) if a is not None else None,
+                "after": _entry(*(b[c] for c in cols)) if b is not None else None,
+            }
+        )
+    return _frame(rows, DIFF_SCHEMA, ["path"])
+
+
+def plan_diff_frame(host: Host, plan: Plan) -> pd.DataFrame:
+    """What carrying out ``plan`` on ``host`` would add, change and remove, computed from the
+    plan without writing: :func:`diff_frame`'s columns, one row per path the plan leaves
+    different (a path created and removed again by the same plan is left out; below a removed
+    tree only the tree's top is listed). Sorted by path."""
+    last: dict[PurePosixPath, Op] = {}
+    for op in plan.ops:
+        last[op.path] = op
+    rows = []
+    for path, leaves in sorted(plan.pending().items()):
+        existed = host.kind(path, follow=False)
+        if leaves is None and existed is None:
+            continue
+        before = None
+        if existed is not None:
+            st = host.fs.lstat(path)
+            before = _entry(
+                st.kind.value,
+                host.fs.readlink(path) if st.kind is FileKind.SYMLINK else None,
+                f"{st.mode & 0o7777:04o}" if st.kind is not FileKind.SYMLINK else None,
+                st.size if st.kind is FileKind.FILE else None,
+            )
+        final = last.get(path)
+        after = None
+        if leaves is not None and final is not None:
+            creates = final.kind in (OpKind.MKDIR, OpKind.WRITE)
+            after = _entry(
+                leaves.value,
+                final.target,
+                f"{final.mode:04o}" if creates else None,
+                len(final.data) if final.data is not None else None,
+            )
+        rows.append(
+            {
+                "path": str(path),
+                "change": "removed" if leaves is None else "changed" if existed else "added",
+                "kind": (leaves or existed or FileKind.FILE).value,
+                "before": before,
+                "after": after,
+            }
+        )
+    return _frame(rows, DIFF_SCHEMA, ["path"])

@@ -100,6 +100,14 @@ def profile_versions_frame(
     return profile_matrix_frame(texts, newest, only_differences=only_differences)
 
 
+def _describe(names: Sequence[str], texts: Sequence[str | None]) -> str | None:
+    """One description for a check row: the text when every profile gets the same one, else
+    one ``profile: text`` line per profile."""
+    if len(set(texts)) == 1:
+        return texts[0]
+    return "\n".join(f"{n}: {t or '—'}" for n, t in zip(names, texts, strict=True))
+
+
 def profile_checks_frame(
     profiles: Sequence[str],
     unit_text: str,
@@ -110,17 +118,28 @@ def profile_checks_frame(
     only_differences: bool = False,
 ) -> pd.DataFrame:
     """``systemd-analyze security`` check × profile for one unit: the badness of each check
-    (0 = fine; missing = not applicable) with each profile attached. Columns: ``check``,
-    ``json_field``, then one per profile. Rows in systemd-analyze's check order."""
+    (0 = fine; missing = not applicable) with each profile attached.
+
+    Columns: ``check``, one per profile (the badness, next to the check's name so a narrow
+    window still shows it), ``description`` (what ``systemd-analyze security`` says about the
+    check: one text, or one ``profile: text`` line per profile where they differ), then
+    ``json_field``. Rows in systemd-analyze's check order.
+    """
     cmp = _comparison(profiles, systemd, host, (unit, unit_text))
     names = list(cmp.names)
     rows = []
-    for check, field, values in cmp.check_rows(only_differences=only_differences):
-        row: dict[str, object] = {"check": check, "json_field": field}
+    for i, (check, field, values) in enumerate(cmp.check_rows()):
+        if only_differences and len(set(values)) == 1:
+            continue
+        texts = [r.results[i].description for r in cmp.reports]
+        row: dict[str, object] = {"check": check}
         row.update(zip(names, values, strict=True))
+        row["description"] = _describe(names, texts)
+        row["json_field"] = field
         rows.append(row)
-    schema: dict[str, object] = {"check": STR, "json_field": STR}
+    schema: dict[str, object] = {"check": STR}
     schema.update({n: INT for n in names})
+    schema.update({"description": STR, "json_field": STR})
     return _frame(rows, schema)
 
 

@@ -2,18 +2,24 @@
 
 Everything here returns plain HTML text (pandas Styler output, inline SVG), so it renders the
 same in JupyterLab, Voila, nbconvert and GitHub's notebook view, and it compares byte for
-byte under nbval: every Styler gets a fixed id (``set_uuid``), nothing depends on time or on
-where the sandbox lives. No ipywidgets import here.
+byte under nbval: every Styler's element id is its kind of table plus a hash of what it
+renders (``T_profile_matrix_1a2b3c4d``), so two tables on one page never share CSS rules, and the
+same table renders to the same HTML every time; nothing depends on time or on where the sandbox
+lives. No ipywidgets import here.
 
-:func:`enable_notebook_display` teaches IPython to show core objects (a
+:func:`html_of` and :func:`text_of` draw the core objects (a
 :class:`~portablekit.portabled.dissect.Dissection`, a :class:`~portablekit.portabled.plan.Plan`, an
-:class:`~portablekit.osrelease.EnvFile`, an :class:`~portablekit.portabled.image.Image`) as tables,
-with a
-readable ``text/plain`` twin, without the core knowing about pandas.
+:class:`~portablekit.osrelease.EnvFile`, an :class:`~portablekit.portabled.image.Image`, a
+:class:`~portablekit.check.findings.Finding` and a list of findings) as tables, with a readable
+``text/plain`` twin: the core objects' own ``_repr_html_`` and ``_repr_pretty_``
+(:mod:`portablekit.display`) call them, so a notebook shows them with no set-up call.
+:func:`enable_notebook_display` registers the same views with IPython by type (harmless, no
+longer needed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Callable, Hashable, Sequence
@@ -25,20 +31,32 @@ from pandas.io.formats.style import Styler
 if TYPE_CHECKING:
     from pandas.io.formats.style_render import CSSDict
 
+from ..check.findings import Finding, Findings
 from ..osrelease import EnvFile
 from ..portabled.dissect import Dissection
 from ..portabled.image import Image
 from ..portabled.plan import Plan
-from . import changes_frame, layers_frame, plan_frame, release_frame, units_frame
+from . import (
+    changes_frame,
+    findings_frame,
+    layers_frame,
+    plan_frame,
+    release_frame,
+    units_frame,
+)
 
 __all__ = [
+    "HEATMAP_LEGEND",
     "dissection_text",
     "enable_notebook_display",
     "frame_html",
+    "html_of",
     "layer_stack_svg",
     "plan_text",
     "profile_heatmap",
+    "show",
     "styled",
+    "text_of",
 ]
 
 _BASE_CSS: list[CSSDict] = [
@@ -69,13 +87,36 @@ def _bool_mark(v: object) -> str:
     return "✓" if bool(v) else "✗"
 
 
-def styled(df: pd.DataFrame, uuid: str, *, caption: str | None = None) -> Styler:
-    """A compact, deterministic Styler: no index, fixed id, booleans as ✓/✗, missing as empty.
+class _ContentStyler(Styler):
+    """A Styler whose element id ends in a hash of the HTML it renders.
 
-    ``uuid`` names the table (letters, digits, ``_``); it becomes the element id ``T_<uuid>``,
-    so the same table renders to the same HTML everywhere.
+    The CSS rules of a Styler (``#T_<uuid>_row0_col1 {...}``) apply to the whole page, so two
+    tables that share an id colour each other's cells. A fixed id per kind of table does exactly
+    that when two heat maps are on one page; a random one (pandas' default) breaks stored-output
+    comparison. The hash of the rendered table is both unique per content and deterministic.
     """
-    st = df.style.hide(axis="index").set_uuid(_UUID.sub("_", uuid)).set_table_styles(_BASE_CSS)
+
+    def _render_html(self, *args: Any, **kwargs: Any) -> str:
+        name: str = self.uuid  # type: ignore[has-type]
+        token = f"{name}_pk0uuid0pk"  # stands in for the hash while rendering
+        self.uuid = token
+        try:
+            text: str = super()._render_html(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            self.uuid = name
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        return text.replace(f"T_{token}", f"T_{name}_{digest}")
+
+
+def styled(df: pd.DataFrame, uuid: str = "table", *, caption: str | None = None) -> Styler:
+    """A compact, deterministic Styler: no index, booleans as ✓/✗, missing as empty.
+
+    ``uuid`` names the kind of table (letters, digits, ``_``); the element id is
+    ``T_<uuid>_<hash of the rendered table>``, so the same table renders to the same HTML
+    everywhere and two different tables on one page never share CSS rules.
+    """
+    st = _ContentStyler(df).hide(axis="index").set_uuid(_UUID.sub("_", uuid))
+    st = st.set_table_styles(_BASE_CSS)
     bools: list[Hashable] = [c for c in df.columns if str(df[c].dtype) in ("boolean", "bool")]
     if bools:
         st = st.format(_bool_mark, subset=bools)
@@ -97,9 +138,16 @@ def frame_html(
 
 # -- the profile heat map --------------------------------------------------------------------------
 
-_UNSET = "background-color: #f2f2f2; color: #999;"
 _SAME = "background-color: #c6dbef;"
 _DIFF = "background-color: #2171b5; color: white;"
+_DIFF_UNSET = "background-color: #fdae6b; color: #7f2704;"
+_SAME_PARTLY = "background-color: #c6dbef; box-shadow: inset 5px 0 #e6550d;"
+#: What the heat map's colours mean (its caption says the same).
+HEATMAP_LEGEND = (
+    "pale blue: every profile sets the same value · orange edge: the same value where set, "
+    "but another profile leaves it unset · dark blue: the values differ · orange: not set "
+    "here, set in another profile"
+)
 
 
 def _matrix_cell(v: Any) -> str:
@@ -108,11 +156,17 @@ def _matrix_cell(v: Any) -> str:
     return "(empty)" if v == "" else str(v)
 
 
-def profile_heatmap(matrix: pd.DataFrame, uuid: str = "profile_matrix") -> Styler:
+def profile_heatmap(
+    matrix: pd.DataFrame, uuid: str = "profile_matrix", *, legend: bool = True
+) -> Styler:
     """The directive × profile matrix of :func:`portablekit.tables.profile_matrix_frame` as a
-    heat map: grey where a profile leaves a directive unset, pale blue where it sets it to the
-    same value as every profile that sets it, dark blue where profiles disagree on the value.
-    Unset cells read "—", a directive set to the empty value "(empty)".
+    heat map. Leaving a directive unset while another profile sets it is a difference, and
+    stands out as one (``PrivateNetwork=`` set by ``strict``, unset by ``default``): orange
+    where a profile leaves unset what another sets, and an orange edge on the pale blue of the
+    profiles that do set it (all to the same value); dark blue where the profiles that set a
+    directive give it different values; plain pale blue where every profile sets the same
+    value. Unset cells read "—", a directive set to the empty value "(empty)". ``legend`` puts
+    :data:`HEATMAP_LEGEND` in the caption.
     """
     fixed = [c for c in ("section", "directive", "category") if c in matrix.columns]
     profiles: list[Hashable] = [c for c in matrix.columns if c not in fixed]
@@ -120,9 +174,10 @@ def profile_heatmap(matrix: pd.DataFrame, uuid: str = "profile_matrix") -> Style
     def colour(row: pd.Series[Any]) -> list[Any]:
         values: list[Any] = row.tolist()
         disagree = len({v for v in values if not _missing(v)}) > 1
-        return [_UNSET if _missing(v) else _DIFF if disagree else _SAME for v in values]
+        same = _SAME_PARTLY if any(_missing(v) for v in values) else _SAME
+        return [_DIFF_UNSET if _missing(v) else _DIFF if disagree else same for v in values]
 
-    st = styled(matrix, uuid)
+    st = styled(matrix, uuid, caption=HEATMAP_LEGEND if legend else None)
     if profiles:
         st = st.apply(colour, axis=1, subset=profiles)
         st = st.format(_matrix_cell, subset=profiles)
@@ -204,7 +259,8 @@ def layer_stack_svg(
 def dissection_text(d: Dissection) -> str:
     """A short ``inspect``-like summary of a dissection."""
     base = d.base
-    pretty = base.release.get("PRETTY_NAME") if base.release else None
+    rel = base.release
+    pretty = (rel.get("PORTABLE_PRETTY_NAME") or rel.get("PRETTY_NAME")) if rel else None
     lines = [f"Image {base.image.name} ({base.image.kind}): {pretty or 'n/a'}"]
     for i, ext in enumerate(d.extensions, start=1):
         lines.append(f"  extension {i}: {ext.image.name} ({ext.release_class})")
@@ -255,12 +311,47 @@ def _image_html(img: Image) -> str:
     )
 
 
+def _findings_html(findings: Finding | list[Finding]) -> str:
+    rows = [findings] if isinstance(findings, Finding) else findings
+    if not rows:
+        return "<p>no findings</p>"
+    wide = {"min-width": "20em", "white-space": "normal"}
+    st = styled(findings_frame(rows), "findings").set_properties(
+        subset=["message", "fix", "portabled_message"], **wide
+    )
+    return frame_html(st)
+
+
+def _findings_text(findings: Finding | list[Finding]) -> str:
+    rows = [findings] if isinstance(findings, Finding) else findings
+    return "\n".join(str(f) for f in rows) if rows else "no findings"
+
+
 _FORMATTERS: Sequence[tuple[type, Callable[[Any], str], Callable[[Any], str]]] = (
     (Dissection, _dissection_html, dissection_text),
     (Plan, _plan_html, plan_text),
     (EnvFile, _envfile_html, lambda e: str(e).rstrip("\n")),
     (Image, _image_html, lambda i: f"{i.name} ({i.kind}) at {i.path}"),
+    (Finding, _findings_html, _findings_text),
+    (Findings, _findings_html, _findings_text),
 )
+
+
+def _formatter(obj: object) -> tuple[Callable[[Any], str], Callable[[Any], str]]:
+    for cls, to_html, to_text in _FORMATTERS:
+        if isinstance(obj, cls):
+            return to_html, to_text
+    raise TypeError(f"no table view of {type(obj).__name__}")
+
+
+def html_of(obj: object) -> str:
+    """The HTML view of a core object (what its ``_repr_html_`` shows)."""
+    return _formatter(obj)[0](obj)
+
+
+def text_of(obj: object) -> str:
+    """The text twin of a core object (what IPython prints for it)."""
+    return _formatter(obj)[1](obj)
 
 
 def enable_notebook_display(ip: Any = None) -> bool:
@@ -283,3 +374,16 @@ def enable_notebook_display(ip: Any = None) -> bool:
 
         formatters["text/plain"].for_type(cls, pretty)
     return True
+
+
+def show(df: pd.DataFrame, caption: str | None = None, *, name: str = "table") -> Styler:
+    """Any frame, readable: text left-aligned, missing values empty (no ``<NA>``), booleans as
+    ✓/✗, no index, and long messages wrapped instead of cut off (pandas' plain HTML cuts text
+    at ``display.max_colwidth``). ``name`` names the kind of table in the element id.
+
+    >>> import pandas as pd
+    >>> html = show(pd.DataFrame({"unit": ["a.service"], "size": [pd.NA]})).to_html()
+    >>> "&lt;NA&gt;" in html, "text-align: left" in html
+    (False, True)
+    """
+    return styled(df, name, caption=caption)

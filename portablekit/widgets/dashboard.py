@@ -16,9 +16,12 @@ __all__ = ["Dashboard"]
 
 class Dashboard(Tool):
     """:attr:`explorer`, :attr:`comparer`, :attr:`builder` and :attr:`simulator` in
-    :attr:`tabs`, all on the same sandbox root."""
+    :attr:`tabs`, all on the same sandbox root. Each opens on the root's first attachable
+    base image; switching tabs shows the tool the root as it is now (new images, profiles,
+    what the simulator attached)."""
 
     TITLES = ("Images", "Profiles", "Layers", "Attach")
+    VIEWS = ("explorer", "comparer", "builder", "simulator")
 
     def __init__(self, root: SandboxRoot) -> None:
         self.root = root
@@ -34,11 +37,15 @@ class Dashboard(Tool):
         )
         self.children = [self.tabs]
         self._observe(self.tabs, self._tab_changed, "selected_index")
+        self._mark_controls()
 
     def __repr__(self) -> str:
         return f"Dashboard(tab={self.TITLES[self.tabs.selected_index or 0]!r})"
 
-    def _tab_changed(self, _change: object) -> None:
-        # the simulator may have changed the root: show every tool the current state
+    def refresh(self) -> None:
+        """Show the selected tool the root as it is now."""
         tool = self.tabs.children[self.tabs.selected_index or 0]
         tool.refresh()
+
+    def _tab_changed(self, _change: object) -> None:
+        self.refresh()

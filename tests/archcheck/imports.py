@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .package import Module, Violation, under
@@ -107,12 +107,25 @@ class ImportRule:
         )
 
 
-def check_imports(modules: Mapping[str, Module], rules: Iterable[ImportRule]) -> list[Violation]:
-    """Imports (at any depth) that break one of ``rules``."""
+def _allowed(imp: Import, allowed: Collection[tuple[str, str]]) -> bool:
+    """Whether ``imp`` is a named exception: an ``(importer, target)`` pair of ``allowed``,
+    imported inside a function (at module level the same import is never excused)."""
+    return imp.in_function and (imp.importer, imp.target) in allowed
+
+
+def check_imports(
+    modules: Mapping[str, Module],
+    rules: Iterable[ImportRule],
+    allowed: Collection[tuple[str, str]] = (),
+) -> list[Violation]:
+    """Imports (at any depth) that break one of ``rules``, except the in-function imports
+    named in ``allowed`` (``(importer, target)`` module pairs)."""
     rules = list(rules)
     out = []
     for mod in modules.values():
         for imp in imports(mod, modules):
+            if _allowed(imp, allowed):
+                continue
             for rule in rules:
                 if rule.breaks(imp):
                     how = " (in a function)" if imp.in_function else ""
@@ -128,9 +141,13 @@ def check_imports(modules: Mapping[str, Module], rules: Iterable[ImportRule]) ->
 
 
 def import_graph(
-    modules: Mapping[str, Module], *, with_functions: bool = True
+    modules: Mapping[str, Module],
+    *,
+    with_functions: bool = True,
+    allowed: Collection[tuple[str, str]] = (),
 ) -> dict[str, dict[str, int]]:
-    """importer -> {imported module of the package -> first line}."""
+    """importer -> {imported module of the package -> first line}, without the in-function
+    imports named in ``allowed``."""
     graph: dict[str, dict[str, int]] = {name: {} for name in modules}
     for mod in modules.values():
         for imp in imports(mod, modules):
@@ -138,6 +155,7 @@ def import_graph(
                 imp.target in modules
                 and imp.target != mod.name
                 and (with_functions or not imp.in_function)
+                and not _allowed(imp, allowed)
             ):
                 graph[mod.name].setdefault(imp.target, imp.line)
     return graph
@@ -187,11 +205,17 @@ def _strongly_connected(graph: Mapping[str, Mapping[str, int]]) -> list[list[str
     return sorted(comps)
 
 
-def check_cycles(modules: Mapping[str, Module], *, with_functions: bool = True) -> list[Violation]:
+def check_cycles(
+    modules: Mapping[str, Module],
+    *,
+    with_functions: bool = True,
+    allowed: Collection[tuple[str, str]] = (),
+) -> list[Violation]:
     """One violation per import cycle (a strongly connected group of modules), at the first
     module's import of the next. Imports inside functions count by default: deferring an
-    import hides a cycle from Python, not from the design."""
-    graph = import_graph(modules, with_functions=with_functions)
+    import hides a cycle from Python, not from the design; only the in-function imports
+    named in ``allowed`` are left out."""
+    graph = import_graph(modules, with_functions=with_functions, allowed=allowed)
     out = []
     for comp in _strongly_connected(graph):
         if len(comp) < 2:

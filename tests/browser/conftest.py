@@ -5,6 +5,10 @@ binder/ check runs with ``-m binder``.
 
 Pitfalls: one ``sync_playwright()`` per session,
 ``executable_path``, requests off 127.0.0.1 aborted, wait for "| Idle" before Run All.
+
+They must hold on a loaded 2-core machine: every wait is for something to appear, with a
+generous timeout (:data:`TIMEOUT`, also Playwright's ``expect`` default, which is 5 s
+otherwise), never a fixed sleep.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from browser_util import ARTIFACTS
 
 CHROMIUM = os.environ.get("PORTABLEKIT_CHROMIUM", "/usr/bin/chromium")
 CHROME_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+
+#: How long any one wait may take (ms): a cell, a kernel reply, a server start under load.
+TIMEOUT = 180_000
 
 
 #: Slow or tool-dependent tests here run only when their marker is asked for with ``-m``.
@@ -55,6 +62,7 @@ def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: apt-get install chromium")
+    sync_api.expect.set_options(timeout=TIMEOUT)
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS, headless=True)
         yield b
@@ -77,6 +85,6 @@ def page(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     ctx.route("**/*", _local_only)
     pg = ctx.new_page()
-    pg.set_default_timeout(60_000)
+    pg.set_default_timeout(TIMEOUT)
     yield pg
     ctx.close()
