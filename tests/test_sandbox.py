@@ -16,6 +16,7 @@ from portablekit.errors import SandboxError
 from portablekit.portabled.host import ACTIVE_UNITS
 from portablekit.portabled.plan import Op, OpKind, Plan
 from portablekit.sandbox import SandboxRoot
+from portablekit.sandbox.fs import SYSCALLS
 from portablekit.source import Content, FileKind, MemorySource, Stat, Symlink
 from portablekit.versions import Systemd
 
@@ -149,6 +150,37 @@ def test_service_manager_ops(tmp_path: Path) -> None:
     assert root.host.active_units() == {"a.service": "active", "b.service": "active"}
     with pytest.raises(SandboxError, match="not the service manager's state file"):
         root.apply(Plan("x", "", (Op(OpKind.START, PurePosixPath("/etc/x"), target="a"),)))
+
+
+def test_a_run_of_starts_and_stops_rewrites_the_state_file_once(tmp_path: Path) -> None:
+    root = SandboxRoot.init(tmp_path / "r")
+    root.set_active_units({"z.service": "active"})
+    kinds = [OpKind.START, OpKind.STOP] * 50 + [OpKind.START]
+    units = [f"u{i % 7}.service" for i in range(len(kinds))]
+    plan = Plan(
+        "x", "", tuple(Op(k, ACTIVE_UNITS, target=u) for k, u in zip(kinds, units, strict=True))
+    )
+    renames: list[str] = []
+
+    def note(call: str, changes: bool, name: str) -> None:
+        if call == "rename" and name != "journal":
+            renames.append(name)
+
+    SYSCALLS.hooks.append(note)
+    try:
+        root.apply(plan)
+    finally:
+        SYSCALLS.hooks.remove(note)
+    assert renames == [ACTIVE_UNITS.name]
+    # the same as one operation after the other: the last word on each unit counts
+    want = {"z.service": "active"}
+    for k, u in zip(kinds, units, strict=True):
+        if k is OpKind.START:
+            want[u] = "active"
+        else:
+            want.pop(u, None)
+    assert len(want) > 2
+    assert root.host.active_units() == want
 
 
 def test_host_is_built_once(tmp_path: Path) -> None:

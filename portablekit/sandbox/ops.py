@@ -53,13 +53,15 @@ _RECORDED_DIRS = frozenset({portables_dir(False), portables_dir(True)})
 class OpStep:
     """One operation being carried out: ``parent`` is a descriptor of its path's parent
     directory (opened inside the root), ``name`` the entry, ``tag`` what its temporary names
-    carry (journal id and operation number)."""
+    carry (journal id and operation number). ``batch``: the run of operations carried out
+    together with ``op`` (itself first; see :attr:`Handler.batches`)."""
 
     session: Session
     op: Op
     parent: int
     name: str
     tag: str
+    batch: Sequence[Op] = ()
 
     @property
     def tmp(self) -> str:
@@ -86,10 +88,16 @@ class OpStep:
 
 @dataclass(frozen=True)
 class Handler:
-    """How one kind of operation is checked (``check``, no change) and carried out (``do``)."""
+    """How one kind of operation is checked (``check``, no change) and carried out (``do``).
+
+    ``batches``: a run of consecutive operations on the same path whose handlers all batch is
+    carried out as one step (``OpStep.batch``), so ``do`` must give the run's result from
+    any point a killed process stopped at, also when the run is done again whole.
+    """
 
     do: Callable[[OpStep, bool], None]
     check: Callable[[OpStep], None] = lambda step: None
+    batches: bool = False
 
 
 HANDLERS: dict[OpKind, Handler] = {}
@@ -242,23 +250,26 @@ def _parse_active(text: str) -> dict[str, str]:
 
 
 def _service_manager(step: OpStep, finishing: bool) -> None:
-    op = step.op
-    assert op.target is not None
+    """A run of starts and stops: one rewrite of the state file (``--now`` of thousands of
+    units rewrites it once, not once per unit). Done again whole, the run ends the same."""
     if finishing:
         step.drop_tmp()
     raw = read_regular(step.parent, step.name, 1 << 24, step.where)
     active = _parse_active((raw or b"").decode("utf-8", "replace"))
-    if op.kind is OpKind.START:
-        active[op.target] = "active"
-    else:
-        active.pop(op.target, None)
+    for op in step.batch or (step.op,):
+        assert op.target is not None
+        if op.kind is OpKind.START:
+            active[op.target] = "active"
+        else:
+            active.pop(op.target, None)
     text = "".join(f"{u} {s}\n" for u, s in sorted(active.items())).encode()
     replace_file(step.parent, step.name, text, 0o644, step.tmp)
 
 
 def _check_service_manager(step: OpStep) -> None:
-    if step.op.path != ACTIVE_UNITS:
-        raise SandboxError(f"{step.op.path}: not the service manager's state file")
+    for op in step.batch or (step.op,):
+        if op.path != ACTIVE_UNITS:
+            raise SandboxError(f"{op.path}: not the service manager's state file")
 
 
 register(OpKind.MKDIR, Handler(_mkdir, _must_be_missing))
@@ -269,8 +280,8 @@ register(OpKind.COPY_TREE, Handler(_copy_tree, _must_be_missing))
 register(OpKind.UNLINK, Handler(_unlink, _must_exist))
 register(OpKind.RMDIR, Handler(_rmdir, _must_exist))
 register(OpKind.REMOVE_TREE, Handler(_remove_tree, _must_exist))
-register(OpKind.START, Handler(_service_manager, _check_service_manager))
-register(OpKind.STOP, Handler(_service_manager, _check_service_manager))
+register(OpKind.START, Handler(_service_manager, _check_service_manager, batches=True))
+register(OpKind.STOP, Handler(_service_manager, _check_service_manager, batches=True))
 
 
 # -- what attach made in the image link directories ---------------------------------------------
@@ -337,14 +348,19 @@ def _message(op: Op, e: OSError) -> str:
 
 def _run(session: Session, journal: Journal, start: int, finishing: int) -> None:
     """Carry out ``journal``'s operations from ``start`` (``finishing``: the one to finish)."""
-    for k in range(start, len(journal.ops)):
+    k = start
+    while k < len(journal.ops):
         op = journal.ops[k]
         handler = HANDLERS.get(op.kind)
         step: OpStep | None = None
+        end = k + 1
         try:
             if handler is None:
                 raise SandboxError(f"{op.path}: no way to carry out a {op.kind} operation")
             step = _open_step(session, journal, k)
+            if handler.batches:
+                end = _batch_end(journal.ops, k)
+                step.batch = journal.ops[k:end]
             if k != finishing:
                 handler.check(step)
                 session.begin(journal, k)
@@ -363,6 +379,18 @@ def _run(session: Session, journal: Journal, start: int, finishing: int) -> None
         finally:
             if step is not None:
                 os.close(step.parent)
+        k = end
+
+
+def _batch_end(ops: Sequence[Op], k: int) -> int:
+    """Where the run of operations carried out together with ``ops[k]`` ends."""
+    end = k + 1
+    while end < len(ops) and ops[end].path == ops[k].path:
+        h = HANDLERS.get(ops[end].kind)
+        if h is None or not h.batches:
+            break
+        end += 1
+    return end
 
 
 def _quietly(fn: Callable[[], None]) -> None:
