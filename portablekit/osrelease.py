@@ -27,7 +27,7 @@ from .display import NotebookDisplay
 from .errors import EnvFileError
 from .versions import Systemd
 
-__all__ = ["EnvFile", "name_and_version", "parse_env"]
+__all__ = ["EnvFile", "name_and_version", "parse_env", "utf8_warning"]
 
 _WS = " \t\n\r"
 _NL = "\n\r"
@@ -38,20 +38,56 @@ MAX_ENV_FILE = 1024 * 1024
 
 
 def parse_env(
-    data: bytes | str, *, origin: str = "<string>", systemd: Systemd = Systemd()
+    data: bytes | str,
+    *,
+    origin: str = "<string>",
+    systemd: Systemd = Systemd(),
+    check_utf8: bool = True,
 ) -> tuple[tuple[str, str | None], ...]:
     """Run systemd's env-file state machine over ``data``.
 
     Returns ``(key, value)`` in file order; ``value`` is ``None`` when nothing was assigned
     (``A=``, ``A=""``). Processing stops at the first NUL byte, as in C. Invalid UTF-8 in an
     emitted key or value fails the whole parse with :class:`~portablekit.errors.EnvFileError`
-    naming the line.
+    naming the line (unless ``check_utf8`` is off: the bytes are kept as surrogate escapes).
     """
+    out, bad = _run(data, systemd)
+    if bad is not None and check_utf8:
+        text = _line_text(_decoded(data), bad.line)
+        raise EnvFileError("invalid UTF-8 in key or value", origin=origin, line=bad.line, text=text)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _BadUtf8:
+    """The first assignment with invalid UTF-8: its line, and the line number systemd's
+    parser has counted by then (see :func:`utf8_warning`)."""
+
+    line: int
+    counted: int
+    key: str
+    value: str | None
+    in_key: bool
+
+
+def _decoded(data: bytes | str) -> str:
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
     nul = raw.find(b"\0")
-    if nul >= 0:
-        raw = raw[:nul]
-    text = raw.decode("utf-8", "surrogateescape")
+    return (raw[:nul] if nul >= 0 else raw).decode("utf-8", "surrogateescape")
+
+
+def _valid(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _run(
+    data: bytes | str, systemd: Systemd
+) -> tuple[tuple[tuple[str, str | None], ...], _BadUtf8 | None]:
+    text = _decoded(data)
     comment_swallows_next_line = systemd.comment_swallows_next_line
 
     out: list[tuple[str, str | None]] = []
@@ -62,20 +98,17 @@ def parse_env(
     last_ws = -1  # index in value after which only unescaped whitespace was appended
     line = 1
     key_line = 1
+    # systemd's own count: 1 + the newlines that ended a key, an assignment or a comment,
+    # counted before the assignment is handed on (empty lines and quoted or continued
+    # newlines are not counted)
+    counted = 1
+    bad: list[_BadUtf8] = []
 
     def emit() -> None:
         k = "".join(key).rstrip(_WS)
         v: str | None = "".join(value) if value_set else None
-        for what in (k, v or ""):
-            try:
-                what.encode("utf-8")
-            except UnicodeEncodeError:
-                raise EnvFileError(
-                    "invalid UTF-8 in key or value",
-                    origin=origin,
-                    line=key_line,
-                    text=_line_text(text, key_line),
-                ) from None
+        if not bad and not (_valid(k) and _valid(v or "")):
+            bad.append(_BadUtf8(key_line, counted, k, v, not _valid(k)))
         out.append((k, v))
 
     for c in text:
@@ -90,6 +123,7 @@ def parse_env(
                 state = "KEY"
         elif state == "KEY":
             if c in _NL:
+                counted += 1
                 state = "PRE_KEY"  # a line without "=" is dropped
             elif c == "=":
                 state = "PRE_VALUE"
@@ -100,6 +134,7 @@ def parse_env(
                 key.append(c)
         elif state == "PRE_VALUE":
             if c in _NL:
+                counted += 1
                 emit()
                 state = "PRE_KEY"
             elif c == "'":
@@ -119,6 +154,7 @@ def parse_env(
             if c in _NL:
                 if last_ws >= 0:
                     del value[last_ws:]
+                counted += 1
                 emit()
                 state = "PRE_KEY"
             elif c == "\\":
@@ -169,9 +205,12 @@ def parse_env(
             if c == "\\":
                 state = "COMMENT_ESC"
             elif c in _NL:
+                counted += 1
                 state = "PRE_KEY"
         elif state == "COMMENT_ESC":
             state = "COMMENT" if comment_swallows_next_line or c not in _NL else "PRE_KEY"
+            if state == "PRE_KEY":
+                counted += 1
         if c == "\n":
             line += 1
 
@@ -179,7 +218,31 @@ def parse_env(
         if state == "VALUE" and last_ws >= 0:
             del value[last_ws:]
         emit()
-    return tuple(out)
+    return tuple(out), (bad[0] if bad else None)
+
+
+def utf8_warning(data: bytes | str, name: str, systemd: Systemd = Systemd()) -> str | None:
+    """What ``parse_env_file()`` logs when an assignment is not valid UTF-8 (the parse then
+    fails with ``EINVAL``), ``None`` if every key and value is valid.
+
+    The line is systemd's own count, one past the line of the assignment in a plain file;
+    each invalid byte shows as U+FFFD.
+
+    >>> utf8_warning(b'A=1\\nPRETTY_NAME="Deb\\xffian"\\n', "/etc/os-release")
+    "/etc/os-release:3: invalid UTF-8 value for key PRETTY_NAME: 'Deb\ufffdian', ignoring."
+    """
+    bad = _run(data, systemd)[1]
+    if bad is None:
+        return None
+    if bad.in_key:
+        return f"{name}:{bad.counted}: invalid UTF-8 in key '{_escape(bad.key)}', ignoring."
+    value = _escape(bad.value or "")
+    return f"{name}:{bad.counted}: invalid UTF-8 value for key {bad.key}: '{value}', ignoring."
+
+
+def _escape(s: str) -> str:
+    """``utf8_escape_invalid()``: every byte that is not valid UTF-8 becomes U+FFFD."""
+    return "".join("\ufffd" if "\udc80" <= c <= "\udcff" else c for c in s)
 
 
 def _line_text(text: str, line: int) -> str:
@@ -203,11 +266,17 @@ class EnvFile(NotebookDisplay):
 
     @classmethod
     def parse(
-        cls, data: bytes | str, *, origin: str = "<string>", systemd: Systemd = Systemd()
+        cls,
+        data: bytes | str,
+        *,
+        origin: str = "<string>",
+        systemd: Systemd = Systemd(),
+        check_utf8: bool = True,
     ) -> EnvFile:
         """Parse ``data`` as ``systemd`` does (see :func:`parse_env`)."""
         raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
-        return cls(parse_env(raw, origin=origin, systemd=systemd), raw, origin)
+        pairs = parse_env(raw, origin=origin, systemd=systemd, check_utf8=check_utf8)
+        return cls(pairs, raw, origin)
 
     def get(self, key: str) -> str | None:
         """Keyed lookup: the last assignment wins, and one without a value unsets the key."""

@@ -40,6 +40,7 @@ __all__ = [
     "ParseWarning",
     "Section",
     "UnitFile",
+    "parse_boolean",
 ]
 
 #: systemd's ``LONG_LINE_MAX``: the longest physical line (and continued line) it reads.
@@ -295,3 +296,22 @@ def _ends_escaped(line: bytes) -> bool:
     """True when ``line`` ends in an odd number of backslashes (a continuation)."""
     count = len(line) - len(line.rstrip(b"\\"))
     return count % 2 == 1
+
+
+_TRUE = frozenset({"1", "yes", "y", "true", "t", "on"})
+_FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
+
+
+def parse_boolean(value: str) -> bool | None:
+    """systemd's ``parse_boolean()`` (unit-file values, portablectl's ``read-only`` argument):
+    ``True``/``False``, ``None`` when not a boolean.
+
+    >>> parse_boolean("On"), parse_boolean("n"), parse_boolean("bogus")
+    (True, False, None)
+    """
+    v = value.lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    return None

@@ -122,6 +122,12 @@ class Systemd:
         return self.version >= 256
 
     @property
+    def vpick_skips_wrong_types(self) -> bool:
+        """262: ``.v`` picking skips entries of the wrong kind; 257 picks the newest entry
+        first and then fails on its kind ("Wrong medium type")."""
+        return self.version >= 260
+
+    @property
     def resolves_image_symlinks(self) -> bool:
         """262: images found through a symlink are recorded under their real path."""
         return self.version >= 260
@@ -167,6 +173,12 @@ class Systemd:
     def units_resolve_in_image(self) -> bool:
         """262: a unit file that is a symlink is resolved inside the image; before, portabled
         opened it through the host's root (an absolute link pointed at the host)."""
+        return self.version >= 260
+
+    @property
+    def skips_unit_links_to_directories(self) -> bool:
+        """262: a unit-named symbolic link to a directory inside an image is skipped; 252/257
+        take it like a unit file and fail reading it (``Is a directory``)."""
         return self.version >= 260
 
     @property
@@ -231,8 +243,17 @@ class Systemd:
 
     @property
     def raw_extension_refuses_os_release(self) -> bool:
-        """254+: a raw extension that has ``/usr/lib/os-release`` is not an extension."""
+        """257+ (recorded; the sources date it to 254): a raw extension that has
+        ``/usr/lib/os-release`` is not an extension; 252 accepts it when its
+        extension-release is there."""
         return self.version >= 254
+
+    @property
+    def raw_missing_metadata_is_enomedium(self) -> bool:
+        """262: a raw image without the release file a call needs (and a raw extension with
+        ``/usr/lib/os-release``) fails with the dissection child's ``ENOMEDIUM`` ("No medium
+        found"); before, portabled said the image "lacks os-release/extension-release data"."""
+        return self.version >= 260
 
     @property
     def force_accepts_any_extension_name(self) -> bool:
@@ -264,7 +285,9 @@ class Systemd:
     @property
     def detach_removes_whatever_link(self) -> bool:
         """256+: detach removes ``/etc/portables/NAME`` whatever it is (recursively), and
-        records the removal even when nothing was there."""
+        records the removal even when nothing was there; where ``/etc/portables`` is not a
+        directory the failure is remembered and fails the detach after everything else is
+        removed (252 only removes a link that is there)."""
         return self.version >= 256
 
     @property
@@ -280,13 +303,74 @@ class Systemd:
 
     @property
     def instance_falls_back_to_template(self) -> bool:
-        """Up to 259: an instance counts as existing on the host when its template does."""
+        """Up to 259: an instance that is not on the host is looked up by its template, so a
+        template file or mask counts as the instance existing (and a linked template fails the
+        check with ``ELOOP`` as any link in the configuration directories does)."""
         return self.version < 260
 
     @property
-    def host_checks_lib_systemd(self) -> bool:
-        """252 (split /usr builds): ``/lib/systemd/system`` is part of the host unit path."""
+    def install_link_directories(self) -> tuple[str, ...]:
+        """The subdirectories whose links make a unit enabled (``find_symlinks()``): 252 looks
+        into ``.wants`` and ``.requires`` only, 257+ also into ``.upholds``."""
+        return (
+            (".wants", ".requires", ".upholds") if self.version >= 253 else (".wants", ".requires")
+        )
+
+    @property
+    def vendor_units_in_lib(self) -> bool:
+        """252 (Debian's split-usr build): the vendor unit directory is ``/lib/systemd/system``,
+        searched before ``/usr/lib/systemd/system`` on the host and inside images; 257+ search
+        ``/usr/lib`` first (and ``/lib`` only inside images)."""
         return self.version < 255
+
+    # -- portablectl's command line -------------------------------------------------------
+
+    @property
+    def option_errors_name_the_option(self) -> bool:
+        """262: systemd's own option parser words errors ``unrecognized option '-z'`` (a long
+        option without its ``=value``) and ``option '-H' requires an argument``; 252/257 use
+        glibc's ``getopt_long()`` (``invalid option -- 'z'``, the whole argument)."""
+        return self.version >= 258
+
+    @property
+    def has_scope_options(self) -> bool:
+        """262: ``--user`` and ``--system`` (portabled's user scope)."""
+        return self.version >= 259
+
+    @property
+    def quotes_unknown_verb(self) -> bool:
+        """257+: ``Unknown command verb 'X'.``; 252: ``Unknown command verb X.``."""
+        return self.version >= 254
+
+    @property
+    def copy_help_ends_with_blank_line(self) -> bool:
+        """257+: ``--copy=help`` prints an empty line after the modes."""
+        return self.version >= 256
+
+    @property
+    def set_limit_sets_pool_limit(self) -> bool:
+        """262: ``set-limit SIZE`` (one argument) sets the pool's limit; 252/257 want two."""
+        return self.version >= 258
+
+    @property
+    def removed_image_auxiliaries(self) -> tuple[str, ...]:
+        """The files next to an image that ``remove`` deletes with it (``NAME<suffix>``, besides
+        ``NAME.nspawn``): 252/257 the ``.roothash``, 262 all verity files."""
+        if self.version >= 258:
+            return (".roothash", ".usrhash", ".verity", ".roothash.p7s", ".usrhash.p7s")
+        return (".roothash",)
+
+    @property
+    def image_verbs_normalize_paths(self) -> bool:
+        """262: ``read-only``, ``remove`` and ``set-limit`` normalize an image argument that is
+        not a name like the other verbs (``Cannot normalize specified image path``); 252/257
+        send it to portabled as it is."""
+        return self.version >= 258
+
+    @property
+    def long_image_name_errno(self) -> int:
+        """The errno of a too long image argument: 252 ``EINVAL``, 257+ ``ECHRNG``."""
+        return errno.ECHRNG if self.version >= 254 else errno.EINVAL
 
     # -- output --------------------------------------------------------------------------------
 
@@ -301,8 +385,16 @@ class Systemd:
         return self.version >= 260
 
     @property
-    def failed_inspect_creates_locks(self) -> bool:
-        """262: a failing ``inspect`` leaves ``/run/systemd/nspawn/locks`` behind."""
+    def inspect_retries_portable_prefixes(self) -> bool:
+        """262: when the prefix derived from the image name matches nothing, ``inspect`` asks
+        for the image's os-release (taking the image lock, whose directories stay) and tries
+        again with its ``PORTABLE_PREFIXES=``."""
+        return self.version >= 260
+
+    @property
+    def force_inspect_lists_units(self) -> bool:
+        """262: ``inspect --force`` without ``--extension`` lists the unit files; 252/257 ask
+        the WithExtensions call, whose answer portablectl prints without them."""
         return self.version >= 260
 
     # -- os-release ----------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_enable_and_now_are_simulated(host_dir: Path, capsys: pytest.CaptureFixt
     rc, _, err = _run(capsys, "--root", r, "attach", "--enable", "--now", "minimal")
     assert rc == 0
     assert (
-        "Created symlink /etc/systemd/system.attached/multi-user.target.wants/"
+        "Created symlink /etc/systemd/system/multi-user.target.wants/"
         "minimal.service → /etc/systemd/system.attached/minimal.service."
     ) in err
     assert _run(capsys, "--root", r, "is-attached", "minimal")[1] == "running\n"
@@ -178,7 +178,17 @@ def test_invalid_utf8_os_release_is_einval(
 
 # -- the help ------------------------------------------------------------------------------------
 
-VERBS = ("list", "attach", "detach", "reattach", "inspect", "is-attached")
+VERBS = (
+    "list",
+    "attach",
+    "detach",
+    "reattach",
+    "inspect",
+    "is-attached",
+    "read-only",
+    "remove",
+    "set-limit",
+)
 
 
 def _entries(block: str) -> list[tuple[str, str]]:
@@ -273,8 +283,13 @@ def test_portablectl_verbs_keep_portablectl_help(host_dir: Path) -> None:
     assert (rc, err) == (0, "")
     assert out.startswith("portablekit [OPTIONS...] COMMAND ...\n\nAttach or detach portable")
     assert "\n  is-attached NAME|PATH       Query if portable service image is attached\n" in out
-    assert _call("--root", str(host_dir), "attach", "--help") == (0, out, "")
     assert _call("help", "inspect") == (0, out, "")
+    # each version's own help; the sandbox root brings its version (262 here)
+    rc, out, err = _call("--root", str(host_dir), "attach", "--help")
+    assert (rc, err) == (0, "") and out.startswith("> portablekit [OPTION\u2026] COMMAND \u2026\n")
+    assert _call("--systemd", "262", "attach", "--help") == (0, out, "")
+    assert _call("--root", str(host_dir), "help", "attach") == (0, out, "")
+    assert out.endswith("write nothing\n")  # the kit's own options follow portablectl's
 
 
 def test_unknown_command() -> None:

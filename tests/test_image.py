@@ -7,12 +7,15 @@ import pytest
 
 from portablekit.errors import PortabledError, UsageError
 from portablekit.portabled.image import (
+    PICK_DIR,
+    PICK_RAW,
     ImageKind,
     discover_images,
     find_image,
     image_at_path,
     lookup_image,
     normalize_client_path,
+    pick_version,
     vpick,
 )
 from portablekit.sandbox import SandboxRoot
@@ -80,14 +83,34 @@ def test_vpick_picks_the_newest(make_root) -> None:  # type: ignore[no-untyped-d
     for v in ("1.9", "1.10", "1.2"):
         _img(root, f"/var/lib/portables/app.v/app_{v}")
     root.write_file("/var/lib/portables/app.v/app_9.raw", b"\0")
-    host = root.host
-    assert vpick(host, P("/var/lib/portables/app.v")) == P("/var/lib/portables/app.v/app_1.10")
-    assert vpick(host, P("/var/lib/portables/app.v"), tree=False) == P(
-        "/var/lib/portables/app.v/app_9.raw"
-    )
-    img = find_image(host, "app")
+    app = P("/var/lib/portables/app.v")
+    h257, h262 = (SandboxRoot(root.path, Systemd(v)).host for v in (257, 262))
+    # 262 skips entries of the wrong kind: a lookup by name takes the newest directory
+    assert vpick(h262, app) == app / "app_1.10"
+    img = find_image(h262, "app")
     assert img is not None and img.path.name == "app_1.10"
+    # 257 takes the newest entry first ("9.raw" is the newest version), then checks its kind:
+    # by path any image kind will do, by name only a directory
+    assert vpick(h257, app) == app / "app_9.raw"
+    assert find_image(h257, "app") is None
+    with pytest.raises(PortabledError) as e:
+        pick_version(h257, app, [PICK_DIR])
+    assert e.value.message == "Wrong medium type"
+    assert pick_version(h262, app, [PICK_RAW]) == app / "app_9.raw"
     assert find_image(SandboxRoot(root.path, Systemd(252)).host, "app") is None
+
+
+def test_vpick_dangling_and_empty(make_root) -> None:  # type: ignore[no-untyped-def]
+    root = make_root(samples=False)
+    _img(root, "/var/lib/portables/vk.v/vk_1")
+    os.symlink("/nonexistent", root.machine_path("/var/lib/portables/vk.v/vk_2"))
+    root.write_file("/var/lib/portables/vn.v/README", "no versions\n")
+    for v in (257, 262):
+        host = SandboxRoot(root.path, Systemd(v)).host
+        for name in ("vk", "vn"):
+            with pytest.raises(PortabledError) as e:
+                image_at_path(host, f"/var/lib/portables/{name}.v")
+            assert e.value.message == "No such file or directory"
 
 
 def test_discover(root: SandboxRoot) -> None:

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portablekit.errors import EnvFileError
-from portablekit.osrelease import EnvFile, name_and_version, parse_env
+from portablekit.osrelease import EnvFile, name_and_version, parse_env, utf8_warning
 from portablekit.versions import Systemd
 
 
@@ -104,3 +104,28 @@ def test_arbitrary_bytes_parse_or_fail_cleanly(data: bytes) -> None:
         assert e.line >= 1
     else:
         assert all(isinstance(k, str) for k, _ in result)
+
+
+@pytest.mark.parametrize(
+    ("data", "warning"),
+    [
+        (
+            b'PRETTY_NAME="Deb\xffian"\nID=debian\n',
+            "2: invalid UTF-8 value for key PRETTY_NAME: 'Deb\ufffdian'",
+        ),
+        (b'\n\nPRETTY_NAME="la\xff"\n', "2: invalid UTF-8 value for key PRETTY_NAME: 'la\ufffd'"),
+        (b"# one\n# two\nX=\xc3\x28\n", "4: invalid UTF-8 value for key X: '\ufffd('"),
+        (b'ID=debian\nNAME="two\nlines"\nP="\xff"\n', "4: invalid UTF-8 value for key P: '\ufffd'"),
+        (b'ID=debian\nP="\xff"', "2: invalid UTF-8 value for key P: '\ufffd'"),
+        (b"ID=debian\nJUNK\nX\xffKEY=1\n", "4: invalid UTF-8 in key 'X\ufffdKEY'"),
+    ],
+)
+def test_utf8_warning_counts_lines_as_systemd_does(data: bytes, warning: str) -> None:
+    assert utf8_warning(data, "/etc/os-release") == f"/etc/os-release:{warning}, ignoring."
+    with pytest.raises(EnvFileError):
+        EnvFile.parse(data)
+    assert EnvFile.parse(data, check_utf8=False).raw == data
+
+
+def test_utf8_warning_ignores_comments_and_valid_text() -> None:
+    assert utf8_warning(b'# comm\xffent\nPRETTY_NAME="D\xc3\xa9bian"\n', "x") is None

@@ -183,6 +183,29 @@ def test_a_run_of_starts_and_stops_rewrites_the_state_file_once(tmp_path: Path) 
     assert root.host.active_units() == want
 
 
+def test_chmod_sets_modes_and_never_follows_a_link(tmp_path: Path) -> None:
+    root = SandboxRoot.init(tmp_path / "r")
+    outside = tmp_path / "outside"
+    outside.write_text("x")
+    outside.chmod(0o644)
+    root.write_file("/var/lib/portables/img.raw", b"raw", mode=0o644)
+    os.symlink(outside, root.path / "var/lib/portables/link.raw")
+    os.mkfifo(root.path / "var/lib/portables/fifo.raw", 0o644)
+
+    def chmod(path: str, mode: int) -> Plan:
+        return Plan("read-only", "img", (Op(OpKind.CHMOD, PurePosixPath(path), mode=mode),))
+
+    root.apply(chmod("/var/lib/portables/img.raw", 0o444))
+    assert stat.S_IMODE(os.stat(root.path / "var/lib/portables/img.raw").st_mode) == 0o444
+    root.apply(chmod("/var/lib/portables/fifo.raw", 0o400))  # a FIFO never blocks the open
+    assert stat.S_IMODE(os.stat(root.path / "var/lib/portables/fifo.raw").st_mode) == 0o400
+    with pytest.raises(SandboxError, match=r"^/var/lib/portables/link.raw: chmod failed: "):
+        root.apply(chmod("/var/lib/portables/link.raw", 0o444))
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o644
+    with pytest.raises(SandboxError, match="root has changed"):
+        root.apply(chmod("/var/lib/portables/gone.raw", 0o444))
+
+
 def test_host_is_built_once(tmp_path: Path) -> None:
     root = SandboxRoot.init(tmp_path / "r", Systemd(262))
     assert root.host is root.host

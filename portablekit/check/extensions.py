@@ -26,7 +26,7 @@ from pathlib import PurePosixPath
 from ..errors import EnvFileError, ImagePathError, PortabledError
 from ..names import extension_name
 from ..osrelease import EnvFile
-from ..portabled.dissect import find_extension_release, host_architecture
+from ..portabled.dissect import find_extension_release, host_architecture, lacks_metadata
 from ..portabled.image import Image
 from ..source import ImageSource
 from ..versions import Systemd
@@ -50,7 +50,7 @@ def check_extension(
     raw = not img.is_tree
     name = extension_name(img.file_name, raw, sd)
     expected = _RELEASE_DIRS["sysext"] / f"extension-release.{name}"
-    lacks = f"Image '{img.path}' lacks extension-release data, refusing."
+    lacks = lacks_metadata(sd, img, "extension-release").message
     fix_name = (
         f"name the file {expected} after the image (extension-release.{name}), or give the "
         "image the name of the file"

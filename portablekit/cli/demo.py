@@ -94,7 +94,8 @@ def run_demo(
     unexpected: list[str] = []
     for number, step in enumerate(steps, 1):
         so, se = io.StringIO(), io.StringIO()
-        rc = run(shlex.split(step.command), root=root, stdout=so, stderr=se)
+        # the kit's own --dry-run is a step: run as portablekit, not as plain portablectl
+        rc = run(shlex.split(step.command), root=root, stdout=so, stderr=se, prog="portablekit")
         out.write(f"## {step.why}\n$ portablectl {step.command}\n")
         out.write(so.getvalue() + se.getvalue())
         out.write(f"[exit {rc}]\n\n")

@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import PortabledError, PortableKitError, UsageError
-from ..versions import DEFAULT_VERSION, SUPPORTED_VERSIONS
+from ..versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, Systemd
 from .command import Command
 from .invocation import ROOT_ENV, USAGE_EXIT, Invocation
 from .portablectl import run
-from .portablectl_options import HELP, VERB_HELP, VERBS, parse_args
+from .portablectl_options import VERB_HELP, VERBS, help_text, parse_args
 from .texttable import help_entry
 
 __all__ = ["KIT_COMMANDS", "main"]
@@ -127,22 +127,33 @@ def overview() -> str:
         + help_entry("-h --help", "Show this help")
         + "\n\n"
         "'portablekit COMMAND --help' documents a command. portablectl's verbs take\n"
-        "portablectl's options ('portablekit attach --help'); its read-only, remove and\n"
-        "set-limit are not simulated.\n"
+        "portablectl's options ('portablekit attach --help'); set-limit is refused as\n"
+        "on a file system without quotas.\n"
         "\n"
         "Environment:\n" + help_entry(ROOT_ENV, "The sandbox root when --root is not given") + "\n"
     )
 
 
-def _help(topic: str | None) -> str:
-    """``portablekit help [TOPIC]``."""
+def _help(topic: str | None, systemd: Systemd = Systemd()) -> str:
+    """``portablekit help [TOPIC]`` (a verb's help is that of ``systemd``'s portablectl)."""
     if topic is None:
         return overview()
     if topic in KIT_COMMANDS:
         return _kit_command(topic).parser().format_help()
     if topic in VERBS:
-        return HELP.format(prog="portablekit")
+        return help_text(systemd, "portablekit")
     raise _unknown(topic)
+
+
+def _verb_systemd(inv: Invocation) -> Systemd:
+    """The version a verb's help is shown for: ``--systemd``, else the sandbox root's when it
+    is a usable one, else the default."""
+    if inv.root is not None and inv.systemd is None:
+        try:
+            return inv.sandbox().systemd
+        except PortableKitError:
+            pass
+    return inv.systemd_for()
 
 
 def _portablectl(inv: Invocation, out: TextIO, err: TextIO) -> int:
@@ -153,7 +164,7 @@ def _portablectl(inv: Invocation, out: TextIO, err: TextIO) -> int:
         except UsageError:
             show_help = False
         if show_help:
-            out.write(HELP.format(prog="portablekit"))
+            out.write(help_text(inv.systemd_for(), "portablekit"))
             return 0
     sandbox = inv.sandbox()
     return run(
@@ -170,7 +181,8 @@ def _dispatch(inv: Invocation, out: TextIO, err: TextIO) -> int:
     rest = inv.args
     name = rest[0] if rest else None
     if name is None or name == "help" or rest in (("-h",), ("--help",)):
-        out.write(_help(rest[1] if name == "help" and len(rest) > 1 else None))
+        topic = rest[1] if name == "help" and len(rest) > 1 else None
+        out.write(_help(topic, _verb_systemd(inv) if topic in VERBS else Systemd()))
         return 0
     if name in KIT_COMMANDS:
         return 0 if _kit_command(name)(inv, rest[1:], out, err) else 1

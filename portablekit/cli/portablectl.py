@@ -19,6 +19,7 @@ from typing import TextIO
 
 from ..errors import PortabledError, PortableKitError, UsageError
 from ..names import derive_prefix, image_name_is_valid
+from ..osrelease import utf8_warning
 from ..portabled.attach import (
     plan_attach,
     plan_detach,
@@ -29,15 +30,38 @@ from ..portabled.attach import (
     plan_stop,
     units_in,
 )
-from ..portabled.dissect import Dissection, dissect
+from ..portabled.dissect import Dissection, dissect, image_os_release
 from ..portabled.host import Host
-from ..portabled.image import discover_images, image_stat, lookup_image, normalize_client_path
+from ..portabled.image import (
+    Image,
+    discover_images,
+    image_stat,
+    lookup_image,
+    normalize_client_path,
+)
+from ..portabled.manage import (
+    plan_image_lock,
+    plan_read_only,
+    plan_remove,
+    pool_limit_error,
+    set_limit_error,
+)
 from ..portabled.plan import CopyMode, Plan
 from ..portabled.profiles import list_profiles
-from ..portabled.state import image_state, unit_states
+from ..portabled.state import ImageState, UnitState, image_state, unit_states
 from ..sandbox import SandboxRoot
+from ..unitfile import parse_boolean
 from ..versions import Systemd
-from .portablectl_options import HELP, VERBS, Options, parse_args
+from .portablectl_options import (
+    EMULATED,
+    VERBS,
+    Options,
+    help_text,
+    parse_args,
+    parse_size,
+    verb_arity,
+    version_text,
+)
 from .portablectl_text import dry_run_text, inspect_text, list_text
 
 __all__ = ["run"]
@@ -54,6 +78,9 @@ class _Ctx:
     opts: Options
     cwd: PurePosixPath
     prog: str = "portablectl"
+    #: whether a user scope's bus is reachable (``--user``): a replay has one only where
+    #: the scenario starts the user instance of portabled
+    user_bus: bool = False
 
     @property
     def systemd(self) -> Systemd:
@@ -61,7 +88,15 @@ class _Ctx:
 
 
 def _norm_image(ctx: _Ctx, arg: str, must_exist: bool) -> str:
+    """``determine_image()``: a name as it is (warning when the working directory holds an
+    entry of that name), anything else a path made absolute and resolved."""
     if image_name_is_valid(arg):
+        if not ctx.opts.quiet and ctx.host.kind(ctx.cwd / arg, follow=False) is not None:
+            ctx.err.write(
+                "Ambiguous invocation: current working directory contains file matching "
+                f"non-path argument '{arg}', ignoring. Prefix argument with './' to force "
+                "reference to file in current working directory.\n"
+            )
         return arg
     return normalize_client_path(ctx.host, arg, cwd=ctx.cwd, must_exist=must_exist)
 
@@ -87,6 +122,25 @@ def _matches(ctx: _Ctx, arg: str, prefixes: Sequence[str], *, allow_all: bool) -
     if not ctx.opts.quiet:
         ctx.err.write(f"(Matching unit files with prefix '{p}'.)\n")
     return [p]
+
+
+_NO_USER_BUS = (
+    "Failed to connect to user scope bus via local transport: $DBUS_SESSION_BUS_ADDRESS and "
+    "$XDG_RUNTIME_DIR not defined (consider using --machine=<user>@.host --user to connect to "
+    "bus of other user)"
+)
+
+
+def _bus(ctx: _Ctx) -> None:
+    """``acquire_bus()``: where a verb connects to portabled, after its own argument checks.
+
+    The user scope (262 ``--user``) is not simulated: emulating portablectl without a user
+    bus this is portablectl's own failure to connect; otherwise the kit says so."""
+    if not ctx.opts.user:
+        return
+    if ctx.prog == EMULATED and not ctx.user_bus:
+        raise UsageError(_NO_USER_BUS)
+    raise UsageError(f"{ctx.prog}: portabled's user scope (--user) is not simulated.")
 
 
 def _fail(ctx: _Ctx, prefix: str, err: PortabledError) -> None:
@@ -122,12 +176,15 @@ def _require_root(ctx: _Ctx) -> SandboxRoot:
 
 
 def _verb_list(ctx: _Ctx) -> int:
+    _bus(ctx)
     host = ctx.host
+    try:
+        found = discover_images(host)
+    except PortabledError as e:
+        _fail(ctx, "Failed to list images", e)
+        return 1
     units = unit_states(host)  # one scan answers for every image
-    images = [
-        (img, image_stat(host, img), image_state(host, str(img.path), units=units))
-        for img in discover_images(host)
-    ]
+    images = [(img, image_stat(host, img), _list_state(host, img, units)) for img in found]
     if ctx.opts.json:
         _json(
             ctx,
@@ -138,7 +195,7 @@ def _verb_list(ctx: _Ctx) -> int:
                     "path": str(img.path),
                     "read_only": st.read_only,
                     "usage": st.usage,
-                    "state": str(state),
+                    "state": None if state is None else str(state),
                 }
                 for img, st, state in images
             ],
@@ -148,29 +205,74 @@ def _verb_list(ctx: _Ctx) -> int:
     return 0
 
 
-def _verb_inspect(ctx: _Ctx) -> int:
-    arg = ctx.opts.args[0]
-    image = _norm_image(ctx, arg, True)
-    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
-    matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=True)
+def _inspect(
+    ctx: _Ctx, image: str, exts: Sequence[str], matches: Sequence[str], *, derived: bool
+) -> Dissection | None:
+    """``GetImageMetadata``, and 262's second try: when the prefix derived from the image's
+    name matches nothing, portablectl asks for the image's os-release (which takes the image
+    lock, leaving its directories) and tries again with its ``PORTABLE_PREFIXES=``."""
     try:
-        d = dissect(
+        return dissect(
             ctx.host, image, matches=matches, extensions=exts, attach=False, force=ctx.opts.force
         )
     except PortabledError as e:
-        if (
-            ctx.systemd.failed_inspect_creates_locks
-            and e.message.startswith("Couldn't find any matching unit files")
-            and ctx.root is not None
-            and ctx.root.is_sandbox
-        ):
-            # 262 leaves its image lock directory behind
-            ctx.root.make_dir("/run/systemd/nspawn/locks", 0o700)
+        first = e
+    retry = (
+        derived
+        and ctx.systemd.inspect_retries_portable_prefixes
+        and first.message.startswith("Couldn't find any matching unit files")
+    )
+    prefixes: tuple[str, ...] = ()
+    if retry:
+        if ctx.root is not None and ctx.root.is_sandbox:
+            ctx.root.apply(plan_image_lock(ctx.host, "inspect", image))
+        release = image_os_release(ctx.host, image)
+        prefixes = release.words("PORTABLE_PREFIXES") if release is not None else ()
+    if not prefixes:
+        _fail(ctx, "Failed to inspect image metadata", first)
+        return None
+    if not ctx.opts.quiet:
+        ctx.err.write(
+            "(No matching unit files found with the image name prefix, retrying with "
+            "PORTABLE_PREFIXES= from os-release.)\n"
+        )
+    again = _matches(ctx, image, prefixes, allow_all=True)
+    try:
+        return dissect(
+            ctx.host, image, matches=again, extensions=exts, attach=False, force=ctx.opts.force
+        )
+    except PortabledError as e:
         _fail(ctx, "Failed to inspect image metadata", e)
+        return None
+
+
+def _list_state(host: Host, img: Image, units: Sequence[UnitState]) -> ImageState | None:
+    """An image's state in ``list``: none (an empty cell) where the query fails."""
+    try:
+        return image_state(host, str(img.path), units=units)
+    except PortabledError:
+        return None
+
+
+def _verb_inspect(ctx: _Ctx) -> int:
+    arg = ctx.opts.args[0]
+    image = _norm_image(ctx, arg, True)
+    matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=True)
+    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
+    _bus(ctx)
+    d = _inspect(ctx, image, exts, matches, derived=not ctx.opts.args[1:])
+    if d is None:
         return 1
     shown = str(lookup_image(ctx.host, image, pick=False).path)
-    if ctx.opts.force and not ctx.opts.extensions:
-        # quirk: --force without --extension asks the WithExtensions call, which lists no units
+    if not ctx.opts.cat and d.base.release is not None:
+        # portablectl parses the os-release it got itself, always as /etc/os-release
+        warning = utf8_warning(d.base.release.raw, "/etc/os-release", ctx.systemd)
+        if warning is not None:
+            ctx.err.write(f"{warning}\nFailed to parse /etc/os-release: Invalid argument\n")
+            return 1
+    if ctx.opts.force and not ctx.opts.extensions and not ctx.systemd.force_inspect_lists_units:
+        # 252/257: --force without --extension asks the WithExtensions call, which lists no
+        # units
         d = Dissection(d.base, d.extensions, (), d.candidates, d.matches)
     if ctx.opts.json:
         _json(
@@ -195,7 +297,12 @@ def _verb_is_attached(ctx: _Ctx) -> int:
     arg = ctx.opts.args[0]
     image = _norm_image(ctx, arg, False)
     exts = [_norm_image(ctx, e, False) for e in ctx.opts.extensions]
-    state = image_state(ctx.host, image, exts)
+    _bus(ctx)
+    try:
+        state = image_state(ctx.host, image, exts)
+    except PortabledError as e:
+        _fail(ctx, f"{_method('GetImageState', ctx)} failed", e)
+        return 1
     if ctx.opts.json:
         _json(ctx, {"image": image, "extensions": exts, "state": str(state)})
     elif not ctx.opts.quiet:
@@ -243,8 +350,9 @@ def _after_attach(ctx: _Ctx, plan: Plan) -> list[Callable[[Host], Plan]]:
 def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
     arg = ctx.opts.args[0]
     image = _norm_image(ctx, arg, True)
-    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
     matches = _matches(ctx, arg, ctx.opts.args[1:], allow_all=False)
+    exts = [_norm_image(ctx, e, True) for e in ctx.opts.extensions]
+    _bus(ctx)
     planner = plan_reattach if reattach else plan_attach
     plan = planner(
         ctx.host,
@@ -263,7 +371,7 @@ def _verb_attach(ctx: _Ctx, reattach: bool = False) -> int:
         return _show_dry_run(ctx, plan)
     method = _method("ReattachImage" if reattach else "AttachImage", ctx)
     root = ctx.root
-    rc = _apply_and_report(ctx, plan, method)
+    rc = _apply_and_report(ctx, plan, f"{method} failed")
     if rc:
         return rc
     if root is not None:
@@ -280,14 +388,15 @@ def _show_dry_run(ctx: _Ctx, plan: Plan) -> int:
     return 0 if plan.ok else 1
 
 
-def _apply_and_report(ctx: _Ctx, plan: Plan, method: str) -> int:
-    """Carry out a plan and print what portablectl prints: the error, or the changes."""
+def _apply_and_report(ctx: _Ctx, plan: Plan, failed: str) -> int:
+    """Carry out a plan and print what portablectl prints: the error after ``failed`` and a
+    colon, or the changes."""
     if plan.ops:
         _require_root(ctx).apply(plan)
     if ctx.opts.json:
         _plan_output(ctx, plan)
     if plan.error is not None:
-        _fail(ctx, f"{method} failed", plan.error)
+        _fail(ctx, failed, plan.error)
         return 1
     if not ctx.opts.json:
         _print_changes(ctx, plan)
@@ -298,6 +407,7 @@ def _verb_detach(ctx: _Ctx) -> int:
     arg = ctx.opts.args[0]
     image = _norm_image(ctx, arg, False)
     exts = [_norm_image(ctx, e, False) for e in ctx.opts.extensions]
+    _bus(ctx)
     systemd = ctx.systemd
     to_stop: list[str] = []
     if ctx.opts.enable or ctx.opts.now or ctx.opts.clean:
@@ -333,19 +443,59 @@ def _verb_detach(ctx: _Ctx) -> int:
     )
     if ctx.opts.dry_run:
         return _show_dry_run(ctx, plan.with_steps(before=before))
-    return _apply_and_report(ctx, plan, _method("DetachImage", ctx))
+    return _apply_and_report(ctx, plan, f"{_method('DetachImage', ctx)} failed")
 
 
-def _verb_unsupported(ctx: _Ctx) -> int:
-    ctx.err.write(
-        f"portablekit does not simulate '{ctx.opts.verb}' (it depends on the file system "
-        "under the images).\n"
-    )
+def _verb_read_only(ctx: _Ctx) -> int:
+    read_only = True
+    if len(ctx.opts.args) > 1:
+        b = parse_boolean(ctx.opts.args[1])
+        if b is None:
+            raise UsageError(f"Failed to parse boolean argument: {ctx.opts.args[1]}")
+        read_only = b
+    image = _management_image(ctx, ctx.opts.args[0])
+    _bus(ctx)
+    plan = plan_read_only(ctx.host, image, read_only)
+    if ctx.opts.dry_run:
+        return _show_dry_run(ctx, plan)
+    return _apply_and_report(ctx, plan, "Could not mark image read-only")
+
+
+def _management_image(ctx: _Ctx, arg: str) -> str:
+    """The image argument of ``read-only``, ``remove`` and ``set-limit``: 252/257 send it as
+    given, 262 normalizes it as the other verbs do."""
+    if ctx.systemd.image_verbs_normalize_paths:
+        return _norm_image(ctx, arg, True)
+    return arg
+
+
+def _verb_remove(ctx: _Ctx) -> int:
+    _bus(ctx)
+    for arg in ctx.opts.args:  # one call per image, the first failure ends the verb
+        plan = plan_remove(ctx.host, _management_image(ctx, arg))
+        if ctx.opts.dry_run:
+            rc = _show_dry_run(ctx, plan)
+        else:
+            rc = _apply_and_report(ctx, plan, "Could not remove image")
+        if rc:
+            return rc
+    return 0
+
+
+def _verb_set_limit(ctx: _Ctx) -> int:
+    size = ctx.opts.args[-1]
+    if size not in ("-", "none", "infinity") and parse_size(size) is None:
+        raise UsageError(f"Failed to parse size: {size}")
+    image = _management_image(ctx, ctx.opts.args[0]) if len(ctx.opts.args) > 1 else ""
+    _bus(ctx)
+    # with one argument (262) the pool's limit
+    err = set_limit_error(ctx.host, image) if image else pool_limit_error()
+    _fail(ctx, "Could not set limit", err)
     return 1
 
 
 def _verb_help(ctx: _Ctx) -> int:
-    ctx.out.write(HELP.format(prog=ctx.prog))
+    ctx.out.write(help_text(ctx.systemd, ctx.prog))
     return 0
 
 
@@ -361,6 +511,9 @@ _VERB_RUNNERS: dict[str, Callable[[_Ctx], int]] = {
     "attach": _verb_attach,
     "reattach": _verb_reattach,
     "detach": _verb_detach,
+    "read-only": _verb_read_only,
+    "remove": _verb_remove,
+    "set-limit": _verb_set_limit,
 }
 
 
@@ -387,8 +540,13 @@ def run(
     stderr: TextIO,
     cwd: PurePosixPath = PurePosixPath("/"),
     prog: str = "portablectl",
+    user_bus: bool = False,
 ) -> int:
-    """Run one portablectl command against ``root`` (or a read-only ``host``)."""
+    """Run one portablectl command against ``root`` (or a read-only ``host``).
+
+    ``prog`` is the program name printed; ``portablectl`` emulates it exactly (the kit's own
+    options are unknown then). ``user_bus``: whether the user scope's bus is reachable.
+    """
     if host is None:
         if root is None:
             raise ValueError("run() needs a sandbox root or a host")
@@ -399,23 +557,22 @@ def run(
     except UsageError as e:
         stderr.write(e.message + "\n")
         return e.exit_code
-    ctx = _Ctx(root, host, stdout, stderr, opts, cwd, prog)
+    ctx = _Ctx(root, host, stdout, stderr, opts, cwd, prog, user_bus)
     if opts.show_help:
         return _verb_help(ctx)
     if opts.show_version:
-        stdout.write(
-            f"systemd {systemd.version} ({systemd.package_version})\n"
-            "portablekit simulation of portablectl\n"
-        )
+        stdout.write(version_text(systemd, prog))
+        return 0
+    if opts.copy == "help":
+        stdout.write("\n".join(systemd.copy_modes) + "\n")
+        if systemd.copy_help_ends_with_blank_line:
+            stdout.write("\n")
         return 0
     if opts.profile == "help":
         if not opts.quiet:
             stderr.write("Available unit profiles:\n")
         for name in list_profiles(host):
             stdout.write(name + "\n")
-        return 0
-    if opts.copy == "help":
-        stdout.write("\n".join(systemd.copy_modes) + "\n")
         return 0
     if opts.host or opts.machine:
         if any(not image_name_is_valid(a) for a in opts.args[:1]):
@@ -426,9 +583,10 @@ def run(
         stderr.write("portablekit simulates the local host only (--host/--machine).\n")
         return 1
     if opts.verb not in VERBS:
-        stderr.write(f"Unknown command verb '{opts.verb}'.\n")
+        verb = f"'{opts.verb}'" if systemd.quotes_unknown_verb else opts.verb
+        stderr.write(f"Unknown command verb {verb}.\n")
         return 1
-    lo, hi = VERBS[opts.verb]
+    lo, hi = verb_arity(opts.verb, systemd)
     n = 1 + len(opts.args)
     if n < lo:
         stderr.write("Too few arguments.\n")
@@ -438,7 +596,7 @@ def run(
         return 1
     try:
         with _one_operation(ctx):
-            return _VERB_RUNNERS.get(opts.verb, _verb_unsupported)(ctx)
+            return _VERB_RUNNERS[opts.verb](ctx)
     except UsageError as e:
         stderr.write(e.message + "\n")
         return e.exit_code

@@ -54,14 +54,15 @@ def format_bytes(n: int | None, keep_zero_decimal: bool) -> str:
     return f"{n}B"
 
 
-def _lines(rows: list[list[str]]) -> str:
-    return "".join(line + "\n" for line in format_table(rows))
+def _lines(rows: list[list[str]], min_width: int = 0) -> str:
+    return "".join(line + "\n" for line in format_table(rows, min_width))
 
 
 def list_text(
-    images: Sequence[tuple[Image, ImageStat, ImageState]], systemd: Systemd, *, legend: bool
+    images: Sequence[tuple[Image, ImageStat, ImageState | None]], systemd: Systemd, *, legend: bool
 ) -> str:
-    """``portablectl list``: one row per image, with the header and the count as the legend."""
+    """``portablectl list``: one row per image, with the header and the count as the legend
+    (an image whose state portabled fails to tell has an empty STATE cell)."""
     rows = [
         [
             img.name,
@@ -70,14 +71,16 @@ def list_text(
             format_timestamp(st.crtime),
             format_timestamp(st.mtime),
             format_bytes(st.usage, systemd.bytes_below_point),
-            str(state),
+            "" if state is None else str(state),
         ]
         for img, st, state in images
     ]
     text = ""
     if rows:
         header = [["NAME", "TYPE", "RO", "CRTIME", "MTIME", "USAGE", "STATE"]]
-        text += _lines((header if legend else []) + rows)
+        # systemd's table gives every column one character at least (an empty USAGE column
+        # shows as a blank one without the header)
+        text += _lines((header if legend else []) + rows, min_width=1)
     if legend:
         text += f"\n{len(rows)} images listed.\n" if rows else "No images.\n"
     return text

@@ -23,12 +23,12 @@ __all__ = ["format_table", "help_entry"]
 HELP_COLUMN = 30
 
 
-def format_table(rows: Sequence[Sequence[str]]) -> list[str]:
-    """The rows as lines: each column padded to its widest cell, one space between columns,
-    the last column not padded (as portablectl prints its tables)."""
+def format_table(rows: Sequence[Sequence[str]], min_width: int = 0) -> list[str]:
+    """The rows as lines: each column padded to its widest cell (at least ``min_width``), one
+    space between columns, the last column not padded (as portablectl prints its tables)."""
     if not rows:
         return []
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths = [max(min_width, *(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
     return [
         " ".join([*(c.ljust(w) for c, w in zip(r[:-1], widths, strict=False)), r[-1]]) for r in rows
     ]

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from ..cli.portablectl import run
 from ..errors import ScenarioError
 from ..portabled.host import ACTIVE_UNITS, STATE_DIR
+from ..portabled.plan import Op, OpKind, Plan
 from ..sandbox import SandboxRoot
 from ..versions import Systemd
 from .dump import Snapshot, render_changes, render_tree
@@ -166,6 +167,21 @@ def _materialize(sc: Path, dest: Path) -> Path:
     return dest
 
 
+def _exact_modes(layer: Path) -> Plan:
+    """The build script's files keep their exact modes: laying a tree adds the owner's write
+    bit (copies of scenario trees often lose it), which a freshly built read-only raw image
+    must not get."""
+    ops = []
+    for dirpath, _dirnames, filenames in os.walk(layer):
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            st = os.lstat(p)
+            if stat.S_ISREG(st.st_mode) and not st.st_mode & 0o200:
+                host_path = PurePosixPath("/", p.relative_to(layer).as_posix())
+                ops.append(Op(OpKind.CHMOD, host_path, mode=stat.S_IMODE(st.st_mode)))
+    return Plan("lay", str(layer), tuple(ops))
+
+
 def replay(
     scenario: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -215,6 +231,7 @@ def replay(
             layer.mkdir()
             _run_build(sc, layer)
             sandbox.lay(layer)
+            sandbox.apply(_exact_modes(layer))
         if (sc / "active-units").is_file():
             sandbox.write_file(ACTIVE_UNITS, (sc / "active-units").read_bytes())
 

@@ -18,7 +18,7 @@ import os
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import PurePosixPath
 
-from ..errors import PortabledError
+from ..errors import ImagePathError, PortabledError
 from ..names import resolve_matches
 from ..source import FileKind
 from .dissect import dissect, extensions_clause
@@ -30,11 +30,13 @@ from .dropin import (
 )
 from .host import ACTIVE_UNITS, Host, attached_dir, portables_dir
 from .image import Image, lookup_image
+from .install import UnitLookupError, unit_file_exists
 from .plan import Change, ChangeType, CopyMode, Op, OpKind, Plan, note_pending
 from .profiles import find_profile
 from .state import attached_units
 
 __all__ = [
+    "config_dir",
     "install_targets",
     "plan_attach",
     "plan_detach",
@@ -126,7 +128,21 @@ def plan_attach(
     units = d.units
     if not (force or reattach):
         for u in units:
-            if host.unit_file_exists(u.name):
+            try:
+                exists = unit_file_exists(host, u.name)
+            except UnitLookupError as e:
+                return Plan(
+                    "attach",
+                    str(d.base.image.path),
+                    error=PortabledError.errno_message(
+                        e.errno,
+                        f"Failed to determine whether unit '{u.name}' exists on the host: "
+                        f"{os.strerror(e.errno)}",
+                    ),
+                    runtime=runtime,
+                    dissection=d,
+                )
+            if exists:
                 return Plan(
                     "attach",
                     str(d.base.image.path),
@@ -157,8 +173,7 @@ def plan_attach(
         if not v.exists(a):
             v.op(Op(OpKind.MKDIR, a, mode=0o755), Change(ChangeType.MKDIR, str(a)))
         dropin_dir = a / (u.name + ".d")
-        created_dir = not v.exists(dropin_dir)
-        if created_dir:
+        if not v.exists(dropin_dir):
             v.op(
                 Op(OpKind.MKDIR, dropin_dir, mode=0o755), Change(ChangeType.MKDIR, str(dropin_dir))
             )
@@ -171,9 +186,12 @@ def plan_attach(
             Change(ChangeType.WRITE, str(portable)),
         )
         prof = find_profile(host, profile, u.type)
+        written = [portable]
         if prof is not None:
             target = dropin_dir / PROFILE_DROPIN
+            written.append(target)
             if v.exists(target) and not force:
+                written.pop()
                 error = PortabledError.errno_message(
                     errno.EEXIST, f"Failed to attach unit '{u.name}': {os.strerror(errno.EEXIST)}"
                 )
@@ -191,11 +209,16 @@ def plan_attach(
             layer = d.layers[u.layer]
             dest = a / u.name
             in_image = layer.image.path / u.path.relative_to("/")
+            symlinked = copy is CopyMode.SYMLINK and layer.image.is_tree
             if v.exists(dest) and not (force or reattach):
                 error = PortabledError.errno_message(
                     errno.EEXIST, f"Failed to attach unit '{u.name}': {os.strerror(errno.EEXIST)}"
                 )
-            elif copy is CopyMode.SYMLINK and layer.image.is_tree:
+            elif u.error is not None and not symlinked:  # 252/257: a link to a directory
+                error = PortabledError.errno_message(
+                    u.error, f"Failed to attach unit '{u.name}': {os.strerror(u.error)}"
+                )
+            elif symlinked:
                 v.op(
                     Op(OpKind.SYMLINK, dest, target=str(in_image), replace=True),
                     Change(ChangeType.SYMLINK, str(dest), str(in_image)),
@@ -208,10 +231,10 @@ def plan_attach(
                     ),
                 )
         if error is not None:
-            # portabled removes what it wrote for the failing unit and stops
-            v.op(Op(OpKind.UNLINK, portable))
-            if created_dir:
-                v.op(Op(OpKind.RMDIR, dropin_dir))
+            # portabled removes the drop-ins it wrote for the failing unit and stops; the
+            # drop-in directory (and the attached directory made for it) stay
+            for p in reversed(written):
+                v.op(Op(OpKind.UNLINK, p))
             return Plan(
                 "attach",
                 str(d.base.image.path),
@@ -223,12 +246,13 @@ def plan_attach(
                 dissection=d,
             )
 
-    # image links (extensions first, base last); the first existing one ends them silently
+    # image links (extensions first, base last), "just a convenience": the first one that
+    # cannot be made (it exists, or the links directory is not a directory) ends them silently
     links_dir = portables_dir(runtime)
     for layer in (*d.extensions, d.base):
         img = layer.image
         target = links_dir / img.file_name
-        if v.exists(target):
+        if not _can_hold_links(v, links_dir) or v.exists(target):
             break
         v.mkdir_p(links_dir, record=False)
         if copy is CopyMode.MIXED:
@@ -251,6 +275,19 @@ def plan_attach(
         runtime=runtime,
         dissection=d,
     )
+
+
+def _can_hold_links(v: _View, links_dir: PurePosixPath) -> bool:
+    """Whether image links can be made in ``links_dir``: it is a directory (also through a
+    link), or it is missing and can be created."""
+    try:
+        if v.host.kind(links_dir) is FileKind.DIR:
+            return True
+        if v.kind(links_dir) is not None:
+            return False  # a file, or a dangling link
+        return all(v.host.kind(p) in (FileKind.DIR, None) for p in links_dir.parents)
+    except ImagePathError:
+        return False
 
 
 # -- detach ------------------------------------------------------------------------------------
@@ -328,7 +365,11 @@ def plan_detach(
             if not (systemd.detach_removes_admin_links or k is None or host.made_by_attach(target)):
                 continue  # --fixed: an admin's own link or directory there stays
             if systemd.detach_removes_whatever_link:
-                if k is FileKind.DIR:
+                parent = v.host.kind(links_dir)
+                if parent is not None and parent is not FileKind.DIR:
+                    # remembered, and the detach carries on: it fails at the end
+                    error = error or PortabledError.from_errno(errno.ENOTDIR)
+                elif k is FileKind.DIR:
                     v.op(Op(OpKind.REMOVE_TREE, target), Change(ChangeType.UNLINK, str(target)))
                 elif k is not None:
                     v.op(Op(OpKind.UNLINK, target), Change(ChangeType.UNLINK, str(target)))
@@ -461,21 +502,30 @@ def install_targets(data: bytes) -> list[tuple[str, str]]:
     return out
 
 
+def config_dir(runtime: bool) -> PurePosixPath:
+    """Where ``systemctl enable`` puts install links: ``/etc/systemd/system`` or, for a runtime
+    attachment, ``/run/systemd/system``."""
+    return PurePosixPath("/run/systemd/system" if runtime else "/etc/systemd/system")
+
+
 def plan_enable(host: Host, attached: Plan) -> Plan:
     """``attach --enable``: install links for the units ``attached`` attached.
 
     A unit ``WantedBy=T`` (``RequiredBy=T``) gets the link ``T.wants/UNIT`` (``T.requires/UNIT``)
-    in the attached directory, pointing to the attached unit file; links already there are left
-    alone. Plan it against the host as ``attached`` leaves it.
+    in the host's configuration directory (:func:`config_dir`), pointing to the attached unit
+    file, as ``systemctl enable`` makes it; links already there are left alone. Links there
+    are what makes ``is-attached`` say ``enabled`` (links inside the attached directory do not
+    count). Plan it against the host as ``attached`` leaves it.
     """
     v = _View(host)
     a = attached_dir(attached.runtime)
+    conf = config_dir(attached.runtime)
     units = attached.dissection.units if attached.dissection is not None else ()
     data = {u.name: u.data for u in units}
     for name in units_in(attached.changes):
         unit = a / name
         for target, kind in install_targets(data.get(name, b"")):
-            link = a / f"{target}.{kind}" / name
+            link = conf / f"{target}.{kind}" / name
             if v.kind(link) is not None:
                 continue
             v.mkdir_p(link.parent, record=False)
@@ -487,12 +537,12 @@ def plan_enable(host: Host, attached: Plan) -> Plan:
 
 
 def plan_disable(host: Host, image: str, units: Collection[str], *, runtime: bool = False) -> Plan:
-    """``detach --enable``: remove the install links of ``units`` from the attached directory,
-    and each ``.wants``/``.requires`` directory left empty."""
+    """``detach --enable``: remove the install links of ``units`` from the host's configuration
+    directory (:func:`config_dir`), and each ``.wants``/``.requires`` directory left empty."""
     v = _View(host)
-    a = attached_dir(runtime)
-    for sub in host.listdir(a):
-        d = a / sub
+    conf = config_dir(runtime)
+    for sub in host.listdir(conf):
+        d = conf / sub
         if not sub.endswith((".wants", ".requires")) or v.kind(d) is not FileKind.DIR:
             continue
         for entry in host.listdir(d):

@@ -4,7 +4,7 @@
 :class:`~portablekit.source.ImageSource`, so they serve notebooks and tests as well as the
 simulated host. :func:`dissect` puts them together the way ``portable_extract()`` and
 ``portable_attach()`` do, with portabled's refusals as
-:class:`~portablekit.errors.PortabledError`.
+:class:`~portablekit.errors.PortabledError`. Extensions' release files are :mod:`.extrelease`'s.
 
 Every directory entry that is considered for a unit is kept as a :class:`UnitCandidate` with the
 reason it was taken or skipped: portabled only logs those reasons at debug level.
@@ -13,7 +13,6 @@ reason it was taken or skipped: portabled only logs those reasons at debug level
 from __future__ import annotations
 
 import errno
-import platform
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,8 +24,6 @@ from ..errors import EnvFileError, FileTooLargeError, ImagePathError, PortabledE
 from ..names import (
     PORTABLE_UNIT_TYPES,
     extension_name,
-    image_base_name,
-    image_name_is_valid,
     is_hidden_or_backup,
     prefix_match,
     resolve_matches,
@@ -36,7 +33,8 @@ from ..names import (
 from ..osrelease import MAX_ENV_FILE, EnvFile
 from ..source import FileKind, ImageSource
 from ..versions import Systemd
-from .host import SYSTEM_UNIT_PATH, Host
+from .extrelease import ReleaseClass, find_extension_release, host_architecture, validate_extension
+from .host import Host, unit_path
 from .image import Image, image_at_path, lookup_image, open_image_with_policy
 
 if TYPE_CHECKING:
@@ -54,6 +52,8 @@ __all__ = [
     "extensions_clause",
     "find_extension_release",
     "host_architecture",
+    "image_os_release",
+    "lacks_metadata",
     "no_units_message",
     "prefixes_message",
     "read_os_release",
@@ -61,39 +61,12 @@ __all__ = [
     "validate_extension",
 ]
 
-#: Unit directories inside an image, in portabled's priority order (system scope).
-UNIT_DIRECTORIES = tuple(PurePosixPath(p) for p in SYSTEM_UNIT_PATH)
+#: Unit directories inside an image, in portabled's priority order (system scope, 257+; see
+#: :func:`~portablekit.portabled.host.unit_path` for 252's order).
+UNIT_DIRECTORIES = tuple(PurePosixPath(p) for p in unit_path(Systemd(), image=True))
 
 #: The largest unit file portablekit reads (systemd refuses lines over 1 MiB anyway).
 MAX_UNIT_FILE = 64 * 1024 * 1024
-
-_ARCHITECTURES = {
-    "x86_64": "x86-64",
-    "amd64": "x86-64",
-    "i386": "x86",
-    "i686": "x86",
-    "aarch64": "arm64",
-    "arm64": "arm64",
-    "armv7l": "arm",
-    "ppc64le": "ppc64-le",
-    "s390x": "s390x",
-    "riscv64": "riscv64",
-    "loongarch64": "loongarch64",
-}
-
-
-def host_architecture() -> str:
-    """The machine's architecture in systemd's spelling (``x86-64``, ``arm64``, ...)."""
-    m = platform.machine()
-    return _ARCHITECTURES.get(m, m)
-
-
-class ReleaseClass(StrEnum):
-    """Which release file a layer was recognised by."""
-
-    OS = "os-release"
-    SYSEXT = "sysext"
-    CONFEXT = "confext"
 
 
 class SkipReason(StrEnum):
@@ -133,6 +106,9 @@ class ImageUnit:
     layer: int
     directory: PurePosixPath
     is_symlink: bool = False
+    #: 252/257: a symbolic link to a directory is taken like a unit file and fails with this
+    #: errno (``EISDIR``) when portabled reads it
+    error: int | None = None
 
     @property
     def path(self) -> PurePosixPath:
@@ -193,11 +169,14 @@ class Dissection(NotebookDisplay):
 OS_RELEASE_PATHS = (PurePosixPath("/etc/os-release"), PurePosixPath("/usr/lib/os-release"))
 
 
-def read_os_release(src: ImageSource, systemd: Systemd = Systemd()) -> tuple[EnvFile, str] | None:
+def read_os_release(
+    src: ImageSource, systemd: Systemd = Systemd(), *, check_utf8: bool = True
+) -> tuple[EnvFile, str] | None:
     """The image's os-release and the path it came from, or ``None`` if there is none.
 
     ``/etc/os-release`` first, then ``/usr/lib/os-release``; only "not found" (also a dangling
-    link) falls back. Links resolve inside the image.
+    link) falls back. Links resolve inside the image. ``check_utf8`` off: invalid UTF-8 is
+    kept (``inspect`` hands the bytes on, its client parses them).
     """
     for p in OS_RELEASE_PATHS:
         try:
@@ -208,8 +187,20 @@ def read_os_release(src: ImageSource, systemd: Systemd = Systemd()) -> tuple[Env
             if e.errno in (errno.ENOENT, errno.ENOTDIR):
                 continue
             raise
-        return EnvFile.parse(data, origin=f"{src.label}{p}", systemd=systemd), str(p)
+        env = EnvFile.parse(data, origin=f"{src.label}{p}", systemd=systemd, check_utf8=check_utf8)
+        return env, str(p)
     return None
+
+
+def image_os_release(host: Host, image: str) -> EnvFile | None:
+    """``GetImageOSRelease``: the os-release of an image by name or path, ``None`` if it has
+    none or cannot be read."""
+    try:
+        src, _ = open_image_with_policy(host, lookup_image(host, image))
+        found = read_os_release(src, host.systemd, check_utf8=False)
+    except (PortabledError, ImagePathError, EnvFileError):
+        return None
+    return None if found is None else found[0]
 
 
 # -- units --------------------------------------------------------------------------------------
@@ -224,20 +215,24 @@ def scan_units(
     layer: int = 0,
     taken: frozenset[str] = frozenset(),
     reader: UnitReader | None = None,
+    directories: Sequence[PurePosixPath] = UNIT_DIRECTORIES,
+    links_to_directories: bool = False,
 ) -> tuple[list[ImageUnit], list[UnitCandidate]]:
     """Unit files of one image that match ``matches`` (empty = all), as ``extract_now()``.
 
-    Directories in :data:`UNIT_DIRECTORIES` order (duplicates by real path removed); per entry
-    the filters hidden → valid name → attachable type → prefix → not taken yet → file or link →
-    readable → not empty. ``reader(directory_real_path, name)`` reads an entry (default: through
-    ``src``, links resolved inside the image); it lets the host resolve a unit's symlinks the
-    way the kernel does for portabled.
+    ``directories`` in order (duplicates by real path removed; default :data:`UNIT_DIRECTORIES`,
+    :func:`~portablekit.portabled.host.unit_path` gives each version's); per entry the filters
+    hidden → valid name → attachable type → prefix → not taken yet → file or link → readable →
+    not empty. ``reader(directory_real_path, name)`` reads an entry (default: through ``src``,
+    links resolved inside the image); it lets the host resolve a unit's symlinks the way the
+    kernel does for portabled. With ``links_to_directories`` (252/257) a symbolic link to a
+    directory is taken like a unit file, with :attr:`ImageUnit.error` set.
     """
     units: list[ImageUnit] = []
     candidates: list[UnitCandidate] = []
     names = set(taken)
     seen_dirs: set[PurePosixPath] = set()
-    for d in UNIT_DIRECTORIES:
+    for d in directories:
         try:
             real = src.resolve(d)
             if src.lstat(real).kind is not FileKind.DIR:
@@ -279,18 +274,24 @@ def scan_units(
             except FileTooLargeError:
                 raise
             except ImagePathError as e:
-                if st.kind is FileKind.SYMLINK and _points_to_dev_null(src, real / entry):
+                if st.kind is FileKind.SYMLINK and e.errno == errno.EISDIR and links_to_directories:
+                    # opened like a unit file (a directory opens), fails when it is read
+                    names.add(entry)
+                    candidates.append(UnitCandidate(entry, d, layer))
+                    units.append(ImageUnit(entry, b"", layer, real, True, error=errno.EISDIR))
+                elif st.kind is FileKind.SYMLINK and _points_to_dev_null(src, real / entry):
                     skip(SkipReason.EMPTY)
                 else:
                     skip(SkipReason.UNREADABLE)
-                del e
                 continue
             if not data:
                 skip(SkipReason.EMPTY)
                 continue
             names.add(entry)
             candidates.append(UnitCandidate(entry, d, layer))
-            units.append(ImageUnit(entry, data, layer, d, st.kind is FileKind.SYMLINK))
+            # portabled names the directory it opened, links resolved (a merged-usr image's
+            # lib/systemd/system is usr/lib/systemd/system)
+            units.append(ImageUnit(entry, data, layer, real, st.kind is FileKind.SYMLINK))
     return units, candidates
 
 
@@ -302,111 +303,6 @@ def _points_to_dev_null(src: ImageSource, path: PurePosixPath) -> bool:
         return src.resolve(path) == PurePosixPath("/dev/null")
     except ImagePathError:
         return False
-
-
-# -- extensions ---------------------------------------------------------------------------------
-
-_RELEASE_DIRS = {
-    ReleaseClass.SYSEXT: PurePosixPath("/usr/lib/extension-release.d"),
-    ReleaseClass.CONFEXT: PurePosixPath("/etc/extension-release.d"),
-}
-_FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
-
-
-def find_extension_release(
-    src: ImageSource, name: str, systemd: Systemd, *, relaxed: bool = False
-) -> tuple[EnvFile, ReleaseClass, str] | None:
-    """The extension-release file of an extension called ``name`` (``open_extension_release``).
-
-    Returns the parsed file, its class and the path portabled reports
-    (``/usr/lib/extension-release.d/extension-release.<name>`` even when another file was
-    accepted), ``None`` when there is none. Several acceptable files raise ``ENOTUNIQ``.
-    """
-    classes = [ReleaseClass.SYSEXT]
-    if systemd.confext:
-        classes.append(ReleaseClass.CONFEXT)
-    base = image_base_name(name) if systemd.extension_name_strips_version else None
-    for cls in classes:
-        d = _RELEASE_DIRS[cls]
-        reported = str(d / f"extension-release.{name}")
-        exact = d / f"extension-release.{name}"
-        try:
-            data = src.read_file(exact, limit=MAX_ENV_FILE)
-            return (
-                EnvFile.parse(data, origin=f"{src.label}{exact}", systemd=systemd),
-                cls,
-                reported,
-            )
-        except FileTooLargeError:
-            raise
-        except ImagePathError as e:
-            if e.errno not in (errno.ENOENT, errno.ENOTDIR):
-                raise
-        try:
-            real_dir = src.resolve(d)
-            entries = src.listdir(real_dir) if src.lstat(real_dir).kind is FileKind.DIR else []
-        except ImagePathError:
-            entries = []
-        accepted: list[PurePosixPath] = []
-        for entry in sorted(entries):
-            if is_hidden_or_backup(entry) or not entry.startswith("extension-release."):
-                continue
-            rest = entry[len("extension-release.") :]
-            if not image_name_is_valid(rest):
-                continue
-            p = real_dir / entry
-            if src.lstat(p).kind is not FileKind.FILE:
-                continue  # symbolic links are not candidates
-            ok = relaxed or (base is not None and rest == base)
-            if not ok:
-                xattr = src.getxattr(p, "user.extension-release.strict")
-                ok = (
-                    xattr is not None and xattr.decode("utf-8", "replace").strip().lower() in _FALSE
-                )
-            if ok:
-                accepted.append(p)
-        if len(accepted) > 1:
-            raise PortabledError.from_errno(errno.ENOTUNIQ)
-        if accepted:
-            data = src.read_file(accepted[0], limit=MAX_ENV_FILE)
-            env = EnvFile.parse(data, origin=f"{src.label}{accepted[0]}", systemd=systemd)
-            return env, cls, reported
-    return None
-
-
-def validate_extension(
-    base: EnvFile, ext: EnvFile, systemd: Systemd, *, host_arch: str | None = None
-) -> bool:
-    """``extension_release_validate()``: may this extension go on this base image?"""
-    if not ext.assignments:
-        return False
-    scope = ext.pair("SYSEXT_SCOPE")
-    words = scope.split() if scope is not None else ["system", "portable"]
-    if "portable" not in words:
-        return False
-    arch = ext.pair("ARCHITECTURE")
-    if arch and arch != "_any" and arch != (host_arch or host_architecture()):
-        return False
-    ext_id = ext.pair("ID")
-    if not ext_id:
-        return False
-    if ext_id == "_any":
-        return True
-    base_id = base.get("ID")
-    if ext_id != base_id:
-        like = base.words("ID_LIKE") if systemd.extension_id_like else ()
-        if ext_id not in like:
-            return False
-    base_version = base.get("VERSION_ID") or ""
-    base_level = base.get("SYSEXT_LEVEL") or ""
-    ext_level = ext.pair("SYSEXT_LEVEL") or ""
-    if not base_version and not base_level:
-        return True
-    if base_level and ext_level:
-        return base_level == ext_level
-    if base_version:
-        return (ext.pair("VERSION_ID") or "") == base_version
-    return True
 
 
 # -- putting it together ------------------------------------------------------------------------
@@ -425,9 +321,48 @@ def _host_reader(host: Host, image: Image) -> UnitReader | None:
     return read
 
 
+def _layer_units(
+    host: Host,
+    image: Image,
+    src: ImageSource,
+    matches: Sequence[str],
+    layer: int,
+    taken: frozenset[str],
+) -> tuple[list[ImageUnit], list[UnitCandidate]]:
+    """The units of one layer as portabled extracts them from that image."""
+    systemd = host.systemd
+    dirs = tuple(PurePosixPath(p) for p in unit_path(systemd, image=True))
+    links = not systemd.skips_unit_links_to_directories
+    units, candidates = scan_units(
+        src,
+        matches,
+        layer=layer,
+        taken=taken,
+        reader=_host_reader(host, image),
+        directories=dirs,
+        links_to_directories=links,
+    )
+    bad = next((i for i, u in enumerate(units) if u.error is not None), None)
+    if not image.is_tree and bad is not None:
+        # a raw image is dissected in a child process, which sends the units as it finds
+        # them and fails at such a unit: the parent keeps the units sent before it
+        return units[:bad], candidates
+    return units, candidates
+
+
 def _resolved(host: Host, img: Image) -> Image:
     real = image_at_path(host, str(img.path), pick=True)
     return Image(img.name if real.path == img.path else real.name, real.path, real.kind)
+
+
+def lacks_metadata(systemd: Systemd, image: Image, what: str) -> PortabledError:
+    """The refusal of an image without the release file a call needs (``what``: ``os-release``
+    for the base, ``extension-release`` for an extension, also a raw extension that carries
+    ``/usr/lib/os-release`` from 257 on). 262 dissects a raw image in a child process that
+    fails with ``ENOMEDIUM``, whose bare text portabled sends on."""
+    if not image.is_tree and systemd.raw_missing_metadata_is_enomedium:
+        return PortabledError.from_errno(errno.ENOMEDIUM, detail=f"{image.path}: no {what} data")
+    return PortabledError(f"Image '{image.path}' lacks {what} data, refusing.")
 
 
 def extensions_clause(extensions: Sequence[str]) -> str:
@@ -515,11 +450,12 @@ def _dissect(
         raise PortabledError.from_errno(errno.EEXIST)
 
     src, policy = open_image_with_policy(host, img)
-    osr = read_os_release(src, systemd)
+    # inspect sends the os-release on as bytes (portablectl parses it); attach parses it
+    osr = read_os_release(src, systemd, check_utf8=attach)
     if osr is None:
-        raise PortabledError(f"Image '{img.path}' lacks os-release data, refusing.")
+        raise lacks_metadata(systemd, img, "os-release")
     os_release, os_path = osr
-    units, candidates = scan_units(src, matches, layer=0, reader=_host_reader(host, img))
+    units, candidates = _layer_units(host, img, src, matches, 0, frozenset())
     base = Layer(img, src, os_release, ReleaseClass.OS, os_path, policy=policy)
 
     if attach:
@@ -551,12 +487,10 @@ def _dissect(
             found = find_extension_release(esrc, ename, systemd, relaxed=relaxed)
         if found is None:
             if raw or not systemd.missing_extension_release_is_enoent:
-                raise PortabledError(f"Image '{ext.path}' lacks extension-release data, refusing.")
+                raise lacks_metadata(systemd, ext, "extension-release")
             raise PortabledError.from_errno(errno.ENOENT)
         release, cls, rpath = found
-        eunits, ecands = scan_units(
-            esrc, matches, layer=i, taken=taken, reader=_host_reader(host, ext)
-        )
+        eunits, ecands = _layer_units(host, ext, esrc, matches, i, taken)
         units.extend(eunits)
         candidates.extend(ecands)
         taken = taken | {u.name for u in eunits}
@@ -579,5 +513,9 @@ def _dissect(
 
     if not units:
         raise PortabledError(no_units_message(str(img.path), [str(e.path) for e in ext_images]))
+    if not attach:
+        for u in units:
+            if u.error is not None:  # inspect reads every unit file
+                raise PortabledError.from_errno(u.error, detail=f"{u.path}: cannot be read")
     units.sort(key=lambda u: u.name.encode())
     return Dissection(base, tuple(layers), tuple(units), tuple(candidates), tuple(matches))

@@ -6,7 +6,7 @@ symbolic links are resolved inside the root, never on the real machine.
 
 The host also carries the read side of the simulated service manager: which units are running
 (``/run/portablekit/active-units``, one ``UNIT [STATE]`` per line, as the oracle's stand-in reads
-it) and which are enabled (``.wants``/``.requires`` symlinks in the root).
+it); what the install logic says of the host's unit files is :mod:`.install`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from pathlib import Path, PurePosixPath
 from ..errors import ImagePathError, SandboxError
 from ..names import (
     UnitNameKind,
-    is_hidden_or_backup,
-    template_of,
-    unit_name_is_valid,
     unit_name_kind,
 )
 from ..source import DirectorySource, FileKind
@@ -38,6 +35,7 @@ __all__ = [
     "attached_dir",
     "entry_fingerprint",
     "portables_dir",
+    "unit_path",
 ]
 
 #: Where the simulated service manager keeps its state inside the root.
@@ -73,7 +71,8 @@ def portables_dir(runtime: bool) -> PurePosixPath:
 
 
 #: systemd's system unit search path (``lookup_paths_init()``), in priority order; the same
-#: list is searched inside an image (re-rooted there) and on the host.
+#: list is searched inside an image (re-rooted there) and on the host. Where
+#: ``/lib/systemd/system`` goes depends on the version and on the side (:func:`unit_path`).
 SYSTEM_UNIT_PATH = (
     "/etc/systemd/system.control",
     "/run/systemd/system.control",
@@ -91,10 +90,26 @@ SYSTEM_UNIT_PATH = (
 )
 
 
-def _unit_path(systemd: Systemd) -> tuple[str, ...]:
-    if systemd.host_checks_lib_systemd:
-        return SYSTEM_UNIT_PATH
-    return tuple(p for p in SYSTEM_UNIT_PATH if p != "/lib/systemd/system")
+def unit_path(systemd: Systemd, *, image: bool = False) -> tuple[str, ...]:
+    """The system unit search path of the host, or (``image``) the one portabled searches
+    inside an image (``LOOKUP_PATHS_SPLIT_USR``: ``/lib/systemd/system`` too).
+
+    252 is a split-usr build whose vendor directory is ``/lib/systemd/system``, searched
+    before ``/usr/lib/systemd/system`` on both sides; 257+ search ``/usr/lib`` first, and
+    ``/lib`` only inside images.
+
+    >>> unit_path(Systemd(252), image=True)[-4:-1]
+    ('/usr/local/lib/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system')
+    >>> "/lib/systemd/system" in unit_path(Systemd(257))
+    False
+    """
+    lib, usr = "/lib/systemd/system", "/usr/lib/systemd/system"
+    out = [p for p in SYSTEM_UNIT_PATH if p != lib]
+    if systemd.vendor_units_in_lib:
+        out.insert(out.index(usr), lib)
+    elif image:
+        out.insert(out.index(usr) + 1, lib)
+    return tuple(out)
 
 
 class Host:
@@ -171,35 +186,19 @@ class Host:
     @property
     def unit_path(self) -> tuple[str, ...]:
         """The host's system unit search path, in priority order."""
-        return _unit_path(self.systemd)
+        return unit_path(self.systemd)
 
     @cached_property
     def vendor_units(self) -> frozenset[str]:
         """Unit files Debian's base system ships in ``/usr/lib/systemd/system``.
 
         The sandbox does not hold copies of them, but attach must still find that a unit of
-        such a name exists on the host.
+        such a name exists on the host (:func:`~portablekit.portabled.install.unit_file_exists`
+        takes them as regular files there).
         """
         ref = resources.files("portablekit") / "data" / "host" / str(self.systemd.version)
         text = (ref / "vendor-units.txt").read_text()
         return frozenset(ln for ln in text.splitlines() if ln and not ln.startswith("#"))
-
-    def unit_file_exists(self, name: str) -> bool:
-        """``unit_file_exists()``: a file or link of that name anywhere in the host unit path.
-
-        For an instance, its template counts too (up to systemd 259).
-        """
-        names = [name]
-        tmpl = template_of(name)
-        if tmpl and self.systemd.instance_falls_back_to_template:
-            names.append(tmpl)
-        for n in names:
-            if n in self.vendor_units:
-                return True
-            for d in self.unit_path:
-                if self.kind(PurePosixPath(d) / n, follow=False) is not None:
-                    return True
-        return False
 
     # -- the simulated service manager ---------------------------------------------------------
 
@@ -259,51 +258,6 @@ class Host:
         first = text.splitlines()[0] if text.splitlines() else ""
         name, _, message = first.partition(" ")
         return name, message
-
-    def _link_target(self, p: PurePosixPath) -> str | None:
-        """The target of the symlink ``p``, ``None`` if ``p`` is not a readable symlink."""
-        if self.fs.kind(p, follow=False) is not FileKind.SYMLINK:
-            return None
-        try:
-            return self.fs.readlink(self.fs.resolve(p, follow=False))
-        except ImagePathError:
-            return None
-
-    def unit_file_state(self, name: str) -> str:
-        """The unit-file state systemd's install logic reports (simplified, see below).
-
-        ``masked``/``masked-runtime`` for a ``/dev/null`` link in ``/etc`` or ``/run``;
-        ``enabled``/``enabled-runtime`` when a ``.wants``/``.requires``/``.upholds`` symlink or
-        an alias in the configuration directories points at the unit by name; else
-        ``disabled`` (which, like ``static``, counts as not enabled).
-        """
-        for d, runtime in (("/etc/systemd/system", False), ("/run/systemd/system", True)):
-            if self._link_target(PurePosixPath(d) / name) == "/dev/null":
-                return "masked-runtime" if runtime else "masked"
-        config = (
-            ("/etc/systemd/system.control", False),
-            ("/run/systemd/system.control", True),
-            ("/etc/systemd/system", False),
-            ("/etc/systemd/system.attached", False),
-            ("/run/systemd/system", True),
-            ("/run/systemd/system.attached", True),
-        )
-        for d, runtime in config:
-            for sub in self.listdir(d):
-                p = PurePosixPath(d) / sub
-                if sub != name and unit_name_is_valid(sub):
-                    target = self._link_target(p)
-                    if target is not None and PurePosixPath(target).name == name:
-                        return "enabled-runtime" if runtime else "enabled"  # an alias
-                if not sub.endswith((".wants", ".requires", ".upholds")):
-                    continue
-                for entry in self.listdir(p):
-                    if is_hidden_or_backup(entry) or not unit_name_is_valid(entry):
-                        continue
-                    target = self._link_target(p / entry)
-                    if target is not None and name in (entry, PurePosixPath(target).name):
-                        return "enabled-runtime" if runtime else "enabled"
-        return "disabled"
 
 
 class _Overlay(Host):

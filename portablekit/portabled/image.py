@@ -13,8 +13,10 @@ newest entry of a ``NAME.v/`` directory (systemd.v(7)).
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat as _stat
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -39,6 +41,8 @@ __all__ = [
     "lookup_image",
     "normalize_client_path",
     "open_image",
+    "pick_version",
+    "search_directories",
     "vpick",
 ]
 
@@ -107,53 +111,122 @@ def _kind_of(host: Host, path: PurePosixPath) -> ImageKind | None:
 # -- systemd.v(7) ------------------------------------------------------------------------------
 
 
-def vpick(
-    host: Host, path: PurePosixPath, *, raw: bool = True, tree: bool = True
-) -> PurePosixPath | None:
-    """The newest ``<base>_<version>[.raw]`` entry of a ``<base>[.raw].v`` directory.
+@dataclass(frozen=True, slots=True)
+class PickFilter:
+    """What a ``.v`` directory's entries must be: ``<base>_<version><suffix>`` and, once links
+    are followed, one of ``kinds`` (systemd's ``pick_filter_image_dir``/``_raw``/``_any``)."""
 
-    ``tree``/``raw`` select which kinds may be picked (directories with no suffix, regular
-    files ending in ``.raw``), tried in that order. ``None`` if nothing fits.
+    suffix: str
+    kinds: frozenset[FileKind]
+
+
+#: a directory image, a raw image file, and (257's lookup by path) either
+PICK_DIR = PickFilter("", frozenset({FileKind.DIR}))
+PICK_RAW = PickFilter(".raw", frozenset({FileKind.FILE}))
+PICK_ANY = PickFilter("", frozenset({FileKind.DIR, FileKind.FILE}))
+
+
+def _versions(host: Host, vdir: PurePosixPath, f: PickFilter) -> list[str]:
+    """The entries of ``vdir`` the filter's name pattern accepts, newest version first."""
+    stem = vdir.name[: -len(".v")]
+    suffix = f.suffix
+    if f is PICK_ANY and stem.endswith(".raw"):
+        suffix = ".raw"  # a NAME.raw.v directory picks NAME_VERSION.raw entries
+    base = stem[: -len(suffix)] if suffix and stem.endswith(suffix) else stem
+    found: list[tuple[str, str]] = []
+    for entry in host.listdir(vdir):
+        if not entry.startswith(base + "_") or not entry.endswith(suffix):
+            continue
+        version = entry[len(base) + 1 : len(entry) - len(suffix)]
+        if version and "/" not in version:
+            found.append((version, entry))
+
+    def newer(x: tuple[str, str], y: tuple[str, str]) -> int:
+        return version_compare(y[0], x[0])
+
+    return [entry for _, entry in sorted(found, key=functools.cmp_to_key(newer))]
+
+
+def pick_version(host: Host, vdir: PurePosixPath, filters: Sequence[PickFilter]) -> PurePosixPath:
+    """``path_pick()``: the entry of the ``.v`` directory ``vdir`` systemd chooses.
+
+    Each filter is tried in turn. 257 takes the newest entry of the filter's name pattern
+    first and checks its kind afterwards (``EMEDIUMTYPE``, "Wrong medium type"); 262 skips
+    entries of another kind. A dangling newest entry fails with ``ENOENT`` in both, and so does
+    a directory with no entry at all. Raises :class:`~portablekit.errors.PortabledError`.
     """
-    name = path.name
-    if not name.endswith(".v"):
+    skip = host.systemd.vpick_skips_wrong_types
+    for f in filters:
+        for entry in _versions(host, vdir, f):
+            kind = host.kind(vdir / entry)
+            if kind is None:
+                raise PortabledError.from_errno(errno.ENOENT, detail=f"{vdir / entry}: dangling")
+            if kind in f.kinds:
+                return vdir / entry
+            if not skip:
+                raise PortabledError.from_errno(
+                    errno.EMEDIUMTYPE, detail=f"{vdir / entry}: the newest entry is a {kind}"
+                )
+    raise PortabledError.from_errno(errno.ENOENT, detail=f"{vdir}: no entry to pick")
+
+
+def _name_filters(vdir: PurePosixPath) -> tuple[PickFilter, ...]:
+    """The filter of a lookup by name and of ``list``: ``NAME.raw.v`` holds raw images,
+    ``NAME.v`` directories."""
+    return (PICK_RAW,) if vdir.name.endswith(".raw.v") else (PICK_DIR,)
+
+
+def _path_filters(host: Host) -> tuple[PickFilter, ...]:
+    """The filters of a lookup by path: 257 picks from any kind and lets the image type check
+    refuse what is neither a directory nor a ``.raw`` file; 262 tries directories, then raw
+    images."""
+    return (PICK_DIR, PICK_RAW) if host.systemd.vpick_skips_wrong_types else (PICK_ANY,)
+
+
+def vpick(host: Host, path: PurePosixPath) -> PurePosixPath | None:
+    """The entry a lookup by path picks from the ``.v`` directory ``path``, ``None`` where
+    it fails (see :func:`pick_version`)."""
+    if not path.name.endswith(".v"):
         return None
-    stem = name[: -len(".v")]
-    filters: list[tuple[str, FileKind]] = []
-    if stem.endswith(".raw"):
-        stem = stem[: -len(".raw")]
-        if raw:
-            filters.append((".raw", FileKind.FILE))
-    else:
-        if tree:
-            filters.append(("", FileKind.DIR))
-        if raw:
-            filters.append((".raw", FileKind.FILE))
-    entries = host.listdir(path)
-    for suffix, kind in filters:
-        best: tuple[str, str] | None = None
-        for entry in entries:
-            if not entry.startswith(stem + "_") or not entry.endswith(suffix):
-                continue
-            version = entry[len(stem) + 1 : len(entry) - len(suffix)]
-            if not version or "/" in version:
-                continue
-            if host.kind(path / entry) is not kind:
-                continue
-            if best is None or version_compare(version, best[0]) > 0:
-                best = (version, entry)
-        if best is not None:
-            return path / best[1]
-    return None
+    try:
+        return pick_version(host, path, _path_filters(host))
+    except PortabledError:
+        return None
 
 
 # -- lookup --------------------------------------------------------------------------------------
 
 
-def find_image(host: Host, name: str) -> Image | None:
-    """``image_find()``: the image called ``name`` in the search path, or ``None``."""
-    systemd = host.systemd
+def search_directories(host: Host) -> Iterator[PurePosixPath]:
+    """``chase_and_opendir()`` of each search directory, as ``image_find()`` and
+    ``image_discover()`` open them: missing ones (also a dangling link) are skipped, a link to
+    a directory is resolved (images are then named below the resolved directory), anything
+    else that is not a directory fails the lookup with ``ENOTDIR``."""
     for d in SEARCH_PATHS:
+        try:
+            kind = host.kind(d)
+            real = host.resolve(d)
+        except ImagePathError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR):
+                continue
+            raise PortabledError.from_errno(e.errno or errno.EIO, detail=str(e)) from e
+        if kind is None:
+            continue
+        if kind is not FileKind.DIR:
+            raise PortabledError.from_errno(
+                errno.ENOTDIR, detail=f"{d}: a search directory that is a {kind}"
+            )
+        yield real
+
+
+def find_image(host: Host, name: str) -> Image | None:
+    """``image_find()``: the image called ``name`` in the search path, or ``None``.
+
+    A search directory that exists but is not one fails the lookup (``ENOTDIR``, see
+    :func:`search_directories`) unless the image was found before it.
+    """
+    systemd = host.systemd
+    for d in search_directories(host):
         if systemd.vpick:
             candidates = [name, name + ".raw", name + ".v", name + ".raw.v"]
         else:
@@ -166,8 +239,9 @@ def find_image(host: Host, name: str) -> Image | None:
             if cand.endswith(".v"):
                 if k is not FileKind.DIR:
                     continue
-                picked = vpick(host, p)
-                if picked is None:
+                try:
+                    picked = pick_version(host, p, _name_filters(p))
+                except PortabledError:
                     continue
                 kind = _kind_of(host, picked)
                 if kind is None:
@@ -176,8 +250,11 @@ def find_image(host: Host, name: str) -> Image | None:
                     name, host.resolve(picked) if systemd.resolves_image_symlinks else picked, kind
                 )
             if cand == name:
-                if k is FileKind.DIR and systemd.raw_names_are_files and name.endswith(".raw"):
-                    continue
+                if systemd.raw_names_are_files and name.endswith(".raw"):
+                    if k is not FileKind.FILE:
+                        continue  # a name ending in .raw is a raw image file or nothing
+                    path = host.resolve(p) if systemd.resolves_image_symlinks else p
+                    return Image.from_path(path, ImageKind.RAW)
                 if k is FileKind.DIR:
                     kind = ImageKind.DIRECTORY
                 elif k is FileKind.BLOCKDEV:
@@ -215,10 +292,10 @@ def image_at_path(host: Host, path: str, *, pick: bool = True) -> Image:
     if pick and systemd.vpick:
         real = host.resolve(p)
         if real.name.endswith(".v") and host.kind(real) is FileKind.DIR:
-            picked = vpick(host, real)
-            if picked is None:
-                raise PortabledError.from_errno(errno.ENOENT)
-            p = picked
+            p = pick_version(host, real, _path_filters(host))
+            if host.kind(p) is FileKind.FILE and not p.name.endswith(".raw"):
+                # image_make(): a regular file must be a .raw image
+                raise PortabledError.from_errno(errno.EMEDIUMTYPE, detail=f"{p}: not a .raw file")
         else:
             p = real
     kind = _kind_of(host, p)
@@ -254,7 +331,7 @@ def discover_images(host: Host) -> list[Image]:
     """Every image in the search path (``list``), first occurrence of a name winning, by name."""
     systemd = host.systemd
     found: dict[str, Image] = {}
-    for d in SEARCH_PATHS:
+    for d in search_directories(host):
         for entry in host.listdir(d):
             if entry in (".", ".."):
                 continue
@@ -264,12 +341,18 @@ def discover_images(host: Host) -> list[Image]:
                 continue
             if k is FileKind.DIR:
                 if systemd.vpick and entry.endswith(".v"):
-                    picked = vpick(host, p, raw=False)
-                    if picked is None:
+                    try:
+                        picked = pick_version(host, p, _name_filters(p))
+                    except PortabledError:
+                        continue
+                    kind = _kind_of(host, picked)
+                    if kind is None:
                         continue
                     name = entry[: -len(".v")]
+                    if kind is ImageKind.RAW and name.endswith(".raw"):
+                        name = name[: -len(".raw")]
                     path = host.resolve(picked) if systemd.resolves_image_symlinks else picked
-                    img = Image(name, path, ImageKind.DIRECTORY)
+                    img = Image(name, path, kind)
                 else:
                     path = host.resolve(p) if systemd.resolves_image_symlinks else p
                     img = Image(entry, path, ImageKind.DIRECTORY)
@@ -299,6 +382,13 @@ def normalize_client_path(
     Made absolute against ``cwd``, all links resolved inside the root; a trailing slash is kept.
     A missing path fails with portablectl's message when ``must_exist``.
     """
+    if not arg:
+        raise UsageError(
+            f"Cannot normalize specified image path '{arg}': {os.strerror(errno.EINVAL)}"
+        )
+    if any(len(part.encode()) > 255 for part in arg.split("/")):  # longer than NAME_MAX
+        err = host.systemd.long_image_name_errno
+        raise UsageError(f"Cannot normalize specified image path '{arg}': {os.strerror(err)}")
     trailing = arg.endswith("/") and arg.strip("/") != ""
     joined = PurePosixPath(cwd, arg) if not arg.startswith("/") else PurePosixPath(arg)
     try:

@@ -97,6 +97,7 @@ class OpKind(StrEnum):
     UNLINK = "unlink"
     RMDIR = "rmdir"
     REMOVE_TREE = "remove-tree"
+    CHMOD = "chmod"
     START = "start"
     STOP = "stop"
 
@@ -119,8 +120,12 @@ class Op:
     ``UNIT [STATE]`` per line). Applying ``START`` rewrites that file with the unit ``active``,
     ``STOP`` rewrites it without the unit; the rest of the file is kept as it is then.
     ``--enable`` needs no kind of its own: its install links are ``SYMLINK`` operations in
-    ``<attached dir>/<target>.wants/`` (or ``.requires/``), with ``MKDIR`` for the directory,
-    and disabling is ``UNLINK`` and ``RMDIR``.
+    ``/etc/systemd/system/<target>.wants/`` (or ``.requires/``, below ``/run`` for a runtime
+    attachment), with ``MKDIR`` for the directory, and disabling is ``UNLINK`` and ``RMDIR``.
+
+    ``CHMOD`` sets the permission bits of the existing file ``path`` (never through a link) to
+    ``mode``: ``read-only`` of a raw image. ``remove`` deletes with ``REMOVE_TREE`` and
+    ``UNLINK``.
     """
 
     kind: OpKind
@@ -151,7 +156,7 @@ class Op:
             d["target"] = self.target
         if self.source is not None:
             d["source"] = str(self.source)
-        if self.kind in (OpKind.MKDIR, OpKind.WRITE):
+        if self.kind in (OpKind.MKDIR, OpKind.WRITE, OpKind.CHMOD):
             d["mode"] = f"{self.mode:04o}"
         if self.replace:
             d["replace"] = True

@@ -1,8 +1,11 @@
 """Image states: what ``is-attached`` and ``list`` report.
 
-The state of an image is computed from the attached directories alone: units whose marker
-matches the image are *attached*; if one of them is enabled the image is *enabled*, if one is
-running it is *running*. The persistent directory is looked at first; only if it yields
+The state of an image starts from the attached directories: units whose marker matches the
+image are *attached*; if one of them is enabled the image is *enabled*, if one is running it is
+*running*. Whether a unit is enabled is the host's install logic's answer
+(:mod:`.install`): install links in ``/etc/systemd/system`` or below ``/run`` count, links
+inside ``/etc/systemd/system.attached`` do not, and a unit the install logic cannot look up
+makes the query fail. The persistent directory is looked at first; only if it yields
 ``detached`` the runtime directory is, and its answers get the ``-runtime`` suffix.
 :func:`attached_units` lists the portable units of one attached directory with their markers
 (detach starts from it too).
@@ -15,14 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..errors import PortabledError
 from ..names import is_hidden_or_backup, unit_name_is_valid
 from ..source import FileKind
 from .dropin import AttachedUnit, marker_matches, read_marker
 from .host import Host, attached_dir
+from .install import UnitLookupError, unit_file_state
 
 __all__ = ["ImageState", "UnitState", "attached_units", "image_state", "unit_states"]
 
-_NOT_ENABLED = frozenset({"static", "disabled", "linked", "linked-runtime"})
+#: unit-file states that do not make an attached unit enabled; "bad": the install logic found
+#: no unit file of that name (or could not follow a link to it)
+_NOT_ENABLED = frozenset({"static", "disabled", "linked", "linked-runtime", "bad"})
 
 
 class ImageState(StrEnum):
@@ -59,6 +66,9 @@ class UnitState:
     active_state: str
     #: active as attach/detach judge it (for a template: any instance is active)
     running: bool
+    #: the errno with which the install logic failed to look the unit up on the host (a link
+    #: it cannot follow, a directory of the unit's name); the image's state query then fails
+    lookup_errno: int = 0
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -67,7 +77,8 @@ class UnitState:
 
     @property
     def enabled(self) -> bool:
-        """Enabled in systemd's sense (any unit-file state but static/disabled/linked)."""
+        """Enabled in portabled's sense (any unit-file state but static/disabled/linked; a
+        unit the install logic cannot find is not enabled)."""
         return self.unit_file_state not in _NOT_ENABLED
 
 
@@ -115,15 +126,22 @@ def unit_states(host: Host) -> list[UnitState]:
     out = []
     for runtime in (False, True):
         for u in attached_units(host, runtime, for_detach=host.systemd.state_counts_dropin_dirs):
+            state, err = "bad", 0
+            if u.has_unit_file:  # a drop-in directory alone (262) is not looked up
+                try:
+                    state = str(unit_file_state(host, u.name) or "bad")
+                except UnitLookupError as e:
+                    err = e.errno
             out.append(
                 UnitState(
                     u.name,
                     u.base,
                     u.extensions,
                     runtime,
-                    host.unit_file_state(u.name),
+                    state,
                     active.get(u.name, "inactive"),
                     host.unit_is_active(u.name, active),
+                    err,
                 )
             )
     return out
@@ -138,7 +156,9 @@ def image_state(
 ) -> ImageState:
     """``portable_get_state()`` for an image (name or path, as sent) and its extensions.
 
-    ``units`` is a :func:`unit_states` scan to reuse (``list`` asks for every image).
+    ``units`` is a :func:`unit_states` scan to reuse (``list`` asks for every image). A unit of
+    the image the install logic fails to look up fails the query
+    (:class:`~portablekit.errors.PortabledError` with that errno).
     """
     query = [image, *extensions]
     scan = unit_states(host) if units is None else units
@@ -148,6 +168,11 @@ def image_state(
             for u in scan
             if u.runtime is runtime and marker_matches(host, u.tokens, query, match_all=False)
         ]
+        failed = next((u for u in mine if u.lookup_errno), None)
+        if failed is not None:
+            raise PortabledError.from_errno(
+                failed.lookup_errno, detail=f"{failed.unit}: its unit file cannot be looked up"
+            )
         if any(u.running for u in mine):
             return ImageState.RUNNING_RUNTIME if runtime else ImageState.RUNNING
         if any(u.enabled for u in mine):

@@ -252,7 +252,7 @@ class SandboxRoot:
             free = op.kind in (OpKind.MKDIR, OpKind.COPY_FILE, OpKind.COPY_TREE) or (
                 op.kind in (OpKind.WRITE, OpKind.SYMLINK) and not op.replace
             )
-            needed = op.kind in (OpKind.UNLINK, OpKind.RMDIR, OpKind.REMOVE_TREE)
+            needed = op.kind in (OpKind.UNLINK, OpKind.RMDIR, OpKind.REMOVE_TREE, OpKind.CHMOD)
             if free or needed:
                 there = view.kind(op.path, follow=False) is not None
                 if there == free:

@@ -240,6 +240,16 @@ def _remove_tree(step: OpStep, finishing: bool) -> None:
     remove_tree(step.parent, step.tmp, step.where)
 
 
+def _chmod(step: OpStep, finishing: bool) -> None:
+    """The permission bits of the entry there; the entry is never followed (a link is an
+    error, not a way out), and a FIFO never blocks the open."""
+    fd = os.open(step.name, _O_READ_FILE, dir_fd=step.parent)
+    try:
+        SYSCALLS.fchmod(fd, step.op.mode, step.where)
+    finally:
+        os.close(fd)
+
+
 def _parse_active(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in text.splitlines():
@@ -280,6 +290,7 @@ register(OpKind.COPY_TREE, Handler(_copy_tree, _must_be_missing))
 register(OpKind.UNLINK, Handler(_unlink, _must_exist))
 register(OpKind.RMDIR, Handler(_rmdir, _must_exist))
 register(OpKind.REMOVE_TREE, Handler(_remove_tree, _must_exist))
+register(OpKind.CHMOD, Handler(_chmod, _must_exist))
 register(OpKind.START, Handler(_service_manager, _check_service_manager, batches=True))
 register(OpKind.STOP, Handler(_service_manager, _check_service_manager, batches=True))
 

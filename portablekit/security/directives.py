@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..unitfile import parse_boolean
 from ..versions import Systemd
 
 __all__ = [
@@ -90,20 +91,6 @@ class InvalidValue(ValueError):
 
 def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
-
-
-_TRUE = frozenset({"1", "yes", "y", "true", "t", "on"})
-_FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
-
-
-def parse_boolean(value: str) -> bool | None:
-    """systemd's ``parse_boolean()``: ``True``/``False``, ``None`` when not a boolean."""
-    v = value.lower()
-    if v in _TRUE:
-        return True
-    if v in _FALSE:
-        return False
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,19 +9,19 @@ of the image checks (:mod:`portablekit.check.image`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from ..errors import PortableKitError
+from ..errors import PortabledError, PortableKitError
 from ..names import extension_name
 from ..osrelease import EnvFile
 from ..portabled.dissect import Dissection, ReleaseClass, find_extension_release, read_os_release
 from ..portabled.host import Host
-from ..portabled.image import discover_images, image_stat, open_image
+from ..portabled.image import Image, discover_images, image_stat, open_image
 from ..portabled.layers import LayeredView, explain_extension
-from ..portabled.state import image_state, unit_states
+from ..portabled.state import UnitState, image_state, unit_states
 from ..versions import Systemd
 from ._common import (
     BOOL,
@@ -97,10 +97,18 @@ def images_frame(host: Host) -> pd.DataFrame:
                 "version_id": rel.get("VERSION_ID") if rel else None,
                 "pretty_name": rel.get("PRETTY_NAME") if rel else None,
                 "read_only": image_stat(host, img).read_only,
-                "state": image_state(host, str(img.path), units=units).value,
+                "state": _state(host, img, units),
             }
         )
     return _frame(rows, IMAGES_SCHEMA, ["name"])
+
+
+def _state(host: Host, img: Image, units: Sequence[UnitState]) -> str:
+    """The image's state as ``list`` shows it: empty where portabled fails to tell."""
+    try:
+        return image_state(host, str(img.path), units=units).value
+    except PortabledError:
+        return ""
 
 
 # -- release files and layers ---------------------------------------------------------------------
