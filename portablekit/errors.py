@@ -15,6 +15,7 @@
     │       ├── CorruptImageError           a structure of the image is broken
     │       ├── UnsupportedImageError       valid, but a feature we do not read
     │       └── MissingExtraError (ImportError)  an optional compressor is not installed
+    ├── NotRegularFileError (OSError)       a file named on a command line is a FIFO, a device...
     ├── PortabledError                      a refusal systemd-portabled makes (exact message)
     ├── UsageError                          a command line refused: portablectl's own (exit 1),
     │                                       the kit's commands and global options (exit 2)
@@ -38,6 +39,7 @@ __all__ = [
     "ImageNameError",
     "ImagePathError",
     "MissingExtraError",
+    "NotRegularFileError",
     "ParseError",
     "PortableKitError",
     "PortabledError",
@@ -177,6 +179,19 @@ class MissingExtraError(RawImageError, ImportError):
     def __init__(self, message: str, *, extra: str, image: str = "", structure: str = "") -> None:
         self.extra = extra
         super().__init__(message, image=image, structure=structure)
+
+
+class NotRegularFileError(PortableKitError, OSError):
+    """A file of this machine named on a command line (a unit file, a profile) is not a regular
+    file: a FIFO, a socket, a device or a directory. ``kind`` says which."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        self.kind = kind
+        err = _errno.EISDIR if kind == "directory" else _errno.EINVAL
+        super().__init__(err, os.strerror(err), path)
+
+    def __str__(self) -> str:
+        return f"{self.filename}: not a regular file but a {self.kind}"
 
 
 class PortabledError(PortableKitError):

@@ -70,7 +70,12 @@ _UNIT_CHARS = re.compile(r"[A-Za-z0-9:_.\-\\@]*\Z")
 
 def filename_is_valid(s: str) -> bool:
     """``filename_is_valid()``: non-empty, not ``.``/``..``, no ``/``, at most 255 bytes."""
-    return bool(s) and s not in (".", "..") and "/" not in s and len(s.encode()) <= 255
+    return (
+        bool(s)
+        and s not in (".", "..")
+        and "/" not in s
+        and len(s.encode("utf-8", "surrogateescape")) <= 255
+    )
 
 
 def image_name_is_valid(s: str) -> bool:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
-from .errors import FileTooLargeError, ImagePathError, SymlinkLoopError
+from .errors import FileTooLargeError, ImagePathError, NotRegularFileError, SymlinkLoopError
 
 __all__ = [
     "MAX_SYMLINKS",
@@ -41,6 +41,7 @@ __all__ = [
     "Stat",
     "Symlink",
     "as_image_path",
+    "read_regular_file",
 ]
 
 #: systemd's ``CHASE_MAX``: symbolic links followed while resolving one path.
@@ -89,6 +90,53 @@ class Stat:
     mtime: float = 0.0
 
 
+_KIND_NAMES = {
+    FileKind.DIR: "directory",
+    FileKind.SYMLINK: "symbolic link",
+    FileKind.SOCKET: "socket",
+    FileKind.FIFO: "FIFO",
+    FileKind.CHARDEV: "character device",
+    FileKind.BLOCKDEV: "block device",
+}
+
+
+def read_regular_file(path: str | os.PathLike[str], *, limit: int | None = None) -> bytes:
+    """The content of a regular file of this machine (a unit file or a profile named on a
+    command line), links followed as any program opening a path follows them.
+
+    The file is opened without blocking, so a FIFO cannot hang the read, and must be a regular
+    file: anything else raises :class:`~portablekit.errors.NotRegularFileError` naming it and
+    what it is. More than ``limit`` bytes raise :class:`~portablekit.errors.FileTooLargeError`.
+    Other failures are the :class:`OSError` of the system call, naming the file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        if e.errno != errno.ENXIO:  # a socket cannot be opened at all
+            raise
+        fd = -1
+    try:
+        mode = os.fstat(fd).st_mode if fd >= 0 else os.stat(path).st_mode
+        if not _stat.S_ISREG(mode):
+            kind = FileKind.from_mode(mode)
+            raise NotRegularFileError(os.fspath(path), _KIND_NAMES.get(kind, str(kind)))
+        if fd >= 0:
+            os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            total += len(chunk)
+            if limit is not None and total > limit:
+                raise FileTooLargeError(os.fspath(path), "", limit)
+            chunks.append(chunk)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def as_image_path(path: str | PurePosixPath) -> PurePosixPath:
     """An absolute, lexically normalized path inside an image (``..`` stops at ``/``)."""
     parts: list[str] = []
@@ -129,6 +177,11 @@ class ImageSource(ABC):
         """An extended attribute of ``path`` (not following a final link); ``None`` if unset or
         not supported by the source."""
         return None
+
+    def listdir_kinds(self, path: PurePosixPath) -> dict[str, FileKind]:
+        """``{name: kind}`` of the entries of directory ``path``, as :meth:`listdir` orders
+        them (a backend that knows the kinds while listing says so in one pass)."""
+        return {name: self.lstat(path / name).kind for name in self.listdir(path)}
 
     # -- derived operations ---------------------------------------------------------------------
 
@@ -318,10 +371,10 @@ class DirectorySource(ImageSource):
         finally:
             os.close(fd)
 
-    def listdir(self, path: PurePosixPath) -> list[str]:
+    def _open_dir(self, path: PurePosixPath) -> int:
         fd, name = self._parent_fd(path)
         try:
-            dfd = os.open(
+            return os.open(
                 name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
             )
         except OSError as e:
@@ -329,8 +382,34 @@ class DirectorySource(ImageSource):
             raise self._err(errno.ENOTDIR if err == errno.ELOOP else err, path) from None
         finally:
             os.close(fd)
+
+    def listdir(self, path: PurePosixPath) -> list[str]:
+        dfd = self._open_dir(path)
         try:
             return os.listdir(dfd)
+        finally:
+            os.close(dfd)
+
+    def listdir_kinds(self, path: PurePosixPath) -> dict[str, FileKind]:
+        dfd = self._open_dir(path)
+        out: dict[str, FileKind] = {}
+        try:
+            with os.scandir(dfd) as entries:  # kinds from the directory itself, no stat each
+                for e in entries:
+                    try:
+                        if e.is_symlink():
+                            out[e.name] = FileKind.SYMLINK
+                        elif e.is_dir(follow_symlinks=False):
+                            out[e.name] = FileKind.DIR
+                        elif e.is_file(follow_symlinks=False):
+                            out[e.name] = FileKind.FILE
+                        else:
+                            out[e.name] = FileKind.from_mode(e.stat(follow_symlinks=False).st_mode)
+                    except FileNotFoundError:
+                        continue  # gone while listing
+            return out
+        except OSError as e:
+            raise self._err(e.errno or errno.EIO, path) from None
         finally:
             os.close(dfd)
 

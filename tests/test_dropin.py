@@ -79,3 +79,58 @@ def test_dropin_text_per_version(make_root, version: int) -> None:  # type: igno
     ]
     assert ("BindReadOnlyPaths=/etc/os-release:/run/host/os-release" in lines) is (version == 252)
     assert ("LogExtraFields=PORTABLE_NAME_AND_VERSION=debian_12" in lines) is (version != 252)
+
+
+#: marker layers and query words: names, versioned names, paths (of images the sample root
+#: holds and of none), .raw and .v forms, bare names with no base name, trailing slashes
+_WORDS = [
+    "minimal",
+    "webapp_2.1",
+    "webapp_9",
+    "webapp",
+    "webapp-tls",
+    "debug-tools",
+    "foo_1.2",
+    "foo.raw",
+    "_",
+    "/",
+    "/var/lib/portables/minimal",
+    "/var/lib/portables/minimal/",
+    "/var/lib/portables/webapp_2.1",
+    "/var/lib/portables/webapp-tls",
+    "/var/lib/portables/foo_1.2",
+    "/var/lib/portables/foo.raw",
+    "/srv/minimal",
+    "/srv/other.v",
+    "/var/lib/portables",
+]
+
+
+@pytest.mark.parametrize(
+    ("version", "fixed"), [(252, False), (257, False), (257, True), (262, False)]
+)
+def test_marker_index_answers_as_matching_every_marker(
+    make_root,  # type: ignore[no-untyped-def]
+    version: int,
+    fixed: bool,
+) -> None:
+    # the index only skips markers that cannot match: its answer is marker_matches' own
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from portablekit.portabled.dropin import MarkerIndex
+
+    host = _host(make_root(version), version, fixed)
+    words = st.sampled_from(_WORDS)
+    markers = st.lists(st.lists(words, min_size=1, max_size=3).map(tuple), max_size=12)
+
+    @settings(max_examples=150, deadline=None, derandomize=True)
+    @given(markers, st.lists(st.lists(words, min_size=0, max_size=3), min_size=1, max_size=5))
+    def check(ms: list[tuple[str, ...]], queries: list[list[str]]) -> None:
+        index = MarkerIndex(host, ms)
+        resolved: dict[str, str | None] = {}
+        for q in queries:
+            expected = [m for m in index.markers if marker_matches(host, m, q, match_all=False)]
+            assert index.matching(q, resolved) == expected, (ms, q)
+
+    check()

@@ -46,6 +46,7 @@ def test_plan_values_import_no_planner() -> None:
         "..display",  # how a plan shows itself in a notebook (imports nothing at load)
         "..errors",
         "..source",
+        ".pending",  # the record of what operations leave behind: a mapping, no planner
     }
     sandbox = {
         m.lstrip(".")

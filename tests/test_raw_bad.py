@@ -205,3 +205,77 @@ def test_unexpected_exceptions_never_escape() -> None:
             data[pos] ^= 0x5A
             with contextlib.suppress(PortableKitError):
                 read_all(data)
+
+
+def _xz_asking_for_4gib(text: bytes) -> bytes:
+    """An xz stream of ``text`` whose block header declares a 4 GiB LZMA2 dictionary."""
+    import lzma
+
+    data = bytearray(
+        lzma.compress(
+            text,
+            format=lzma.FORMAT_XZ,
+            check=lzma.CHECK_CRC32,
+            filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20}],
+        )
+    )
+    start = 12  # after the stream header
+    size = (data[start] + 1) * 4
+    header = data[start : start + size - 4]
+    # the filter flags end the header, before the padding: ID 0x21, one byte of properties
+    at = bytes(header).index(b"\x21\x01", 2) + 2
+    header[at] = 40  # dictionary 4 GiB - 1
+    data[start : start + size - 4] = header
+    data[start + size - 4 : start + size] = struct.pack("<I", zlib.crc32(header))
+    return bytes(data)
+
+
+def test_lzma_header_asking_for_a_huge_dictionary_is_refused() -> None:
+    # The decoder allocates the dictionary its header declares before reading a byte: under an
+    # address-space limit 4 GiB was a MemoryError. Run where the memory is limited, as a user
+    # may run it; the block is refused by name instead.
+    import lzma
+    import subprocess
+    import sys
+
+    text = b"[Service]\nExecStart=/bin/true\n" * 20
+    alone = bytearray(lzma.compress(text, format=lzma.FORMAT_ALONE))
+    alone[1:5] = struct.pack("<I", 0xFFFFFFFF)
+    program = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from portablekit.errors import CorruptImageError\n"
+        "from portablekit.raw.compress import decompress\n"
+        "for codec, hexdata in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+        "    try:\n"
+        "        decompress(codec, bytes.fromhex(hexdata), 8192, image='bad.raw',\n"
+        "                   structure='squashfs metadata block at 96')\n"
+        "    except CorruptImageError as e:\n"
+        "        print(e)\n"
+    )
+    args = ["lzma", bytes(alone).hex(), "xz", _xz_asking_for_4gib(text).hex()]
+    run = subprocess.run(
+        [sys.executable, "-c", program, *args], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == 2, run.stdout
+    for codec, line in zip(("lzma", "xz"), lines, strict=True):
+        assert line.startswith(f"bad.raw: squashfs metadata block at 96: {codec} data")
+        assert "more memory than a block of this image can need" in line
+
+
+def test_lzma_dictionary_up_to_the_block_size_decodes() -> None:
+    # mksquashfs gives xz and lzma a dictionary as large as the block size, metadata included
+    import lzma
+
+    text = b"portable " * 900
+    for fmt, codec, filt in (
+        (lzma.FORMAT_XZ, "xz", lzma.FILTER_LZMA2),
+        (lzma.FORMAT_ALONE, "lzma", lzma.FILTER_LZMA1),
+    ):
+        packed = lzma.compress(text, format=fmt, filters=[{"id": filt, "dict_size": 1 << 20}])
+        out = decompress(codec, packed, 8192, image="i", structure="s", window=1 << 20)
+        assert out == text
+        with pytest.raises(CorruptImageError, match="more memory than a block"):
+            decompress(codec, packed, 8192, image="i", structure="s", window=128 << 10)

@@ -70,6 +70,20 @@ class CommandParser(argparse.ArgumentParser):
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise usage_error(self.prog, (message or f"exit status {status}").strip())
 
+    def parse(self, argv: Sequence[str]) -> argparse.Namespace:
+        """The arguments of ``argv``; a refusal raises :class:`~portablekit.errors.UsageError`.
+
+        argparse before Python 3.12 takes a second ``--`` (``cmd A -- --``) as a separator too
+        and gives a one-value positional an empty list: that is refused here, naming the
+        positional, rather than reaching the command as a list.
+        """
+        ns = self.parse_args(list(argv))
+        for action in self._actions:
+            empty = isinstance(getattr(ns, action.dest, None), list)
+            if not action.option_strings and action.nargs is None and empty:
+                self.error(f"argument {action.metavar or action.dest}: expected one value")
+        return ns
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -100,7 +114,7 @@ class Command:
         """Parse ``argv`` (the line after the command's name) and run; ``--help`` prints the
         help to ``out``."""
         try:
-            ns = self.parser().parse_args(list(argv))
+            ns = self.parser().parse(argv)
         except HelpRequested as h:
             out.write(h.text)
             return True

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..errors import UsageError
+from ..errors import SandboxError, UsageError
 from ..sandbox import SandboxRoot
 from ..versions import SUPPORTED_VERSIONS, Systemd
 
@@ -132,9 +132,14 @@ class Invocation:
                 "Create one with 'portablekit sandbox init DIR'.",
                 exit_code=USAGE_EXIT,
             )
-        found = SandboxRoot(self.root)  # reads the version the root was made for
-        systemd = self.systemd_for(found)
-        return found if systemd == found.systemd else SandboxRoot(self.root, systemd)
+        try:
+            found = SandboxRoot(self.root)  # reads the version the root was made for
+            systemd = self.systemd_for(found)
+            return found if systemd == found.systemd else SandboxRoot(self.root, systemd)
+        except OSError as e:  # a parent that cannot be searched, a name too long, a loop
+            raise SandboxError(
+                f"{self.root}: cannot be used as a sandbox root: {e.strerror or e}"
+            ) from e
 
     def path(self, arg: str) -> Path:
         """A path of this machine given on the line (relative to :attr:`cwd`)."""

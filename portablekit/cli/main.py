@@ -31,6 +31,8 @@ nor ipywidgets, nor the analysis commands.
 
 from __future__ import annotations
 
+import codecs
+import io
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -191,6 +193,22 @@ def _dispatch(inv: Invocation, out: TextIO, err: TextIO) -> int:
     return _portablectl(inv, out, err)
 
 
+def _bytes_through(stream: TextIO) -> TextIO:
+    """``stream``, set to write what it is given as the bytes it stands for.
+
+    portablectl prints bytes: an image's unit file that is not UTF-8 (``inspect --cat``), a
+    path in another encoding. Text here holds such bytes as surrogates; a text stream over a
+    file (the process's own, under a UTF-8 locale) would refuse them, or would not encode an
+    arrow under another locale. Such a stream is switched to UTF-8 that writes surrogates back
+    as their bytes; any other stream (a ``StringIO``) is left as it is.
+    """
+    if isinstance(stream, io.TextIOWrapper) and (
+        codecs.lookup(stream.encoding).name != "utf-8" or stream.errors != "surrogateescape"
+    ):
+        stream.reconfigure(encoding="utf-8", errors="surrogateescape")
+    return stream
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -202,10 +220,11 @@ def main(
     """Entry point of the ``portablekit`` console script: run the command line ``argv``
     (default: the process's) and return the exit status; nothing here exits the process.
 
-    ``stdout``, ``stderr``, ``environ`` and ``cwd`` default to the process's own.
+    ``stdout``, ``stderr``, ``environ`` and ``cwd`` default to the process's own; a stream over
+    a file is set to write UTF-8 and the bytes of surrogates as they are, as portablectl does.
     """
-    out = sys.stdout if stdout is None else stdout
-    err = sys.stderr if stderr is None else stderr
+    out = _bytes_through(sys.stdout if stdout is None else stdout)
+    err = _bytes_through(sys.stderr if stderr is None else stderr)
     args = sys.argv[1:] if argv is None else list(argv)
     prog = "portablekit"
     try:

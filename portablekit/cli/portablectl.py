@@ -33,7 +33,6 @@ from ..portabled.attach import (
 from ..portabled.dissect import Dissection, dissect, image_os_release
 from ..portabled.host import Host
 from ..portabled.image import (
-    Image,
     discover_images,
     image_stat,
     lookup_image,
@@ -48,7 +47,7 @@ from ..portabled.manage import (
 )
 from ..portabled.plan import CopyMode, Plan
 from ..portabled.profiles import list_profiles
-from ..portabled.state import ImageState, UnitState, image_state, unit_states
+from ..portabled.state import image_state, image_states
 from ..sandbox import SandboxRoot
 from ..unitfile import parse_boolean
 from ..versions import Systemd
@@ -183,8 +182,8 @@ def _verb_list(ctx: _Ctx) -> int:
     except PortabledError as e:
         _fail(ctx, "Failed to list images", e)
         return 1
-    units = unit_states(host)  # one scan answers for every image
-    images = [(img, image_stat(host, img), _list_state(host, img, units)) for img in found]
+    states = image_states(host, [(str(img.path),) for img in found])  # one scan for all
+    images = [(img, image_stat(host, img), state) for img, state in zip(found, states, strict=True)]
     if ctx.opts.json:
         _json(
             ctx,
@@ -243,14 +242,6 @@ def _inspect(
         )
     except PortabledError as e:
         _fail(ctx, "Failed to inspect image metadata", e)
-        return None
-
-
-def _list_state(host: Host, img: Image, units: Sequence[UnitState]) -> ImageState | None:
-    """An image's state in ``list``: none (an empty cell) where the query fails."""
-    try:
-        return image_state(host, str(img.path), units=units)
-    except PortabledError:
         return None
 
 
@@ -580,7 +571,8 @@ def run(
                 "Operations on images by path not supported when connecting to remote systems.\n"
             )
             return 1
-        stderr.write("portablekit simulates the local host only (--host/--machine).\n")
+        remote = f"--host={opts.host}" if opts.host else f"--machine={opts.machine}"
+        stderr.write(f"portablekit simulates the local host only, not {remote}.\n")
         return 1
     if opts.verb not in VERBS:
         verb = f"'{opts.verb}'" if systemd.quotes_unknown_verb else opts.verb

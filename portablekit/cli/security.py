@@ -27,7 +27,7 @@ from typing import TextIO
 
 from ..errors import PortabledError, PortableKitError
 from ..names import derive_prefix
-from ..portabled.dissect import dissect
+from ..portabled.dissect import MAX_UNIT_FILE, dissect
 from ..portabled.dropin import render_portable_dropin
 from ..portabled.host import Host
 from ..portabled.profiles import load_profile
@@ -35,6 +35,7 @@ from ..security.attached import RootKind, attached_unit, unit_file_dropin
 from ..security.effective import EffectiveUnit
 from ..security.profilediff import ProfileComparison, compare_profiles
 from ..security.score import SecurityReport, assess
+from ..source import read_regular_file
 from ..unitfile import UnitFile
 from ..versions import Systemd
 from .command import Command, CommandParser
@@ -164,12 +165,13 @@ def _score_unit_file(
     args: argparse.Namespace, path: Path, systemd: Systemd, err: TextIO
 ) -> SecurityReport | None:
     name = path.name
-    unit = UnitFile.parse(path.read_bytes(), origin=str(path.absolute()))
+    unit = UnitFile.parse(read_regular_file(path, limit=MAX_UNIT_FILE), origin=str(path.absolute()))
     local: dict[str, UnitFile] = {}
     dropin_dir = path.parent / f"{name}.d"
     if dropin_dir.is_dir():
         for f in sorted(dropin_dir.glob("*.conf")):
-            local[f.name] = UnitFile.parse(f.read_bytes(), origin=str(f.absolute()))
+            data = read_regular_file(f, limit=MAX_UNIT_FILE)
+            local[f.name] = UnitFile.parse(data, origin=str(f.absolute()))
     portable = None
     if "20-portable.conf" not in local:
         portable = unit_file_dropin(systemd, name, args.image, args.image_path)
@@ -194,7 +196,8 @@ def _score_image(
     try:
         dissection = dissect(host, image, matches=[prefix], attach=True)
     except PortabledError as e:
-        if e.errno and not e.detail:  # a bare strerror: say which image it is about
+        # a bare strerror about the image itself: say which image it is
+        if e.errno and (not e.detail or e.detail.startswith(f"{image}:")):
             raise PortableKitError(f"{image}: {e.message}") from e
         raise
     wanted = set(args.units)

@@ -31,6 +31,7 @@ from .dropin import (
 from .host import ACTIVE_UNITS, Host, attached_dir, portables_dir
 from .image import Image, lookup_image
 from .install import UnitLookupError, unit_file_exists
+from .pending import PendingChanges
 from .plan import Change, ChangeType, CopyMode, Op, OpKind, Plan, note_pending
 from .profiles import find_profile
 from .state import attached_units
@@ -56,7 +57,7 @@ class _View:
     """The operations and records planned so far, and the host as they leave it."""
 
     def __init__(self, host: Host) -> None:
-        self.pending: dict[PurePosixPath, FileKind | None] = {}
+        self.pending = PendingChanges()
         #: the host seen through the operations so far (the same mapping, read live)
         self.host = host.overlay(self.pending)
         self.ops: list[Op] = []
@@ -120,6 +121,7 @@ def plan_attach(
     """
     copy = CopyMode(copy)
     systemd = host.systemd
+    host = host.snapshot()  # planning reads, never writes: each directory is listed once
     v = view or _View(host)
     try:
         d = dissect(host, image, matches=matches, extensions=extensions, attach=True, force=force)
@@ -127,6 +129,7 @@ def plan_attach(
         return Plan("attach", image, error=e, runtime=runtime)
     units = d.units
     if not (force or reattach):
+        is_active = host.active_test()
         for u in units:
             try:
                 exists = unit_file_exists(host, u.name)
@@ -153,7 +156,7 @@ def plan_attach(
                     runtime=runtime,
                     dissection=d,
                 )
-            if host.unit_is_active(u.name):
+            if is_active(u.name):
                 return Plan(
                     "attach",
                     str(d.base.image.path),
@@ -182,7 +185,13 @@ def plan_attach(
         )
         portable = dropin_dir / PORTABLE_DROPIN
         v.op(
-            Op(OpKind.WRITE, portable, data=text.encode(), mode=0o644, replace=True),
+            Op(
+                OpKind.WRITE,
+                portable,
+                data=text.encode("utf-8", "surrogateescape"),
+                mode=0o644,
+                replace=True,
+            ),
             Change(ChangeType.WRITE, str(portable)),
         )
         prof = find_profile(host, profile, u.type)
@@ -311,13 +320,15 @@ def plan_detach(
     before the detach (they no longer count as active).
     """
     systemd = host.systemd
+    host = host.snapshot()
     v = view or _View(host)
     query = [image, *extensions]
     a = attached_dir(runtime)
+    resolved: dict[str, str | None] = {}  # each query path resolved once for every marker
     matched = [
         u
         for u in attached_units(host, runtime)
-        if marker_matches(host, u.tokens, query, match_all=True)
+        if marker_matches(host, u.tokens, query, match_all=True, resolved=resolved)
     ]
     not_found = PortabledError(
         f"No unit files associated with '{image}{extensions_clause(extensions)}' found attached "
@@ -327,8 +338,9 @@ def plan_detach(
     if not matched:
         return Plan("detach", image, error=not_found, runtime=runtime)
     if not (force or reattach):
+        is_active = host.active_test()
         for u in matched:
-            if u.name not in stopped and host.unit_is_active(u.name):
+            if u.name not in stopped and is_active(u.name):
                 return Plan(
                     "detach",
                     image,
@@ -344,12 +356,17 @@ def plan_detach(
             if v.kind(p) is not None:
                 v.op(Op(OpKind.UNLINK, p), Change(ChangeType.UNLINK, str(p)))
         if v.kind(u.dropin_dir) is FileKind.DIR:
-            if v.listdir(u.dropin_dir):
-                error = error or PortabledError.from_errno(errno.ENOTEMPTY)
+            left = v.listdir(u.dropin_dir)
+            if left:
+                error = error or PortabledError.from_errno(
+                    errno.ENOTEMPTY, detail=f"{u.dropin_dir}: holds {', '.join(left)}"
+                )
             else:
                 v.op(Op(OpKind.RMDIR, u.dropin_dir), Change(ChangeType.UNLINK, str(u.dropin_dir)))
         elif v.kind(u.dropin_dir) is FileKind.SYMLINK:
-            error = error or PortabledError.from_errno(errno.ENOTDIR)
+            error = error or PortabledError.from_errno(
+                errno.ENOTDIR, detail=f"{u.dropin_dir}: a link, not a directory"
+            )
     links_dir = portables_dir(runtime)
     done: set[str] = set()
     for u in matched:
@@ -410,6 +427,7 @@ def plan_reattach(
     then carries both the detach operations and the error. ``matches`` as for
     :func:`plan_attach` (the default prefix is derived from ``image`` as given).
     """
+    host = host.snapshot()
     prefixes = resolve_matches(matches, image, host.systemd)
     try:
         img: Image = lookup_image(host, image)
@@ -517,6 +535,7 @@ def plan_enable(host: Host, attached: Plan) -> Plan:
     are what makes ``is-attached`` say ``enabled`` (links inside the attached directory do not
     count). Plan it against the host as ``attached`` leaves it.
     """
+    host = host.snapshot()
     v = _View(host)
     a = attached_dir(attached.runtime)
     conf = config_dir(attached.runtime)
@@ -539,6 +558,7 @@ def plan_enable(host: Host, attached: Plan) -> Plan:
 def plan_disable(host: Host, image: str, units: Collection[str], *, runtime: bool = False) -> Plan:
     """``detach --enable``: remove the install links of ``units`` from the host's configuration
     directory (:func:`config_dir`), and each ``.wants``/``.requires`` directory left empty."""
+    host = host.snapshot()
     v = _View(host)
     conf = config_dir(runtime)
     for sub in host.listdir(conf):

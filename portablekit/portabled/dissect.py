@@ -447,7 +447,10 @@ def _dissect(
         ext_images = [_resolved(host, e) for e in ext_images]
     names = [e.name for e in ext_images]
     if len(set(names)) != len(names):
-        raise PortabledError.from_errno(errno.EEXIST)
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise PortabledError.from_errno(
+            errno.EEXIST, detail=f"extension named twice: {', '.join(twice)}"
+        )
 
     src, policy = open_image_with_policy(host, img)
     # inspect sends the os-release on as bytes (portablectl parses it); attach parses it
@@ -488,7 +491,9 @@ def _dissect(
         if found is None:
             if raw or not systemd.missing_extension_release_is_enoent:
                 raise lacks_metadata(systemd, ext, "extension-release")
-            raise PortabledError.from_errno(errno.ENOENT)
+            raise PortabledError.from_errno(
+                errno.ENOENT, detail=f"{ext.path}: no extension-release data"
+            )
         release, cls, rpath = found
         eunits, ecands = _layer_units(host, ext, esrc, matches, i, taken)
         units.extend(eunits)
@@ -517,5 +522,5 @@ def _dissect(
         for u in units:
             if u.error is not None:  # inspect reads every unit file
                 raise PortabledError.from_errno(u.error, detail=f"{u.path}: cannot be read")
-    units.sort(key=lambda u: u.name.encode())
+    units.sort(key=lambda u: u.name.encode("utf-8", "surrogateescape"))
     return Dissection(base, tuple(layers), tuple(units), tuple(candidates), tuple(matches))

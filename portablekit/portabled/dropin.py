@@ -15,8 +15,9 @@ versions, bugs included.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from ..names import escape_marker_path, image_base_name, image_name_is_valid
@@ -34,6 +35,7 @@ __all__ = [
     "PROFILE_DROPIN",
     "SQUASHFS_POLICY",
     "BareImage",
+    "MarkerIndex",
     "marker_line",
     "marker_matches",
     "parse_marker",
@@ -234,6 +236,7 @@ def render_portable_dropin(
 # -- matching markers against what the user asked for -------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
 def _last(path: str) -> str:
     """``last_path_component()``: after the last ``/`` that is not trailing."""
     stripped = path.rstrip("/")
@@ -249,6 +252,12 @@ def _strneq(a: str, b: str, n: int) -> bool:
     return (a + pad)[:n] == (b + pad)[:n]
 
 
+# markers and queries repeat (one per attached unit, one per image listed): their names are
+# worked out once
+_base_name = lru_cache(maxsize=1 << 16)(image_base_name)
+_name_is_valid = lru_cache(maxsize=1 << 16)(image_name_is_valid)
+
+
 def _match_252(tokens: Sequence[str], query: Sequence[str]) -> bool:
     it = iter(tokens)
     for q in query:
@@ -256,7 +265,7 @@ def _match_252(tokens: Sequence[str], query: Sequence[str]) -> bool:
         if t is None:
             return False
         a = _last(t)
-        if image_name_is_valid(q):
+        if _name_is_valid(q):
             k = q.find("_")
             if k >= 0:
                 if not _strneq(a, q, k):
@@ -300,7 +309,13 @@ def _resolve_query(host: Host, q: str) -> str | None:
     return str(real) + ("/" if q.endswith("/") and str(real) != "/" else "")
 
 
-def _match_256(host: Host, tokens: Sequence[str], query: Sequence[str], match_all: bool) -> bool:
+def _match_256(
+    host: Host,
+    tokens: Sequence[str],
+    query: Sequence[str],
+    match_all: bool,
+    resolved: MutableMapping[str, str | None],
+) -> bool:
     systemd = host.systemd
     if not query:
         return False
@@ -313,20 +328,23 @@ def _match_256(host: Host, tokens: Sequence[str], query: Sequence[str], match_al
             if t is None:
                 return False
             consumed += 1
-            bt = image_base_name(t)
+            bt = _base_name(t)
             if bt is None:
                 if systemd.bare_name_matches_everything:
                     return True
                 if match_all:
                     return False
                 continue
-            r = _resolve_query(host, q)
+            if q in resolved:
+                r = resolved[q]
+            else:
+                r = resolved[q] = _resolve_query(host, q)
             if r is None:
                 if systemd.bare_name_matches_everything:
                     return True
-                bq = image_base_name(q)
+                bq = _base_name(q)
             else:
-                bq = image_base_name(r)
+                bq = _base_name(r)
             if bt != bq:
                 if match_all:
                     return False
@@ -336,7 +354,12 @@ def _match_256(host: Host, tokens: Sequence[str], query: Sequence[str], match_al
 
 
 def marker_matches(
-    host: Host, tokens: Sequence[str], query: Sequence[str], *, match_all: bool
+    host: Host,
+    tokens: Sequence[str],
+    query: Sequence[str],
+    *,
+    match_all: bool,
+    resolved: MutableMapping[str, str | None] | None = None,
 ) -> bool:
     """Whether a marker's tokens match the image (+ extensions) a command names.
 
@@ -345,10 +368,73 @@ def marker_matches(
     and version-stripped forms position by position; 256+ compares ``image_base_name()`` of
     each token with that of the (resolved) query, and 256..259 count any query that is not an
     existing path as a match (systemd#39058).
+
+    ``resolved`` keeps what each query path resolves to on the host, to reuse across the
+    markers of one command (the host does not change while it matches).
     """
     if host.systemd.marker_matches_base_names:
-        return _match_256(host, tokens, query, match_all)
+        return _match_256(host, tokens, query, match_all, {} if resolved is None else resolved)
     return _match_252(tokens, query)
+
+
+class MarkerIndex:
+    """Markers found by the images they can name: what :func:`marker_matches` says with
+    ``match_all=False`` (``is-attached``, ``list``) of every marker, without matching each query
+    against each marker (``list`` of thousands of images).
+
+    On 256+ a marker can only match a query through a layer whose ``image_base_name()`` equals
+    that of a query word (or through a bare name, under systemd#39058), so only the markers
+    sharing a base name with the query, or holding a bare name, are matched. 252 compares
+    names by prefix: every marker is matched, as before. Either way the answer is
+    :func:`marker_matches`' own.
+    """
+
+    def __init__(self, host: Host, markers: Iterable[tuple[str, ...]]) -> None:
+        self.host = host
+        #: the markers, each once, in the order given
+        self.markers: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(markers))
+        self._order = {m: i for i, m in enumerate(self.markers)}
+        self._by_base: dict[str, list[tuple[str, ...]]] | None = None
+        self._bare: list[tuple[str, ...]] = []  # markers with a layer that has no base name
+        if host.systemd.marker_matches_base_names:
+            self._by_base = {}
+            for tokens in self.markers:
+                bases = {_base_name(t) for t in tokens}
+                if None in bases:
+                    self._bare.append(tokens)
+                for b in bases:
+                    if b is not None:
+                        self._by_base.setdefault(b, []).append(tokens)
+
+    def matching(
+        self, query: Sequence[str], resolved: MutableMapping[str, str | None] | None = None
+    ) -> list[tuple[str, ...]]:
+        """The markers that match ``query`` (an image and its extensions), in index order."""
+        resolved = {} if resolved is None else resolved
+        candidates = self._candidates(query, resolved)
+        return [
+            m
+            for m in candidates
+            if marker_matches(self.host, m, query, match_all=False, resolved=resolved)
+        ]
+
+    def _candidates(
+        self, query: Sequence[str], resolved: MutableMapping[str, str | None]
+    ) -> Sequence[tuple[str, ...]]:
+        if self._by_base is None or not query:
+            return self.markers
+        everything = self.host.systemd.bare_name_matches_everything
+        found: set[tuple[str, ...]] = set(self._bare)
+        for q in query:
+            if q not in resolved:
+                resolved[q] = _resolve_query(self.host, q)
+            r = resolved[q]
+            if r is None and everything:
+                return self.markers  # a query that is no existing path matches every marker
+            base = _base_name(q if r is None else r)
+            if base is not None:
+                found.update(self._by_base.get(base, ()))
+        return sorted(found, key=self._order.__getitem__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,7 +118,11 @@ def find_extension_release(
             if ok:
                 accepted.append(p)
         if len(accepted) > 1:
-            raise PortabledError.from_errno(errno.ENOTUNIQ)
+            raise PortabledError.from_errno(
+                errno.ENOTUNIQ,
+                detail=f"{src.label}: more than one extension-release file fits: "
+                + ", ".join(map(str, accepted)),
+            )
         if accepted:
             data = src.read_file(accepted[0], limit=MAX_ENV_FILE)
             env = EnvFile.parse(data, origin=f"{src.label}{accepted[0]}", systemd=systemd)

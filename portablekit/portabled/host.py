@@ -11,10 +11,11 @@ it); what the install logic says of the host's unit files is :mod:`.install`.
 
 from __future__ import annotations
 
+import copy
 import errno
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -24,8 +25,10 @@ from ..names import (
     UnitNameKind,
     unit_name_kind,
 )
-from ..source import DirectorySource, FileKind
+from ..source import DirectorySource, FileKind, ImageSource
 from ..versions import Systemd
+from .pending import PendingChanges
+from .snapshot import SnapshotSource
 
 __all__ = [
     "ACTIVE_STATES",
@@ -119,12 +122,26 @@ class Host:
         self.root = Path(root)
         self.systemd = systemd or Systemd()
         try:
-            self.fs = DirectorySource(self.root, label=str(self.root))
+            self.fs: ImageSource = DirectorySource(self.root, label=str(self.root))
         except ImagePathError as e:
             raise SandboxError(f"{self.root}: sandbox root is not usable: {e.strerror}") from e
 
     def __repr__(self) -> str:
         return f"Host({str(self.root)!r}, {self.systemd})"
+
+    def snapshot(self) -> Host:
+        """This host read once: each directory is listed the first time it is looked at, and
+        answered from that listing afterwards (a
+        :class:`~portablekit.portabled.snapshot.SnapshotSource`).
+
+        For one planning pass or one query over many units, which reads and never writes: a
+        snapshot does not see changes made after it looked. A snapshot's snapshot is itself.
+        """
+        if isinstance(self.fs, SnapshotSource):
+            return self
+        snap = copy.copy(self)  # keeps what is cached already (vendor_units)
+        snap.fs = SnapshotSource(self.fs)
+        return snap
 
     def overlay(self, pending: Mapping[PurePosixPath, FileKind | None]) -> Host:
         """This host as pending operations will leave it: what a plan is planned against.
@@ -137,7 +154,9 @@ class Host:
         :meth:`kind`, :meth:`exists`, :meth:`resolve` and :meth:`listdir` see the pending
         changes (a pending link counts as a link and is not followed, a pending path resolves
         to itself); file contents and the service manager's state are read from the host as it
-        is. An overlay can be overlaid again.
+        is. An overlay can be overlaid again. A :class:`PendingChanges` (what the planners
+        build) is read through its index; any other mapping is scanned whole at each
+        :meth:`listdir`.
         """
         return _Overlay(self, pending)
 
@@ -212,19 +231,35 @@ class Host:
                 out[words[0]] = words[1] if len(words) > 1 else "active"
         return out
 
-    def unit_is_active(self, unit: str, active: dict[str, str] | None = None) -> bool:
+    def unit_is_active(self, unit: str, active: Mapping[str, str] | None = None) -> bool:
         """``unit_file_is_active()``: for a template, any running instance counts.
 
-        ``active`` is an :meth:`active_units` reading to reuse.
+        ``active`` is an :meth:`active_units` reading to reuse; to ask about many units, ask
+        the function :meth:`active_test` returns.
         """
+        return self.active_test(active)(unit)
+
+    def active_test(self, active: Mapping[str, str] | None = None) -> Callable[[str], bool]:
+        """:meth:`unit_is_active` for many units: the service manager's state (``active``, an
+        :meth:`active_units` reading, else read now) is read and indexed once."""
         active = self.active_units() if active is None else active
-        if unit_name_kind(unit) is UnitNameKind.TEMPLATE:
-            stem, _, suffix = unit.rpartition(".")  # stem ends in "@"
-            return any(
-                u.startswith(stem) and u.endswith("." + suffix) and st in ACTIVE_STATES
-                for u, st in active.items()
-            )
-        return active.get(unit, "inactive") in ACTIVE_STATES
+        running = {u for u, st in active.items() if st in ACTIVE_STATES}
+        # (stem up to an "@", unit type) of every running unit: what a template asks for
+        instances: set[tuple[str, str]] = set()
+        for u in running:
+            head, dot, suffix = u.rpartition(".")
+            i = head.find("@") if dot else -1
+            while i >= 0:
+                instances.add((u[: i + 1], suffix))
+                i = head.find("@", i + 1)
+
+        def is_active(unit: str) -> bool:
+            if unit_name_kind(unit) is UnitNameKind.TEMPLATE:
+                stem, _, suffix = unit.rpartition(".")  # stem ends in "@"
+                return (stem, suffix) in instances
+            return unit in running
+
+        return is_active
 
     def made_by_attach(self, path: str | PurePosixPath) -> bool:
         """Whether the entry at ``path`` (an image link or copy in ``/etc/portables`` or
@@ -272,6 +307,10 @@ class _Overlay(Host):
     def __repr__(self) -> str:
         return f"{self.base!r}.overlay({len(self.pending)} pending)"
 
+    def snapshot(self) -> Host:
+        base = self.base.snapshot()
+        return self if base is self.base else _Overlay(base, self.pending)
+
     def _pending(self, p: PurePosixPath) -> tuple[bool, FileKind | None]:
         """``(True, kind)`` if the pending changes decide what is at ``p``, else ``(False, _)``."""
         for anc in (p, *p.parents):
@@ -301,10 +340,14 @@ class _Overlay(Host):
         p = PurePosixPath("/", path)
         decided, k = self._pending(p)
         names = set() if decided and k is None else set(self.base.listdir(p))
-        for q, kq in self.pending.items():
-            if q.parent == p and q != p:
-                if kq is None:
-                    names.discard(q.name)
-                else:
-                    names.add(q.name)
+        pending = self.pending
+        if isinstance(pending, PendingChanges):
+            inside: Iterable[PurePosixPath] = pending.children(p)
+        else:
+            inside = [q for q in pending if q.parent == p and q != p]
+        for q in inside:
+            if pending[q] is None:
+                names.discard(q.name)
+            else:
+                names.add(q.name)
         return sorted(names, key=os.fsencode)

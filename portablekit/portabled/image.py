@@ -302,7 +302,7 @@ def image_at_path(host: Host, path: str, *, pick: bool = True) -> Image:
     if kind is None:
         k = host.kind(p)
         if k is None:
-            raise PortabledError.from_errno(errno.ENOENT)
+            raise PortabledError.from_errno(errno.ENOENT, detail=f"{p}: no such image")
         raise PortabledError(
             f"Type of image '{p}' not recognized; supported image types are directories/btrfs "
             "subvolumes, block devices, and raw disk image files with suffix '.raw'.",
@@ -310,7 +310,9 @@ def image_at_path(host: Host, path: str, *, pick: bool = True) -> Image:
         )
     img = Image.from_path(p, kind)
     if not image_name_is_valid(img.name):
-        raise PortabledError.from_errno(errno.EINVAL)
+        raise PortabledError.from_errno(
+            errno.EINVAL, detail=f"{p}: '{img.name}' is not a valid image name"
+        )
     return img
 
 
@@ -386,7 +388,7 @@ def normalize_client_path(
         raise UsageError(
             f"Cannot normalize specified image path '{arg}': {os.strerror(errno.EINVAL)}"
         )
-    if any(len(part.encode()) > 255 for part in arg.split("/")):  # longer than NAME_MAX
+    if any(len(os.fsencode(part)) > 255 for part in arg.split("/")):  # longer than NAME_MAX
         err = host.systemd.long_image_name_errno
         raise UsageError(f"Cannot normalize specified image path '{arg}': {os.strerror(err)}")
     trailing = arg.endswith("/") and arg.strip("/") != ""

@@ -26,6 +26,7 @@ path (:attr:`~portablekit.portabled.host.Host.unit_path`):
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -41,6 +42,7 @@ __all__ = [
     "UnitLookupError",
     "unit_file_exists",
     "unit_file_state",
+    "unit_file_states",
 ]
 
 #: ``lp->persistent_config`` and ``lp->runtime_config`` of the system scope
@@ -338,35 +340,72 @@ def unit_file_exists(host: Host, name: str) -> bool:
     return True
 
 
+class _DirLinks:
+    """What ``find_symlinks()`` looks at in one directory of the search path, read once: the
+    links in its ``.wants``-like subdirectories by name (and by template name), and its own
+    links (with their targets) by name and by target name."""
+
+    def __init__(self, host: Host, d: PurePosixPath) -> None:
+        #: a subdirectory link's name, or its template's -> the names of such links
+        self.sub: dict[str, list[str]] = {}
+        #: a link's name, or its target's name -> (link name, target) of such links
+        self.top: dict[str, list[tuple[str, PurePosixPath]]] = {}
+        subdirs = host.systemd.install_link_directories
+        for sub in host.listdir(d):
+            if host.kind(d / sub, follow=False) is not FileKind.DIR:
+                continue
+            if "." + sub.rpartition(".")[2] not in subdirs:
+                continue
+            for entry in host.listdir(d / sub):
+                if host.kind(d / sub / entry, follow=False) is not FileKind.SYMLINK:
+                    continue
+                self.sub.setdefault(entry, []).append(entry)
+                tmpl = template_of(entry)
+                if tmpl is not None and tmpl != entry:
+                    self.sub.setdefault(tmpl, []).append(entry)
+        for entry in host.listdir(d):
+            p = d / entry
+            if host.kind(p, follow=False) is not FileKind.SYMLINK:
+                continue
+            try:
+                dest = _link_target(host, p)
+            except UnitLookupError:
+                continue
+            self.top.setdefault(entry, []).append((entry, dest))
+            if dest.name != entry:
+                self.top.setdefault(dest.name, []).append((entry, dest))
+
+
+class _Links:
+    """The :class:`_DirLinks` of the search path's directories, each made the first time it is
+    asked for: one reading of the install links answers for every unit of a query."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self._dirs: dict[PurePosixPath, _DirLinks | None] = {}
+
+    def of(self, d: PurePosixPath) -> _DirLinks | None:
+        """``d``'s links, ``None`` if it is not a directory."""
+        if d not in self._dirs:
+            is_dir = self.host.kind(d, follow=False) is FileKind.DIR
+            self._dirs[d] = _DirLinks(self.host, d) if is_dir else None
+        return self._dirs[d]
+
+
 def _links_in(
-    host: Host, info: _Info, d: PurePosixPath, match_name: bool, ignore_same_name: bool
+    links: _Links, info: _Info, d: PurePosixPath, match_name: bool, ignore_same_name: bool
 ) -> tuple[bool, bool]:
     """``find_symlinks()`` in one directory of the search path: (a link of the unit was found,
-    a same-name link was found)."""
-    kind = host.kind(d, follow=False)
-    if kind is not FileKind.DIR:
+    a same-name link was found). Only the links named after the unit (or its template) or
+    pointing at its name are looked at: the others cannot count."""
+    found_in = links.of(d)
+    if found_in is None:
         return False, False
+    for entry in found_in.sub.get(info.name, ()):
+        if not match_name or _known_name(info, entry):
+            return True, False
     same_name = False
-    subdirs = host.systemd.install_link_directories
-    for sub in host.listdir(d):
-        if host.kind(d / sub, follow=False) is not FileKind.DIR:
-            continue
-        if "." + sub.rpartition(".")[2] not in subdirs:
-            continue
-        for entry in host.listdir(d / sub):
-            if host.kind(d / sub / entry, follow=False) is not FileKind.SYMLINK:
-                continue
-            found = entry == info.name or template_of(entry) == info.name
-            if found and (not match_name or _known_name(info, entry)):
-                return True, same_name
-    for entry in host.listdir(d):
-        p = d / entry
-        if host.kind(p, follow=False) is not FileKind.SYMLINK:
-            continue
-        try:
-            dest = _link_target(host, p)
-        except UnitLookupError:
-            continue
+    for entry, dest in found_in.top.get(info.name, ()):
         found_dest = dest.name == info.name
         found_path = not ignore_same_name and entry == info.name
         if found_path and found_dest:
@@ -387,13 +426,13 @@ def _known_name(info: _Info, name: str) -> bool:
     return False
 
 
-def _find_in_scope(host: Host, info: _Info, match_name: bool) -> UnitFileState | None:
+def _find_in_scope(links: _Links, info: _Info, match_name: bool) -> UnitFileState | None:
     """``find_symlinks_in_scope()``: where the unit's install links are."""
     assert info.path is not None
     same_config = same_runtime = in_runtime = at_all = False
     ignore_same_name = False
     for d in info.search:
-        found, same = _links_in(host, info, d, match_name, ignore_same_name)
+        found, same = _links_in(links, info, d, match_name, ignore_same_name)
         if found:
             if d == PERSISTENT_CONFIG:
                 return UnitFileState.ENABLED
@@ -424,8 +463,22 @@ def unit_file_state(host: Host, name: str) -> UnitFileState | None:
     file of that name.
 
     A link the lookup cannot follow (dangling, or to a directory) and a directory of that name
-    raise :class:`UnitLookupError`: portabled's state query fails with that errno.
+    raise :class:`UnitLookupError`: portabled's state query fails with that errno. To ask about
+    many units, ask the function :func:`unit_file_states` returns.
     """
+    return _unit_file_state(host, name, _Links(host))
+
+
+def unit_file_states(host: Host) -> Callable[[str], UnitFileState | None]:
+    """:func:`unit_file_state` for many units of one query: the install links of the search
+    path are read once (on a :meth:`~portablekit.portabled.host.Host.snapshot`, each directory
+    listed once), not once per unit."""
+    host = host.snapshot()
+    links = _Links(host)
+    return lambda name: _unit_file_state(host, name, links)
+
+
+def _unit_file_state(host: Host, name: str, links: _Links) -> UnitFileState | None:
     try:
         info = _traverse(host, name, load=True, follow_config=True, template=True)
     except NoSuchUnit:
@@ -439,10 +492,10 @@ def unit_file_state(host: Host, name: str) -> UnitFileState | None:
         return UnitFileState.GENERATED
     if info.path.parent == _TRANSIENT:
         return UnitFileState.TRANSIENT
-    state = _find_in_scope(host, info, match_name=True)
+    state = _find_in_scope(links, info, match_name=True)
     if state is not None:
         return state
-    if _find_in_scope(host, info, match_name=False) is not None:
+    if _find_in_scope(links, info, match_name=False) is not None:
         return UnitFileState.INDIRECT
     if info.rules:
         return UnitFileState.DISABLED

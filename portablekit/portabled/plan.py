@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from ..display import NotebookDisplay
 from ..errors import PortabledError
 from ..source import FileKind
+from .pending import PendingChanges
 
 if TYPE_CHECKING:
     from .dissect import Dissection
@@ -164,13 +165,20 @@ class Op:
 
 
 def note_pending(pending: MutableMapping[PurePosixPath, FileKind | None], op: Op) -> None:
-    """Record in ``pending`` what ``op`` leaves behind (see :meth:`Plan.pending`)."""
+    """Record in ``pending`` what ``op`` leaves behind (see :meth:`Plan.pending`).
+
+    With a :class:`~portablekit.portabled.pending.PendingChanges` a removal looks only at the
+    entries below the path removed; any other mapping is scanned whole.
+    """
     leaves = op.leaves
     pending[op.path] = leaves
     if leaves is None:
-        for q in list(pending):
-            if op.path in q.parents:
-                pending[q] = None
+        if isinstance(pending, PendingChanges):
+            below: list[PurePosixPath] = pending.below(op.path)
+        else:
+            below = [q for q in pending if op.path in q.parents]
+        for q in below:
+            pending[q] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,14 +213,14 @@ class Plan(NotebookDisplay):
 
     def pending(
         self, base: Mapping[PurePosixPath, FileKind | None] | None = None
-    ) -> dict[PurePosixPath, FileKind | None]:
+    ) -> PendingChanges:
         """What the operations leave at each path they touch, after ``base``.
 
         ``{path: kind}``, with ``None`` where something is removed (and everything below it):
         what :meth:`~portablekit.portabled.host.Host.overlay` takes to show a host as the plan
         leaves it.
         """
-        out = dict(base or {})
+        out = PendingChanges(base or {})
         for op in self.ops:
             note_pending(out, op)
         return out

@@ -21,13 +21,14 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from ..names import filename_is_valid, is_hidden_or_backup
-from ..source import FileKind
+from ..source import FileKind, read_regular_file
 from ..unitfile import UnitFile
 from ..versions import Systemd
 from .host import Host
 
 __all__ = [
     "BUILTIN_PROFILES",
+    "MAX_PROFILE",
     "PROFILE_DIRS",
     "Profile",
     "builtin_profile",
@@ -50,6 +51,9 @@ PROFILE_DIRS = (
 
 #: The profiles systemd ships, in the order ``--profile=help`` lists them (sorted).
 BUILTIN_PROFILES = ("default", "nonetwork", "strict", "trusted")
+
+#: The most of a profile file named by path that is read (a profile is a few kilobytes).
+MAX_PROFILE = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +128,8 @@ def load_profile(profile: str | Path | UnitFile, systemd: Systemd) -> tuple[str,
     if path.is_dir():
         path = path / "service.conf"
     name = path.parent.name if path.name == "service.conf" else path.stem
-    return name, UnitFile.parse(path.read_bytes(), origin=str(path))
+    # named on a command line: a FIFO there must not hang the read
+    return name, UnitFile.parse(read_regular_file(path, limit=MAX_PROFILE), origin=str(path))
 
 
 def profile_name_is_valid(name: str) -> bool:

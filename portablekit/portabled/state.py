@@ -14,18 +14,25 @@ makes the query fail. The persistent directory is looked at first; only if it yi
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ..errors import PortabledError
 from ..names import is_hidden_or_backup, unit_name_is_valid
 from ..source import FileKind
-from .dropin import AttachedUnit, marker_matches, read_marker
+from .dropin import AttachedUnit, MarkerIndex, read_marker
 from .host import Host, attached_dir
-from .install import UnitLookupError, unit_file_state
+from .install import UnitLookupError, unit_file_states
 
-__all__ = ["ImageState", "UnitState", "attached_units", "image_state", "unit_states"]
+__all__ = [
+    "ImageState",
+    "UnitState",
+    "attached_units",
+    "image_state",
+    "image_states",
+    "unit_states",
+]
 
 #: unit-file states that do not make an attached unit enabled; "bad": the install logic found
 #: no unit file of that name (or could not follow a link to it)
@@ -122,14 +129,17 @@ def unit_states(host: Host) -> list[UnitState]:
     One scan of both attached directories and of the service manager's state; pass the result
     to :func:`image_state` to answer for several images without scanning again.
     """
+    host = host.snapshot()  # every directory read once, however many units
     active = host.active_units()
+    is_active = host.active_test(active)
+    lookup = unit_file_states(host)  # the install links read once for every unit
     out = []
     for runtime in (False, True):
         for u in attached_units(host, runtime, for_detach=host.systemd.state_counts_dropin_dirs):
             state, err = "bad", 0
             if u.has_unit_file:  # a drop-in directory alone (262) is not looked up
                 try:
-                    state = str(unit_file_state(host, u.name) or "bad")
+                    state = str(lookup(u.name) or "bad")
                 except UnitLookupError as e:
                     err = e.errno
             out.append(
@@ -140,7 +150,7 @@ def unit_states(host: Host) -> list[UnitState]:
                     runtime,
                     state,
                     active.get(u.name, "inactive"),
-                    host.unit_is_active(u.name, active),
+                    is_active(u.name),
                     err,
                 )
             )
@@ -156,27 +166,81 @@ def image_state(
 ) -> ImageState:
     """``portable_get_state()`` for an image (name or path, as sent) and its extensions.
 
-    ``units`` is a :func:`unit_states` scan to reuse (``list`` asks for every image). A unit of
-    the image the install logic fails to look up fails the query
-    (:class:`~portablekit.errors.PortabledError` with that errno).
+    ``units`` is a :func:`unit_states` scan to reuse; to ask about many images, use
+    :func:`image_states`. A unit of the image the install logic fails to look up fails the
+    query (:class:`~portablekit.errors.PortabledError` with that errno).
     """
-    query = [image, *extensions]
+    return _state_query(host, units)([image, *extensions])
+
+
+def image_states(
+    host: Host,
+    queries: Iterable[Sequence[str]],
+    *,
+    units: Sequence[UnitState] | None = None,
+) -> list[ImageState | None]:
+    """:func:`image_state` of several images (each ``(image, *extensions)``), in order, from one
+    scan (``units``, else made now); ``None`` for an image whose query fails (``list`` shows an
+    empty cell there).
+
+    Units are grouped by marker first, and the markers indexed by the images they can name
+    (:class:`~portablekit.portabled.dropin.MarkerIndex`): an image is matched against the
+    markers that may name it, not against every unit (``list`` asks for every image).
+    """
+    state = _state_query(host, units)
+    out: list[ImageState | None] = []
+    for query in queries:
+        try:
+            out.append(state(list(query)))
+        except PortabledError:
+            out.append(None)
+    return out
+
+
+@dataclass
+class _Group:
+    """The units of one marker in one attached directory."""
+
+    running: bool = False
+    enabled: bool = False
+    #: the first unit (in scan order, with its position) the install logic failed to look up
+    failed: tuple[int, UnitState] | None = None
+
+
+def _state_query(
+    host: Host, units: Sequence[UnitState] | None
+) -> Callable[[Sequence[str]], ImageState]:
+    """The state of an image (and extensions) from one scan, units grouped by marker."""
+    host = host.snapshot()
     scan = unit_states(host) if units is None else units
-    for runtime in (False, True):
-        mine = [
-            u
-            for u in scan
-            if u.runtime is runtime and marker_matches(host, u.tokens, query, match_all=False)
-        ]
-        failed = next((u for u in mine if u.lookup_errno), None)
-        if failed is not None:
-            raise PortabledError.from_errno(
-                failed.lookup_errno, detail=f"{failed.unit}: its unit file cannot be looked up"
-            )
-        if any(u.running for u in mine):
-            return ImageState.RUNNING_RUNTIME if runtime else ImageState.RUNNING
-        if any(u.enabled for u in mine):
-            return ImageState.ENABLED_RUNTIME if runtime else ImageState.ENABLED
-        if mine:
-            return ImageState.ATTACHED_RUNTIME if runtime else ImageState.ATTACHED
-    return ImageState.DETACHED
+    groups: dict[tuple[bool, tuple[str, ...]], _Group] = {}
+    for i, u in enumerate(scan):
+        g = groups.setdefault((u.runtime, u.tokens), _Group())
+        g.running = g.running or u.running
+        g.enabled = g.enabled or u.enabled
+        if u.lookup_errno and g.failed is None:
+            g.failed = (i, u)
+    indexes = {
+        runtime: MarkerIndex(host, (tokens for rt, tokens in groups if rt is runtime))
+        for runtime in (False, True)
+    }
+    resolved: dict[str, str | None] = {}
+
+    def state(query: Sequence[str]) -> ImageState:
+        for runtime in (False, True):
+            mine = [groups[(runtime, t)] for t in indexes[runtime].matching(query, resolved)]
+            failures = [g.failed for g in mine if g.failed is not None]
+            if failures:
+                _, unit = min(failures, key=lambda f: f[0])
+                raise PortabledError.from_errno(
+                    unit.lookup_errno, detail=f"{unit.unit}: its unit file cannot be looked up"
+                )
+            if any(g.running for g in mine):
+                return ImageState.RUNNING_RUNTIME if runtime else ImageState.RUNNING
+            if any(g.enabled for g in mine):
+                return ImageState.ENABLED_RUNTIME if runtime else ImageState.ENABLED
+            if mine:
+                return ImageState.ATTACHED_RUNTIME if runtime else ImageState.ATTACHED
+        return ImageState.DETACHED
+
+    return state

@@ -69,25 +69,41 @@ def deflate_raw(data: bytes, limit: int) -> bytes:
     return _zlib(data, limit, -15)
 
 
-def _lzma(data: bytes, limit: int, fmt: int, filters: Any = None) -> bytes:
-    d = lzma.LZMADecompressor(fmt, filters=filters)
+#: What an LZMA decoder needs beside its dictionary (liblzma: about 64 KiB), with room to spare.
+_LZMA_STATE = 256 << 10
+
+
+def _lzma(data: bytes, limit: int, fmt: int, window: int | None) -> bytes:
+    # The stream's header declares the dictionary, and the decoder allocates it before reading
+    # a byte: a corrupt header asking for 4 GiB must be refused, not allocated. No block needs
+    # a dictionary larger than the window its format gives it (squashfs: the block size).
+    memlimit = max(limit, window or 0, 4096) + _LZMA_STATE
     try:
+        d = lzma.LZMADecompressor(fmt, memlimit=memlimit)
         out = d.decompress(data, max_length=limit)
     except lzma.LZMAError as e:
+        if "limit" in str(e).lower():
+            raise ValueError(
+                f"its header asks for more memory than a block of this image can need "
+                f"({memlimit} bytes)"
+            ) from e
         raise ValueError(str(e)) from e
+    except MemoryError as e:
+        raise ValueError("not enough memory to decode it") from e
     if not d.eof and not d.needs_input:
         raise OverflowError("decompresses to more than it claims")
     return out
 
 
-def xz(data: bytes, limit: int) -> bytes:
-    """An xz container (squashfs ``xz``)."""
-    return _lzma(data, limit, lzma.FORMAT_XZ)
+def xz(data: bytes, limit: int, window: int | None = None) -> bytes:
+    """An xz container (squashfs ``xz``); ``window``: the largest dictionary a block of the
+    image may use (default ``limit``)."""
+    return _lzma(data, limit, lzma.FORMAT_XZ, window)
 
 
-def lzma_alone(data: bytes, limit: int) -> bytes:
-    """The legacy ``.lzma`` format (squashfs ``lzma``)."""
-    return _lzma(data, limit, lzma.FORMAT_ALONE)
+def lzma_alone(data: bytes, limit: int, window: int | None = None) -> bytes:
+    """The legacy ``.lzma`` format (squashfs ``lzma``); ``window`` as for :func:`xz`."""
+    return _lzma(data, limit, lzma.FORMAT_ALONE, window)
 
 
 def microlzma(data: bytes, limit: int) -> bytes:
@@ -112,6 +128,8 @@ def microlzma(data: bytes, limit: int) -> bytes:
         out = d.decompress(b"\0" + data[1:], max_length=limit)
     except lzma.LZMAError as e:
         raise ValueError(str(e)) from e
+    except MemoryError as e:
+        raise ValueError("not enough memory to decode it") from e
     return out
 
 
@@ -226,6 +244,12 @@ CODECS: dict[str, Callable[[bytes, int], bytes]] = {
 }
 
 
+_WINDOWED: dict[str, Callable[[bytes, int, int | None], bytes]] = {
+    "xz": xz,
+    "lzma": lzma_alone,
+}
+
+
 def decompress(
     codec: str,
     data: bytes,
@@ -234,13 +258,20 @@ def decompress(
     image: str,
     structure: str,
     exact: int | None = None,
+    window: int | None = None,
 ) -> bytes:
     """Decode ``data`` with ``codec``: at most ``limit`` bytes, exactly ``exact`` if given.
 
-    Any failure is a :class:`~portablekit.errors.CorruptImageError` about ``structure``.
+    ``window`` is the largest dictionary a block of this image may use (squashfs: its block
+    size, also for the smaller metadata blocks); an xz or lzma header asking for more is
+    refused before anything is allocated. Any failure is a
+    :class:`~portablekit.errors.CorruptImageError` about ``structure``.
     """
     try:
-        out = CODECS[codec](data, limit)
+        if codec in _WINDOWED:
+            out = _WINDOWED[codec](data, limit, window)
+        else:
+            out = CODECS[codec](data, limit)
     except OverflowError as e:
         raise CorruptImageError(
             f"{codec} data decompresses to more than the {limit} bytes it may hold",

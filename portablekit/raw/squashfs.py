@@ -150,7 +150,14 @@ class SquashfsSource(FileSystemSource[SqInode]):
             raise self.reader.corrupt(where, f"invalid size {size}")
         data = self.reader.pread(pos + 2, size, where)
         if not hdr & 0x8000:
-            data = decompress(self.codec, data, META_SIZE, image=self.label, structure=where)
+            data = decompress(
+                self.codec,
+                data,
+                META_SIZE,
+                image=self.label,
+                structure=where,
+                window=self.block_size,
+            )
         return self._meta.put(pos, (data, pos + 2 + size))
 
     def _meta_read(self, block: int, offset: int, size: int, what: str) -> tuple[bytes, int, int]:

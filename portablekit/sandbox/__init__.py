@@ -74,7 +74,9 @@ class SandboxRoot:
                 raise SandboxError(
                     f"{self.path}: sandbox root does not exist or is not a directory"
                 ) from None
-            raise SandboxError(f"{self.path}: sandbox root cannot be used: {e.strerror}") from None
+            raise SandboxError(
+                f"{self.path}: cannot be used as a sandbox root: {e.strerror}"
+            ) from None
         if not _stat.S_ISDIR(st.st_mode):
             raise SandboxError(f"{self.path}: sandbox root does not exist or is not a directory")
         if not os.access(self.path, os.R_OK | os.X_OK):

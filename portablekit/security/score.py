@@ -37,7 +37,9 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
 from ..errors import PortableKitError, UnitFileError
+from ..portabled.dissect import MAX_UNIT_FILE
 from ..portabled.profiles import load_profile
+from ..source import read_regular_file
 from ..unitfile import UnitFile
 from ..versions import Systemd
 from .attached import RootKind, attached_unit, unit_file_dropin
@@ -534,7 +536,7 @@ def security_report(
     """
     if isinstance(unit, Path):
         name = name or unit.name
-        unit = UnitFile.parse(unit.read_bytes(), origin=str(unit))
+        unit = UnitFile.parse(read_regular_file(unit, limit=MAX_UNIT_FILE), origin=str(unit))
     elif isinstance(unit, str):
         unit = UnitFile.parse(unit, origin=name or "<string>")
     if not name:

@@ -9,19 +9,19 @@ of the image checks (:mod:`portablekit.check.image`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
-from ..errors import PortabledError, PortableKitError
+from ..errors import PortableKitError
 from ..names import extension_name
 from ..osrelease import EnvFile
 from ..portabled.dissect import Dissection, ReleaseClass, find_extension_release, read_os_release
 from ..portabled.host import Host
-from ..portabled.image import Image, discover_images, image_stat, open_image
+from ..portabled.image import discover_images, image_stat, open_image
 from ..portabled.layers import LayeredView, explain_extension
-from ..portabled.state import UnitState, image_state, unit_states
+from ..portabled.state import image_states
 from ..versions import Systemd
 from ._common import (
     BOOL,
@@ -84,8 +84,9 @@ def images_frame(host: Host) -> pd.DataFrame:
     and ``pretty_name`` come from that file.
     """
     rows = []
-    units = unit_states(host)  # one scan answers for every image
-    for img in discover_images(host):
+    images = discover_images(host)
+    states = image_states(host, [(str(img.path),) for img in images])  # one scan for all
+    for img, state in zip(images, states, strict=True):
         cls, rel = _image_release(host, img)
         rows.append(
             {
@@ -97,18 +98,10 @@ def images_frame(host: Host) -> pd.DataFrame:
                 "version_id": rel.get("VERSION_ID") if rel else None,
                 "pretty_name": rel.get("PRETTY_NAME") if rel else None,
                 "read_only": image_stat(host, img).read_only,
-                "state": _state(host, img, units),
+                "state": "" if state is None else state.value,  # empty where portabled fails
             }
         )
     return _frame(rows, IMAGES_SCHEMA, ["name"])
-
-
-def _state(host: Host, img: Image, units: Sequence[UnitState]) -> str:
-    """The image's state as ``list`` shows it: empty where portabled fails to tell."""
-    try:
-        return image_state(host, str(img.path), units=units).value
-    except PortabledError:
-        return ""
 
 
 # -- release files and layers ---------------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""Pending changes: what planned operations leave at each host path, found by directory.
+
+A planner plans each operation against the host as the operations before it leave it
+(:meth:`~portablekit.portabled.host.Host.overlay`). :class:`PendingChanges` holds that record,
+``{path: kind}`` with ``None`` where something is removed, and indexes it by directory, so that
+what lies below a removed directory and what a directory will list are found without looking
+at every pending path: planning thousands of units stays linear in their number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from pathlib import PurePosixPath
+
+from ..source import FileKind
+
+__all__ = ["PendingChanges"]
+
+
+class PendingChanges(MutableMapping[PurePosixPath, FileKind | None]):
+    """What pending operations leave at each host path they touch: ``{path: kind}``, ``None``
+    where something is removed (with everything below it).
+
+    A mutable mapping like a ``dict`` (and equal to a ``dict`` of the same items), indexed by
+    directory as well: :meth:`below` and :meth:`children` cost what they return, not the
+    number of entries.
+
+    >>> p = PendingChanges({PurePosixPath("/d/f"): FileKind.FILE})
+    >>> [str(q) for q in p.below(PurePosixPath("/"))], [str(q) for q in p.children("/d")]
+    (['/d/f'], ['/d/f'])
+    """
+
+    def __init__(
+        self,
+        items: Mapping[PurePosixPath, FileKind | None]
+        | Iterable[tuple[PurePosixPath, FileKind | None]] = (),
+    ) -> None:
+        self._kinds: dict[PurePosixPath, FileKind | None] = {}
+        #: every path with an entry below it -> the paths one level below it on the way to one
+        self._tree: dict[PurePosixPath, set[PurePosixPath]] = {}
+        self.update(items)
+
+    def __getitem__(self, path: PurePosixPath) -> FileKind | None:
+        return self._kinds[path]
+
+    def __setitem__(self, path: PurePosixPath, kind: FileKind | None) -> None:
+        if path not in self._kinds:
+            child = path
+            for parent in path.parents:
+                below = self._tree.setdefault(parent, set())
+                if child in below:
+                    break
+                below.add(child)
+                child = parent
+        self._kinds[path] = kind
+
+    def __delitem__(self, path: PurePosixPath) -> None:
+        del self._kinds[path]  # the index keeps the way there: below() skips what is gone
+
+    def __iter__(self) -> Iterator[PurePosixPath]:
+        return iter(self._kinds)
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    def __repr__(self) -> str:
+        return f"PendingChanges({self._kinds!r})"
+
+    def children(self, path: str | PurePosixPath) -> list[PurePosixPath]:
+        """The entries directly in directory ``path``."""
+        return [q for q in self._tree.get(PurePosixPath(path), ()) if q in self._kinds]
+
+    def below(self, path: PurePosixPath) -> list[PurePosixPath]:
+        """Every entry strictly below ``path``, at any depth."""
+        out = []
+        todo = list(self._tree.get(path, ()))
+        while todo:
+            q = todo.pop()
+            if q in self._kinds:
+                out.append(q)
+            todo.extend(self._tree.get(q, ()))
+        return out
