@@ -291,6 +291,12 @@ class Systemd:
         return self.version >= 256
 
     @property
+    def detach_removes_admin_links(self) -> bool:
+        """Detach removes ``/etc/portables/NAME`` also when an admin put it there, not attach
+        (all versions: the recordings show it); ``--fixed`` removes only what attach made."""
+        return not self.fixed
+
+    @property
     def reattach_by_name_works(self) -> bool:
         """262: ``reattach NAME`` works; 252/257 remove the image link and then fail."""
         return self.version >= 260 or self.fixed

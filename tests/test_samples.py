@@ -22,6 +22,7 @@ from portablekit.samples import (
 )
 from portablekit.samples.raw import write_tree
 from portablekit.sandbox import SandboxRoot
+from portablekit.sandbox.fs import SYSCALLS
 from portablekit.source import FileKind
 from portablekit.versions import Systemd
 
@@ -75,24 +76,24 @@ def test_install_samples_lays_the_sources_without_a_temporary_directory(
     def no_temporary_files(*args: object, **kwargs: object) -> None:
         raise AssertionError("install_samples made a temporary directory")
 
-    made = []
-    mkdtemp = tempfile.mkdtemp
+    made: list[str] = []
 
-    def only_inside_the_root(prefix: str, dir: Path) -> str:
-        # the one directory made: where the tree is built, next to its place in the root
-        assert dir.is_relative_to(root.path), dir
-        made.append(mkdtemp(prefix=prefix, dir=dir))
-        return made[-1]
+    def temporary_trees(call: str, changes: bool, name: str) -> None:
+        # the one directory made per image: where its tree is built, next to its place
+        if call == "mkdir" and name.startswith(".#"):
+            made.append(name)
 
     monkeypatch.setattr(tempfile, "TemporaryDirectory", no_temporary_files)
-    monkeypatch.setattr(tempfile, "mkdtemp", only_inside_the_root)
+    monkeypatch.setattr(tempfile, "mkdtemp", no_temporary_files)
     monkeypatch.setattr(shutil, "copytree", no_temporary_files)
+    monkeypatch.setattr(SYSCALLS, "hooks", [temporary_trees])
     names = ["webapp_2.1", "broken-dangling"]
     assert install_samples(root, names, at="/srv") == [
         PurePosixPath("/srv/webapp_2.1"),
         PurePosixPath("/srv/broken-dangling"),
     ]
-    assert [Path(m).parent for m in made] == [root.machine_path("/srv")] * 2
+    assert len(made) == 2 and all(m.startswith(f".#{n}.") for m, n in zip(made, names, strict=True))
+    assert sorted(os.listdir(root.machine_path("/srv"))) == sorted(names)
     for name in names:
         src = sample_source(name)
         top = root.machine_path(f"/srv/{name}")

@@ -11,7 +11,8 @@ rendered by :mod:`.portablectl_text`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TextIO
@@ -507,6 +508,20 @@ _VERB_RUNNERS: dict[str, Callable[[_Ctx], int]] = {
 }
 
 
+@contextmanager
+def _one_operation(ctx: _Ctx) -> Iterator[None]:
+    """A verb on a sandbox root is one operation: planned and carried out while no other runs
+    (portabled serialises them too), after a killed one was finished."""
+    if ctx.root is None:
+        yield
+        return
+    with ctx.root.operation():
+        for note in ctx.root.notes:
+            ctx.err.write(f"portablekit: {note}\n")
+        ctx.root.notes.clear()
+        yield
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -572,7 +587,8 @@ def run(
         stderr.write("Too many arguments.\n")
         return 1
     try:
-        return _VERB_RUNNERS[opts.verb](ctx)
+        with _one_operation(ctx):
+            return _VERB_RUNNERS[opts.verb](ctx)
     except UsageError as e:
         stderr.write(e.message + "\n")
         return e.exit_code

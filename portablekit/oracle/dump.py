@@ -81,9 +81,11 @@ class Entry:
     target: str | None = None
     size: int = 0
     digest: str | None = None
+    rdev: str | None = None  # "MAJOR:MINOR" of a device node
 
     def same(self, other: Entry) -> bool:
-        """Equal in everything the oracle looks at (not times, inodes or sizes as such)."""
+        """Equal in everything the oracle looks at (not times, inodes, sizes or device numbers
+        as such: the oracle's ``same`` leaves them out too)."""
         return (self.type, self.mode, self.uid, self.gid, self.target, self.digest) == (
             other.type,
             other.mode,
@@ -112,7 +114,10 @@ def _describe(real: Path, shown: str) -> Entry:
         return Entry(
             shown, kind, _stat.S_IMODE(st.st_mode), uid, gid, size=st.st_size, digest=h.hexdigest()
         )
-    return Entry(shown, kind, _stat.S_IMODE(st.st_mode), uid, gid)
+    rdev = None
+    if kind in ("chardev", "blockdev"):
+        rdev = f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
+    return Entry(shown, kind, _stat.S_IMODE(st.st_mode), uid, gid, rdev=rdev)
 
 
 def _excluded(path: str, excludes: Sequence[str]) -> bool:
@@ -186,6 +191,8 @@ def _header(e: Entry, change: str | None, old_type: str | None = None) -> str:
         head.append(f"(was {old_type})")
     if e.type == "symlink":
         head.append(f"-> {e.target}")
+    if e.rdev is not None:
+        head.append(f"rdev={e.rdev}")
     if e.type == "file":
         head.append(f"{e.size} bytes")
     return " ".join(head)

@@ -379,6 +379,8 @@ def plan_detach(
             done.add(name)
             target = links_dir / name
             k = v.kind(target)
+            if not (systemd.detach_removes_admin_links or k is None or host.made_by_attach(target)):
+                continue  # --fixed: an admin's own link or directory there stays
             if systemd.detach_removes_whatever_link:
                 parent = v.host.kind(links_dir)
                 if parent is not None and parent is not FileKind.DIR:

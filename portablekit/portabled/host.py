@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import errno
+import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
@@ -36,6 +37,7 @@ __all__ = [
     "SYSTEM_UNIT_PATH",
     "Host",
     "attached_dir",
+    "entry_fingerprint",
     "portables_dir",
     "unit_path",
 ]
@@ -44,9 +46,20 @@ __all__ = [
 STATE_DIR = PurePosixPath("/run/portablekit")
 ACTIVE_UNITS = STATE_DIR / "active-units"
 CLEAN_UNIT_ERROR = STATE_DIR / "clean-unit-error"
+#: The entries attach made in ``/etc/portables`` and ``/run/portables``, one JSON object per
+#: line (``path``, ``entry``: :func:`entry_fingerprint`), kept by the sandbox (see
+#: :meth:`Host.made_by_attach`).
+MADE_BY_ATTACH = STATE_DIR / "made-by-attach"
 
 #: ``ActiveState`` values that make a unit count as active (attach/detach refuse).
 ACTIVE_STATES = frozenset({"activating", "active", "reloading", "deactivating", "refreshing"})
+
+
+def entry_fingerprint(st: os.stat_result, target: str | None = None) -> str:
+    """How ``made-by-attach`` tells one entry from another put in its place: inode, kind and,
+    for a link, its target."""
+    kind = FileKind.from_mode(st.st_mode)
+    return f"{st.st_ino} {kind}" + (f" {target}" if target is not None else "")
 
 
 def attached_dir(runtime: bool) -> PurePosixPath:
@@ -268,6 +281,30 @@ class Host:
             return unit in running
 
         return is_active
+
+    def made_by_attach(self, path: str | PurePosixPath) -> bool:
+        """Whether the entry at ``path`` (an image link or copy in ``/etc/portables`` or
+        ``/run/portables``) is the one an attach made: recorded by the sandbox, and still the
+        same entry (:func:`entry_fingerprint`). An admin's own entry there is not."""
+        p = str(PurePosixPath("/", path))
+        for line in (self.read_text(MADE_BY_ATTACH) or "").splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and rec.get("path") == p:
+                try:
+                    real = self.real(p, follow=False)
+                    st = os.lstat(real)
+                    target = (
+                        os.readlink(real)
+                        if FileKind.from_mode(st.st_mode) is FileKind.SYMLINK
+                        else None
+                    )
+                except OSError:
+                    return False
+                return rec.get("entry") == entry_fingerprint(st, target)
+        return False
 
     def clean_unit_error(self) -> tuple[str, str] | None:
         """``(dbus error name, message)`` the stand-in returns for ``CleanUnit``, if configured."""

@@ -1629,3 +1629,26 @@ steps '--no-reload --runtime attach rr' 'remove rr' '--no-reload --runtime detac
       '--no-reload detach --extension=/var/lib/portables/xs rs' \
       '--no-reload attach rd' '!rm $ROOT/etc/systemd/system.attached/rd.service' 'remove rd' 'is-attached rd' \
       '--no-reload detach rd' 'remove rr' 'remove xs' 'list'
+
+#@ scenario x-special-files
+new x-special-files "--copy=mixed of a directory image holding a FIFO and a UNIX socket (made by the build script): portabled's tree copy makes them as nodes in /etc/portables/sf, with their modes, and detach removes the copy. A second image gets its own copy next to it; list shows both."
+minver 257
+for n in sf sg; do
+    img /var/lib/portables/$n
+    osrel "$IMG" "${DEBIAN[@]}"
+    unit "$IMG" $n.service
+done
+cat > "$S/build" <<EOF
+set -e
+L=\$1
+for n in sf sg; do
+    mkdir -p "\$L/var/lib/portables/\$n/run/sub"
+    mkfifo -m 0640 "\$L/var/lib/portables/\$n/run/fifo"
+    # bound by a relative name: a socket path may be at most 107 bytes long
+    (cd "\$L/var/lib/portables/\$n/run/sub" && python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("sock")')
+    chmod 0755 "\$L/var/lib/portables/\$n/run/sub/sock"
+done
+chmod 0700 "\$L/var/lib/portables"
+EOF
+steps '--no-reload --copy=mixed attach sf' 'is-attached sf' '--no-reload --copy=mixed attach sg' 'list' \
+      '--no-reload detach sf' '--no-reload detach sg' 'list'
