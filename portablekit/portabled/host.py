@@ -38,6 +38,8 @@ __all__ = [
     "Host",
     "attached_dir",
     "entry_fingerprint",
+    "format_active_units",
+    "parse_active_units",
     "portables_dir",
     "unit_path",
 ]
@@ -244,13 +246,7 @@ class Host:
 
     def active_units(self) -> dict[str, str]:
         """Units the service manager reports as not inactive: ``{unit: ActiveState}``."""
-        text = self.read_text(ACTIVE_UNITS) or ""
-        out: dict[str, str] = {}
-        for line in text.splitlines():
-            words = line.split()
-            if words:
-                out[words[0]] = words[1] if len(words) > 1 else "active"
-        return out
+        return parse_active_units(self.read_text(ACTIVE_UNITS) or "")
 
     def unit_is_active(self, unit: str, active: Mapping[str, str] | None = None) -> bool:
         """``unit_file_is_active()``: for a template, any running instance counts.
@@ -378,3 +374,19 @@ class _Overlay(Host):
             else:
                 names.add(q.name)
         return sorted(names, key=os.fsencode)
+
+
+def parse_active_units(text: str) -> dict[str, str]:
+    """The service manager's state file (:data:`ACTIVE_UNITS`): a line per unit that is not
+    inactive, ``UNIT [ActiveState]`` (``active`` when the state is left out)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        words = line.split()
+        if words:
+            out[words[0]] = words[1] if len(words) > 1 else "active"
+    return out
+
+
+def format_active_units(units: dict[str, str]) -> str:
+    """The text of :data:`ACTIVE_UNITS` for ``{unit: ActiveState}``, sorted by unit."""
+    return "".join(f"{u} {s}\n" for u, s in sorted(units.items()))

@@ -33,7 +33,7 @@ from pathlib import PurePosixPath
 
 from ..errors import ImagePathError, UnitFileError
 from ..names import UnitNameKind, template_of, unit_name_kind
-from ..source import FileKind
+from ..source import FileKind, as_image_path
 from .host import Host
 
 __all__ = [
@@ -197,15 +197,7 @@ def _link_target(host: Host, path: PurePosixPath) -> PurePosixPath:
         target = host.fs.readlink(host.resolve(path, follow=False))
     except ImagePathError as e:
         raise UnitLookupError(e.errno or errno.EIO, path) from e
-    joined = PurePosixPath(target) if target.startswith("/") else path.parent / target
-    parts: list[str] = []
-    for part in joined.parts[1:]:
-        if part == "..":
-            if parts:
-                parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return PurePosixPath("/", *parts)
+    return as_image_path(target if target.startswith("/") else path.parent / target)
 
 
 def _null_or_empty(host: Host, target: PurePosixPath) -> bool:

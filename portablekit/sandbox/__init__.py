@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from ..errors import ImagePathError, SandboxError
-from ..portabled.host import ACTIVE_UNITS, Host
+from ..portabled.host import ACTIVE_UNITS, Host, format_active_units
 from ..portabled.plan import Op, OpKind, Plan, note_pending
 from ..source import ROOT, FileKind, ImageSource, Stat
 from ..versions import Systemd
@@ -391,7 +391,7 @@ class SandboxRoot:
 
         The verbs change it through ``START``/``STOP`` operations of a plan instead.
         """
-        self.write_file(ACTIVE_UNITS, "".join(f"{u} {s}\n" for u, s in sorted(units.items())))
+        self.write_file(ACTIVE_UNITS, format_active_units(units))
 
 
 # -- building trees through descriptors ----------------------------------------------------------

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..errors import SandboxError
-from ..portabled.host import ACTIVE_UNITS, MADE_BY_ATTACH, entry_fingerprint, portables_dir
+from ..portabled.host import (
+    ACTIVE_UNITS,
+    MADE_BY_ATTACH,
+    entry_fingerprint,
+    format_active_units,
+    parse_active_units,
+    portables_dir,
+)
 from ..portabled.plan import Op, OpKind
 from .fs import (
     SYSCALLS,
@@ -250,29 +257,20 @@ def _chmod(step: OpStep, finishing: bool) -> None:
         os.close(fd)
 
 
-def _parse_active(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        words = line.split()
-        if words:
-            out[words[0]] = words[1] if len(words) > 1 else "active"
-    return out
-
-
 def _service_manager(step: OpStep, finishing: bool) -> None:
     """A run of starts and stops: one rewrite of the state file (``--now`` of thousands of
     units rewrites it once, not once per unit). Done again whole, the run ends the same."""
     if finishing:
         step.drop_tmp()
     raw = read_regular(step.parent, step.name, 1 << 24, step.where)
-    active = _parse_active((raw or b"").decode("utf-8", "replace"))
+    active = parse_active_units((raw or b"").decode("utf-8", "replace"))
     for op in step.batch or (step.op,):
         assert op.target is not None
         if op.kind is OpKind.START:
             active[op.target] = "active"
         else:
             active.pop(op.target, None)
-    text = "".join(f"{u} {s}\n" for u, s in sorted(active.items())).encode()
+    text = format_active_units(active).encode()
     replace_file(step.parent, step.name, text, 0o644, step.tmp)
 
 

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import expect
+
+def expect(target: Any) -> Any:
+    """Playwright's ``expect``, imported on first use: the unit run collects this module on a
+    machine where the browser extra is not installed yet (``make test`` installs it later)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
 
 
 def _select(tool: Any, name: str, label: str) -> None:

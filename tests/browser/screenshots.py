@@ -12,13 +12,11 @@ Writes ``PREFIX-image-explorer.png``, ``PREFIX-profile-comparer.png``,
 from __future__ import annotations
 
 import os
-import secrets
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from browser_util import copy_notebooks, free_port, wait_port
+from browser_util import voila_server
 
 CHROMIUM = os.environ.get("PORTABLEKIT_CHROMIUM", "/usr/bin/chromium")
 NOTEBOOK = "05-widgets.ipynb"
@@ -46,59 +44,35 @@ def take(out: Path, prefix: str) -> list[Path]:
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        nbdir = copy_notebooks(base / "notebooks")
-        port, token = free_port(), secrets.token_hex(16)
-        cmd = [
-            sys.executable,
-            "-m",
-            "voila",
-            NOTEBOOK,
-            "--no-browser",
-            "--Voila.ip=127.0.0.1",
-            f"--port={port}",
-            f"--token={token}",
-        ]
-        env = dict(os.environ, JUPYTER_CONFIG_DIR=str(base / "jupyter"))
-        with open(base / "voila.log", "w") as log:
-            proc = subprocess.Popen(cmd, cwd=nbdir, stdout=log, stderr=subprocess.STDOUT, env=env)
-            try:
-                wait_port(port)
-                with sync_playwright() as p:
-                    browser = p.chromium.launch(
-                        executable_path=CHROMIUM,
-                        args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-                    )
-                    ctx = browser.new_context(viewport={"width": 1280, "height": 2400})
-                    ctx.route("**/*", _local_only)
-                    page = ctx.new_page()
-                    page.set_default_timeout(180_000)
-                    page.goto(f"http://127.0.0.1:{port}/?token={token}")
-                    dash = page.locator(".pk-dashboard").first
-                    expect(dash).to_be_visible()
-                    for name, css in TOOLS.items():
-                        tool = page.locator(css).first
-                        expect(tool.locator(".widget-html-content").first).to_be_attached()
-                        tool.scroll_into_view_if_needed()
-                        path = out / f"{prefix}-{name}.png"
-                        tool.screenshot(path=str(path))
-                        written.append(path)
-                    tabs = dash.locator(".lm-TabBar-tab, .p-TabBar-tab")
-                    for i in range(tabs.count()):
-                        tab = tabs.nth(i)
-                        title = (tab.text_content() or str(i)).strip().lower()
-                        tab.click()
-                        dash.scroll_into_view_if_needed()
-                        path = out / f"{prefix}-dashboard-{title}.png"
-                        dash.screenshot(path=str(path))
-                        written.append(path)
-                    browser.close()
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
+        with voila_server(base, NOTEBOOK) as (url, token), sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+            )
+            ctx = browser.new_context(viewport={"width": 1280, "height": 2400})
+            ctx.route("**/*", _local_only)
+            page = ctx.new_page()
+            page.set_default_timeout(180_000)
+            page.goto(f"{url}/?token={token}")
+            dash = page.locator(".pk-dashboard").first
+            expect(dash).to_be_visible()
+            for name, css in TOOLS.items():
+                tool = page.locator(css).first
+                expect(tool.locator(".widget-html-content").first).to_be_attached()
+                tool.scroll_into_view_if_needed()
+                path = out / f"{prefix}-{name}.png"
+                tool.screenshot(path=str(path))
+                written.append(path)
+            tabs = dash.locator(".lm-TabBar-tab, .p-TabBar-tab")
+            for i in range(tabs.count()):
+                tab = tabs.nth(i)
+                title = (tab.text_content() or str(i)).strip().lower()
+                tab.click()
+                dash.scroll_into_view_if_needed()
+                path = out / f"{prefix}-dashboard-{title}.png"
+                dash.screenshot(path=str(path))
+                written.append(path)
+            browser.close()
     return written
 
 

@@ -3,10 +3,6 @@ every control of every tool driven, as in the JupyterLab test."""
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +10,7 @@ from typing import Any
 
 import drive
 import pytest
-from browser_util import copy_notebooks, free_port, wait_port
+from browser_util import voila_server
 
 pytestmark = pytest.mark.browser
 
@@ -24,33 +20,8 @@ NOTEBOOK = "classroom.ipynb"
 @pytest.fixture(scope="module")
 def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     pytest.importorskip("voila")
-    base = tmp_path_factory.mktemp("voila")
-    root = copy_notebooks(base / "notebooks")
-    port, token = free_port(), secrets.token_hex(16)
-    cmd = [
-        sys.executable,
-        "-m",
-        "voila",
-        NOTEBOOK,
-        "--no-browser",
-        "--Voila.ip=127.0.0.1",
-        f"--port={port}",
-        f"--token={token}",
-    ]
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(base / "jupyter"))
-    with open(base / "voila.log", "w") as log:
-        proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            # standalone Voila has no /api/status (403 "File not allowlisted"): poll the port
-            wait_port(port, timeout=180)
-            yield f"http://127.0.0.1:{port}", token
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    with voila_server(tmp_path_factory.mktemp("voila"), NOTEBOOK) as served:
+        yield served
 
 
 def test_classroom_app_every_control(voila: tuple[str, str], page: Any, artifacts: Path) -> None:
