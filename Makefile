@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); bash .ci/install-tools.sh python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,raw]'
+	$(BIN)/python -m pip install --quiet -e '.[test,raw,fleet]'
 	touch $(STAMP)
 
 demo: venv

@@ -2,7 +2,8 @@
 # Install what the notebooks, their nbval check, the browser tests and the binder/ check need,
 # on top of the virtual environment `make venv` made:
 #   apt: the image tools (.ci/install-tools.sh), Chromium and a font for the screenshots;
-#   pip: the kit with its `notebooks` extra (JupyterLab, nbval, Voila, Playwright, ...) into
+#   pip: the kit with its `notebooks` and `fleet` extras (JupyterLab, nbval, Voila, Playwright,
+#        matplotlib, Dask, ...) into
 #        $VENV, and jupyter-repo2docker into its own environment $VENV/r2d (its pins must not
 #        move the Jupyter stack).
 # Playwright drives Debian's /usr/bin/chromium: no browser is downloaded.
@@ -20,7 +21,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "notebook-deps: no virtual environment at $VENV (run 'make venv' first)" >&2
     exit 1
 fi
-"$VENV/bin/python" -m pip install --quiet -e '.[notebooks]'
+"$VENV/bin/python" -m pip install --quiet -e '.[notebooks,fleet]'
 
 if [ ! -x "$VENV/r2d/bin/jupyter-repo2docker" ]; then
     "$VENV/bin/python" -m venv "$VENV/r2d"

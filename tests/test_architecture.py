@@ -49,6 +49,11 @@ WRITERS: dict[str, str] = {
         "builds raw sample images with the real mkfs tools, into the file it is given"
     ),
     "portablekit/cli/demo.py": "makes and removes the temporary root its walkthrough runs in",
+    "portablekit/fleet/export.py": "writes a fleet's tables into the directory it is given",
+    "portablekit/fleet/synthetic.py": (
+        "lays out a synthetic fleet in the empty directory it is given: folders, hard links "
+        "to raw images it built, a truncated copy, a manifest (trees via samples/raw.py)"
+    ),
 }
 
 # Calls that only look like writes (a method name shared with pathlib): (file, call) -> why.
@@ -104,18 +109,35 @@ IMPORT_RULES = (
     ),
     ImportRule(
         "on-top",
-        "tables and widgets sit on top: nothing below them imports them",
+        "tables, fleet and widgets sit on top: nothing below them imports them (the command "
+        "line reaches the fleet scan lazily, when it runs)",
         scope=(PKG,),
-        exempt=_in("tables", "widgets"),
-        forbidden=_in("tables", "widgets"),
+        exempt=_in("tables", "widgets", "fleet"),
+        forbidden=_in("tables", "widgets", "fleet"),
+        lazily=_in("fleet"),
+    ),
+    ImportRule(
+        "fleet-entry",
+        "only its command and the widgets use the fleet scan",
+        scope=(PKG,),
+        exempt=_in("fleet", "widgets", "cli.fleet"),
+        forbidden=_in("fleet"),
     ),
     ImportRule(
         "notebook-stack",
         "the model, analysis and command line load no notebook stack (the CLI starts fast; "
         "import portablekit stays light)",
         scope=(PKG,),
-        exempt=_in("tables", "widgets"),
+        exempt=_in("tables", "widgets", "fleet"),
         forbidden=NOTEBOOK_STACK,
+    ),
+    # fleet/ sits beside tables/: it builds pandas DataFrames (and uses tables' dtypes), never
+    # widgets or IPython (its progress bar is tqdm.auto's, which picks the notebook bar itself)
+    ImportRule(
+        "fleet",
+        "the fleet scan builds DataFrames; widgets and IPython are the notebooks' business",
+        scope=_in("fleet"),
+        forbidden=("ipywidgets", "traitlets", "IPython", "matplotlib", f"{PKG}.widgets"),
     ),
     ImportRule(
         "exercises",
@@ -212,11 +234,9 @@ def test_ruff_bans_the_notebook_stack_where_the_test_does() -> None:
     banned = set(lint["flake8-tidy-imports"]["banned-api"])
     assert banned == set(NOTEBOOK_STACK)
     ignored = {glob for glob, codes in lint["per-file-ignores"].items() if "TID251" in codes}
-    assert {"portablekit/tables/**", "portablekit/widgets/**"} <= ignored
-    assert not {g for g in ignored if g.startswith("portablekit/")} - {
-        "portablekit/tables/**",
-        "portablekit/widgets/**",
-    }
+    top = {"portablekit/tables/**", "portablekit/widgets/**", "portablekit/fleet/**"}
+    assert top <= ignored
+    assert not {g for g in ignored if g.startswith("portablekit/")} - top
 
 
 def test_no_version_threshold_outside_versions(modules: dict[str, archcheck.Module]) -> None:

@@ -411,6 +411,7 @@ def test_every_command_receives_the_global_options(
         "replay": ["s", "o"],
         "security": ["u.service"],
         "check": ["x"],
+        "fleet": ["scan", "x"],
     }.get(name, [])
     rc = main(
         [name, *args, "--fixed", "--systemd", "252"],

@@ -50,6 +50,18 @@ def test_vendor_units_and_templates(root: SandboxRoot) -> None:
     assert not unit_file_exists(Host(root.path, Systemd(262)), "tpl@x.service")
 
 
+def test_a_host_with_a_memo_answers_each_name_once(root: SandboxRoot) -> None:
+    host = Host(root.path, Systemd(257))
+    host.unit_file_memo = {}
+    assert unit_file_exists(host, "systemd-journald.service")
+    assert not unit_file_exists(host, "a.service")
+    assert host.unit_file_memo == {"systemd-journald.service": True, "a.service": False}
+    # remembered: a unit written since is not seen by this host, only by one without a memo
+    root.write_file("/etc/systemd/system/a.service", UNIT)
+    assert not unit_file_exists(host, "a.service")
+    assert unit_file_exists(Host(root.path, Systemd(257)), "a.service")
+
+
 @pytest.mark.parametrize("directory", ["/etc/systemd/system", "/run/systemd/system"])
 def test_links_in_configuration_directories_are_eloop(root: SandboxRoot, directory: str) -> None:
     root.write_file("/opt/u/a.service", UNIT)

@@ -44,13 +44,21 @@ def _systemd_option(value: str, fixed: bool) -> Systemd:
     )
 
 
+def _systemd_list(value: str, fixed: bool) -> tuple[Systemd, ...]:
+    """``--systemd 252,257,262``: several versions, for the commands that take several."""
+    return tuple(_systemd_option(v, fixed) for v in value.split(","))
+
+
 @dataclass(frozen=True, slots=True)
 class Invocation:
     """One ``portablekit`` command line: the global options, and the rest for the command.
 
     ``systemd`` is what ``--systemd`` asked for (with ``--fixed``), ``None`` when it was not
-    given: a sandbox root then brings its own version (:meth:`systemd_for`). ``cwd`` is the
-    directory relative paths on the line are taken from.
+    given: a sandbox root then brings its own version (:meth:`systemd_for`). ``versions`` holds
+    the versions of a comma-separated ``--systemd 252,257,262`` (empty for one version), which
+    only commands that judge several versions at once take (``fleet scan``); the others
+    refuse it in :meth:`systemd_for`. ``cwd`` is the directory relative paths on the line are
+    taken from.
     """
 
     args: tuple[str, ...] = ()
@@ -58,6 +66,7 @@ class Invocation:
     systemd: Systemd | None = None
     fixed: bool = False
     cwd: Path = field(default_factory=Path.cwd)
+    versions: tuple[Systemd, ...] = ()
 
     @classmethod
     def parse(
@@ -103,17 +112,25 @@ class Invocation:
             i += 1
         root = values.get("--root") or env.get(ROOT_ENV) or None
         here = Path.cwd() if cwd is None else cwd
+        versions = _systemd_list(values["--systemd"], fixed) if "--systemd" in values else ()
         return cls(
             args=tuple(rest),
             root=None if root is None else here / root,
-            systemd=_systemd_option(values["--systemd"], fixed) if "--systemd" in values else None,
+            systemd=versions[0] if len(versions) == 1 else None,
             fixed=fixed,
             cwd=here,
+            versions=versions if len(versions) > 1 else (),
         )
 
     def systemd_for(self, root: SandboxRoot | None = None) -> Systemd:
         """The version this command reproduces: ``--systemd`` when given, else the version
         ``root`` was made for, else the default; ``--fixed`` on top."""
+        if len(self.versions) > 1:
+            raise UsageError(
+                "portablekit: --systemd takes one version here (several, comma-separated, only "
+                "for 'fleet scan')",
+                exit_code=USAGE_EXIT,
+            )
         if self.systemd is not None:
             return self.systemd
         found = root.systemd if root is not None else Systemd()

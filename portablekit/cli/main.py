@@ -49,7 +49,9 @@ from .texttable import help_entry
 __all__ = ["KIT_COMMANDS", "main"]
 
 #: The kit's own commands, in the order ``portablekit --help`` lists them after ``sandbox``.
-KIT_COMMANDS = ("sandbox", "replay", "dump", "demo", "security", "compare-profiles", "check")
+KIT_COMMANDS = (
+    "sandbox", "replay", "dump", "demo", "security", "compare-profiles", "check", "fleet",
+)  # fmt: skip
 
 _INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE
 _INTERRUPTED_EXIT = 130
@@ -88,6 +90,10 @@ def _kit_command(name: str) -> Command:
             from .check import CHECK
 
             return CHECK
+        case "fleet":
+            from .fleet import FLEET
+
+            return FLEET
     raise _unknown(name)
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from importlib import resources
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from ..errors import ImagePathError, SandboxError
 from ..names import (
@@ -120,6 +121,11 @@ def unit_path(systemd: Systemd, *, image: bool = False) -> tuple[str, ...]:
 class Host:
     """A read-only view of a sandbox root as the simulated host's ``/``."""
 
+    #: Answers of :func:`~portablekit.portabled.install.unit_file_exists` to remember, by unit
+    #: name: ``None`` (ask every time) except on a host whose unit search path never changes
+    #: and is asked about again and again (a fleet scan's fresh host, shared by every image).
+    unit_file_memo: dict[str, bool] | None = None
+
     def __init__(self, root: str | os.PathLike[str], systemd: Systemd | None = None) -> None:
         self.root = Path(root)
         self.systemd = systemd or Systemd()
@@ -172,6 +178,21 @@ class Host:
     def resolve(self, path: str | PurePosixPath, *, follow: bool = True) -> PurePosixPath:
         """``path`` with links resolved inside the root."""
         return self.fs.resolve(path, follow=follow)
+
+    def image_tree(self, path: PurePosixPath) -> ImageSource:
+        """The tree of the directory image at host path ``path`` (links already resolved).
+
+        Here the directory under the root; a host that shows images kept elsewhere (a fleet
+        scan places each image it judges on a fresh host without copying it) answers from
+        there. Dissection reads images only through this and :meth:`image_file`.
+        """
+        return DirectorySource(self.real(path), label=str(path))
+
+    def image_file(self, path: PurePosixPath) -> str | os.PathLike[str] | BinaryIO:
+        """What the raw image at host path ``path`` is read from: its machine path here, a
+        seekable binary file object for a host whose images are elsewhere (the caller does not
+        close it)."""
+        return self.real(path)
 
     def kind(self, path: str | PurePosixPath, *, follow: bool = True) -> FileKind | None:
         """The kind of host path ``path`` or ``None`` if missing."""
@@ -302,6 +323,12 @@ class _Overlay(Host):
 
     def __repr__(self) -> str:
         return f"{self.base!r}.overlay({len(self.pending)} pending)"
+
+    def image_tree(self, path: PurePosixPath) -> ImageSource:
+        return self.base.image_tree(path)
+
+    def image_file(self, path: PurePosixPath) -> str | os.PathLike[str] | BinaryIO:
+        return self.base.image_file(path)
 
     def snapshot(self) -> Host:
         base = self.base.snapshot()

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from ..display import NotebookDisplay
 from ..errors import ImagePathError, PortabledError, UsageError
 from ..names import image_name_is_valid, version_compare
-from ..source import DirectorySource, FileKind, ImageSource
+from ..source import FileKind, ImageSource
 from .host import Host
 
 if TYPE_CHECKING:
@@ -424,13 +424,14 @@ def open_image_with_policy(
     """The image's tree and, for raw images, the image policy systemd 262 pins for it
     (a :class:`portablekit.raw.ImagePolicy`). Dissection refusals of raw images come back as
     :class:`~portablekit.errors.PortabledError` with portabled's message."""
-    real = host.real(image.path)
     if image.kind.is_tree:
-        return DirectorySource(real, label=str(image.path)), None
+        return host.image_tree(image.path), None
     from ..raw import DissectError, open_raw_image  # raw readers load only for raw images
 
     try:
-        raw = open_raw_image(real, arch=arch, label=str(image.path), systemd=host.systemd)
+        raw = open_raw_image(
+            host.image_file(image.path), arch=arch, label=str(image.path), systemd=host.systemd
+        )
     except DissectError as e:
         raise e.to_portabled_error(str(image.path)) from e
     return raw.source, raw.policy

@@ -316,7 +316,12 @@ def unit_file_exists(host: Host, name: str) -> bool:
 
     Raises :class:`UnitLookupError` where portabled fails to tell (``ELOOP`` for a symbolic
     link in ``/etc/systemd/system`` or ``/run/systemd/system``, ``EISDIR`` for a directory).
+    A host with a :attr:`~portablekit.portabled.host.Host.unit_file_memo` answers each name
+    once.
     """
+    memo = host.unit_file_memo
+    if memo is not None and name in memo:
+        return memo[name]
     try:
         _traverse(
             host,
@@ -325,11 +330,14 @@ def unit_file_exists(host: Host, name: str) -> bool:
             follow_config=False,
             template=host.systemd.instance_falls_back_to_template,
         )
+        found = True
     except UnitLookupError as e:
-        if e.errno == errno.ENOENT:
-            return False
-        raise
-    return True
+        if e.errno != errno.ENOENT:
+            raise
+        found = False
+    if memo is not None:
+        memo[name] = found
+    return found
 
 
 class _DirLinks:
