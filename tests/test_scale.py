@@ -9,11 +9,14 @@ thousands of units are in ``benchmarks/bench_scale.py``.
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from types import FrameType
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portablekit.portabled.attach import (
     plan_attach,
@@ -195,6 +198,37 @@ def test_pending_changes_find_what_is_below_by_directory() -> None:
     del p[a / "u0.service"]
     assert p.children(a) == [] and len(p) == 3
     assert p == {q: FileKind.FILE for q in p}  # a mapping like any other
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["/a", "/a/b", "/a/b/c", "/a/d", "/e"]),
+            st.sampled_from([FileKind.FILE, FileKind.DIR, None, "del"]),
+        ),
+        max_size=12,
+    )
+)
+def test_an_overlay_decides_as_a_walk_over_every_parent(steps: list[tuple[str, object]]) -> None:
+    # the overlay skips the walk over parents while nothing is removed: same answers as the walk
+    from portablekit.portabled.pending import PendingChanges
+
+    p = PendingChanges()
+    plain: dict[PurePosixPath, FileKind | None] = {}
+    for path, kind in steps:
+        q = PurePosixPath(path)
+        if kind == "del":
+            p.pop(q, None)
+            plain.pop(q, None)
+        else:
+            assert kind is None or isinstance(kind, FileKind)
+            p[q] = plain[q] = kind
+    assert p.removes == any(k is None for k in plain.values())
+    with tempfile.TemporaryDirectory() as empty:
+        host = Host(empty, Systemd(257))
+        fast, walk = host.overlay(p), host.overlay(plain)  # a dict has no shortcut
+        for path in ["/a", "/a/b", "/a/b/c", "/a/b/c/x", "/a/d", "/e/f", "/g"]:
+            assert fast.kind(path) == walk.kind(path), path
 
 
 @pytest.mark.parametrize("version", [257, 262])

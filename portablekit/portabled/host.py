@@ -336,13 +336,14 @@ class _Overlay(Host):
 
     def _pending(self, p: PurePosixPath) -> tuple[bool, FileKind | None]:
         """``(True, kind)`` if the pending changes decide what is at ``p``, else ``(False, _)``."""
-        for anc in (p, *p.parents):
-            if anc in self.pending:
-                k = self.pending[anc]
-                if anc == p:
-                    return True, k
-                if k is None:
-                    return True, None  # a directory above it goes
+        pending = self.pending
+        if p in pending:
+            return True, pending[p]
+        if not getattr(pending, "removes", True):
+            return False, None  # only a removed parent could decide, and nothing is removed
+        for anc in p.parents:
+            if anc in pending and pending[anc] is None:
+                return True, None  # a directory above it goes
         return False, None
 
     def kind(self, path: str | PurePosixPath, *, follow: bool = True) -> FileKind | None:

@@ -38,6 +38,8 @@ class PendingChanges(MutableMapping[PurePosixPath, FileKind | None]):
         self._kinds: dict[PurePosixPath, FileKind | None] = {}
         #: every path with an entry below it -> the paths one level below it on the way to one
         self._tree: dict[PurePosixPath, set[PurePosixPath]] = {}
+        #: how many entries say "removed" (None): while none do, only a path itself decides
+        self._removals = 0
         self.update(items)
 
     def __getitem__(self, path: PurePosixPath) -> FileKind | None:
@@ -52,10 +54,20 @@ class PendingChanges(MutableMapping[PurePosixPath, FileKind | None]):
                     break
                 below.add(child)
                 child = parent
+        else:
+            self._removals -= self._kinds[path] is None
+        self._removals += kind is None
         self._kinds[path] = kind
 
     def __delitem__(self, path: PurePosixPath) -> None:
+        self._removals -= self._kinds[path] is None
         del self._kinds[path]  # the index keeps the way there: below() skips what is gone
+
+    @property
+    def removes(self) -> bool:
+        """Whether any entry is a removal (``None``): if not, no pending change decides a path
+        through one of its parents."""
+        return self._removals > 0
 
     def __iter__(self) -> Iterator[PurePosixPath]:
         return iter(self._kinds)
