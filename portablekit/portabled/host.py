@@ -347,7 +347,7 @@ class _Overlay(Host):
         return False, None
 
     def kind(self, path: str | PurePosixPath, *, follow: bool = True) -> FileKind | None:
-        p = PurePosixPath("/", path)
+        p = _absolute(path)
         decided, k = self._pending(p)
         return k if decided else self.base.kind(p, follow=follow)
 
@@ -355,13 +355,13 @@ class _Overlay(Host):
         return self.kind(path, follow=follow) is not None
 
     def resolve(self, path: str | PurePosixPath, *, follow: bool = True) -> PurePosixPath:
-        p = PurePosixPath("/", path)
+        p = _absolute(path)
         if self._pending(p)[0]:
             return p  # created or removed by the pending changes: nothing to follow yet
         return self.base.resolve(p, follow=follow)
 
     def listdir(self, path: str | PurePosixPath) -> list[str]:
-        p = PurePosixPath("/", path)
+        p = _absolute(path)
         decided, k = self._pending(p)
         names = set() if decided and k is None else set(self.base.listdir(p))
         pending = self.pending
@@ -391,3 +391,11 @@ def parse_active_units(text: str) -> dict[str, str]:
 def format_active_units(units: dict[str, str]) -> str:
     """The text of :data:`ACTIVE_UNITS` for ``{unit: ActiveState}``, sorted by unit."""
     return "".join(f"{u} {s}\n" for u, s in sorted(units.items()))
+
+
+def _absolute(path: str | PurePosixPath) -> PurePosixPath:
+    """``path`` as an absolute host path, without parsing it again when it is one already
+    (planning asks the overlay about each path many times)."""
+    if isinstance(path, PurePosixPath) and path.is_absolute():
+        return path
+    return PurePosixPath("/", path)

@@ -47,13 +47,13 @@ class PendingChanges(MutableMapping[PurePosixPath, FileKind | None]):
 
     def __setitem__(self, path: PurePosixPath, kind: FileKind | None) -> None:
         if path not in self._kinds:
-            child = path
-            for parent in path.parents:
+            child, parent = path, path.parent
+            while parent != child:  # up to "/" (its own parent), one path object per level
                 below = self._tree.setdefault(parent, set())
                 if child in below:
                     break
                 below.add(child)
-                child = parent
+                child, parent = parent, parent.parent
         else:
             self._removals -= self._kinds[path] is None
         self._removals += kind is None
