@@ -41,6 +41,8 @@ __all__ = [
     "Stat",
     "Symlink",
     "as_image_path",
+    "getxattr_at",
+    "read_regular_at",
     "read_regular_file",
 ]
 
@@ -416,41 +418,66 @@ class DirectorySource(ImageSource):
     def read_bytes(self, path: PurePosixPath, offset: int = 0, size: int = -1) -> bytes:
         fd, name = self._parent_fd(path)
         try:
-            ffd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-        except OSError as e:
-            err = e.errno or errno.EIO
-            # a symbolic link is not a regular file (as MemorySource answers)
-            raise self._err(errno.EINVAL if err == errno.ELOOP else err, path) from None
+            return read_regular_at(fd, name, path, self.label, offset, size)
         finally:
             os.close(fd)
-        try:
-            mode = os.fstat(ffd).st_mode
-            if _stat.S_ISDIR(mode):
-                raise self._err(errno.EISDIR, path)
-            if not _stat.S_ISREG(mode):
-                raise self._err(errno.EINVAL, path)
-            with os.fdopen(ffd, "rb") as f:
-                ffd = -1
-                f.seek(offset)
-                return f.read() if size < 0 else f.read(size)
-        finally:
-            if ffd >= 0:
-                os.close(ffd)
 
     def getxattr(self, path: PurePosixPath, name: str) -> bytes | None:
         fd, base = self._parent_fd(path)
         try:
-            ffd = os.open(base, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-        except OSError:
-            return None
+            return getxattr_at(fd, base, name)
         finally:
             os.close(fd)
-        try:
-            return os.getxattr(ffd, name)
-        except OSError:
-            return None
-        finally:
-            os.close(ffd)
+
+
+def read_regular_at(
+    dir_fd: int, name: str, path: PurePosixPath | str, label: str, offset: int = 0, size: int = -1
+) -> bytes:
+    """Bytes of the regular file ``name`` in directory ``dir_fd`` (``path`` names it in
+    errors): from ``offset``, ``size`` bytes or (``-1``) to the end. A final link is not
+    followed and is no regular file (``EINVAL``, as :class:`MemorySource` answers); a
+    directory is ``EISDIR``."""
+    try:
+        ffd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError as e:
+        err = e.errno or errno.EIO
+        raise ImagePathError(
+            errno.EINVAL if err == errno.ELOOP else err, str(path), label
+        ) from None
+    try:
+        mode = os.fstat(ffd).st_mode
+        if _stat.S_ISDIR(mode):
+            raise ImagePathError(errno.EISDIR, str(path), label)
+        if not _stat.S_ISREG(mode):
+            raise ImagePathError(errno.EINVAL, str(path), label)
+        chunks = []
+        want = size
+        while want != 0:
+            chunk = os.pread(ffd, 1 << 20 if want < 0 else min(want, 1 << 20), offset)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            offset += len(chunk)
+            if want > 0:
+                want -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(ffd)
+
+
+def getxattr_at(dir_fd: int, name: str, attr: str) -> bytes | None:
+    """Extended attribute ``attr`` of ``name`` in directory ``dir_fd`` (a final link not
+    followed), ``None`` when it or the entry is missing or cannot be read."""
+    try:
+        ffd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return None
+    try:
+        return os.getxattr(ffd, attr)
+    except OSError:
+        return None
+    finally:
+        os.close(ffd)
 
 
 # --------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from ..errors import ImagePathError, PortableKitError, SymlinkLoopError
 from ..portabled.host import Host
 from ..portabled.image import ImageKind
 from ..sandbox import SandboxRoot
-from ..source import MAX_SYMLINKS, FileKind, ImageSource, Stat
+from ..source import MAX_SYMLINKS, FileKind, ImageSource, Stat, getxattr_at, read_regular_at
 from ..versions import Systemd
 
 __all__ = [
@@ -350,39 +350,14 @@ class DirectoryTree(ImageSource):
 
     def read_bytes(self, path: PurePosixPath, offset: int = 0, size: int = -1) -> bytes:
         fd, name = self._split(path)
-        try:
-            ffd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-        except OSError as e:
-            err = e.errno or errno.EIO
-            raise self._err(errno.EINVAL if err == errno.ELOOP else err, path) from None
-        try:
-            mode = os.fstat(ffd).st_mode
-            if _stat.S_ISDIR(mode):
-                raise self._err(errno.EISDIR, path)
-            if not _stat.S_ISREG(mode):
-                raise self._err(errno.EINVAL, path)
-            if size < 0:
-                chunks = []
-                while chunk := os.pread(ffd, 1 << 20, offset):
-                    chunks.append(chunk)
-                    offset += len(chunk)
-                return b"".join(chunks)
-            return os.pread(ffd, size, offset)
-        finally:
-            os.close(ffd)
+        return read_regular_at(fd, name, path, self.label, offset, size)
 
     def getxattr(self, path: PurePosixPath, name: str) -> bytes | None:
         try:
             fd, base = self._split(path)
-            ffd = os.open(base, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-        except (OSError, ImagePathError):
+        except ImagePathError:
             return None
-        try:
-            return os.getxattr(ffd, name)
-        except OSError:
-            return None
-        finally:
-            os.close(ffd)
+        return getxattr_at(fd, base, name)
 
 
 class _FileNode(ImageSource):
