@@ -4,87 +4,29 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tree_support import PATHS, answer, lay, trees
 
 from portablekit.errors import ImagePathError
 from portablekit.portabled.host import Host
 from portablekit.portabled.snapshot import SnapshotSource
 from portablekit.source import DirectorySource, FileKind, ImageSource, MemorySource, Symlink
 
-NAMES = ["a", "b", "c.service", "d.d"]
-TARGETS = ["a", "../a", "/b", "/a/b", "..", ".", "/", "c.service", "nowhere", "/a/../d.d/x"]
-
-
-@st.composite
-def trees(draw: st.DrawFn) -> dict[str, str | Symlink | None]:
-    """A small tree: directories, files and links (relative, absolute, dangling, looping)."""
-    out: dict[str, str | Symlink | None] = {}
-    for _ in range(draw(st.integers(1, 14))):
-        parent = draw(st.sampled_from(["", "a/", "b/", "a/b/", "d.d/"]))
-        name = parent + draw(st.sampled_from(NAMES))
-        if any(name.startswith(p + "/") for p, v in out.items() if v is not None):
-            continue  # a file or link where a parent directory is wanted
-        kind = draw(st.sampled_from(["dir", "file", "link"]))
-        if kind == "dir":
-            out.setdefault(name, None)
-        elif kind == "file":
-            out[name] = f"content of {name}\n"
-        else:
-            out[name] = Symlink(draw(st.sampled_from(TARGETS)))
-    return out
-
-
-def _lay(files: dict[str, str | Symlink | None], where: Path) -> None:
-    """Lay the entries whose parents can be plain directories; skip the others."""
-    for name, content in sorted(files.items(), key=lambda kv: kv[0].count("/")):
-        parts = name.split("/")
-        cur = where
-        for part in parts[:-1]:
-            cur = cur / part
-            if not os.path.lexists(cur):
-                cur.mkdir()
-            elif cur.is_symlink() or not cur.is_dir():
-                break
-        else:
-            p = cur / parts[-1]
-            if os.path.lexists(p):
-                continue
-            if content is None:
-                p.mkdir()
-            elif isinstance(content, Symlink):
-                os.symlink(content.target, p)
-            else:
-                p.write_text(content)
-
-
-def _answer(fn: Callable[..., object], *args: object, **kwargs: object) -> object:
-    """What ``fn(*args, **kwargs)`` returns, or the error it raises (type, errno, path)."""
-    try:
-        return fn(*args, **kwargs)
-    except ImagePathError as e:
-        return ("error", type(e).__name__, e.errno, e.filename)
-
-
-PATHS = st.lists(
-    st.sampled_from(["a", "b", "c.service", "d.d", "x", "..", "."]), min_size=0, max_size=4
-).map(lambda parts: "/" + "/".join(parts))
-
 
 def _same(reference: ImageSource, snap: SnapshotSource, paths: list[str]) -> None:
     for path in paths:
         for follow in (True, False):
             for op in ("resolve", "kind", "exists"):
-                got = _answer(getattr(snap, op), path, follow=follow)
-                assert got == _answer(getattr(reference, op), path, follow=follow), (op, path)
-        got = _answer(snap.read_file, path, limit=12)
-        assert got == _answer(reference.read_file, path, limit=12), path
-        listing = _answer(lambda p: sorted(snap.iterdir(p)), path)
-        assert listing == _answer(lambda p: sorted(reference.iterdir(p)), path), path
+                got = answer(getattr(snap, op), path, follow=follow)
+                assert got == answer(getattr(reference, op), path, follow=follow), (op, path)
+        got = answer(snap.read_file, path, limit=12)
+        assert got == answer(reference.read_file, path, limit=12), path
+        listing = answer(lambda p: sorted(snap.iterdir(p)), path)
+        assert listing == answer(lambda p: sorted(reference.iterdir(p)), path), path
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -93,7 +35,7 @@ def test_snapshot_of_a_directory_answers_as_the_directory(
     files: dict[str, str | Symlink | None], paths: list[str]
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        _lay(files, Path(tmp))
+        lay(files, Path(tmp))
         reference = DirectorySource(tmp)
         _same(reference, SnapshotSource(DirectorySource(tmp)), paths)
 

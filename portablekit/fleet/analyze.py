@@ -493,13 +493,16 @@ def _dropins(plan: Plan) -> dict[str, str]:
     return out
 
 
+_PLACEHOLDER = str(PORTABLES / "@IMAGE@")
+
+
 def _canonical_dropin(text: str, path: str, file_name: str) -> str:
     """The drop-in with what names this one image replaced (see the module docstring)."""
     kept = []
     for line in text.splitlines():
         if line.startswith(("LogExtraFields=", "Environment=PORTABLE")):
             continue
-        kept.append(line.replace(path, str(PORTABLES / "@IMAGE@")).replace(file_name, "@IMAGE@"))
+        kept.append(line.replace(path, _PLACEHOLDER).replace(file_name, "@IMAGE@"))
     return "\n".join(kept) + "\n"
 
 

@@ -92,26 +92,52 @@ class _Fallback(Exception):
     """A link target whose spelling only pathlib's rules settle (``//x``)."""
 
 
+#: ``{directory as asked: (path string of each component resolved, links followed)}``: where
+#: the walk of any path under that directory picks up (see :func:`_resolve_str`)
+DirMemo = dict[str, tuple[tuple[str, ...], int]]
+
+
 def _resolve_str(
     path: str,
     follow: bool,
     lstat: Callable[[str], Stat],
     readlink: Callable[[str], str],
     label: str,
+    dirs: DirMemo | None = None,
 ) -> str:
-    """:meth:`ImageSource.resolve` on strings (the same steps, no path objects on the way)."""
-    todo = [p for p in path.split("/") if p and p != "."]
-    todo.reverse()
-    done: list[str] = []
-    hops = 0
+    """:meth:`ImageSource.resolve` on strings (the same steps, no path objects on the way).
+
+    With ``dirs``, the walk of ``HEAD/NAME`` starts where an earlier walk left ``HEAD``
+    resolved to a directory (the steps up to there do not depend on what follows, as long
+    as something follows): the entries of one directory cost one lookup each, not one per
+    component. Valid while the tree does not change.
+    """
+    head, _, last = path.rpartition("/")
+    usable = dirs is not None and last not in ("", ".")
+    hit = dirs.get(head) if usable and head else None  # type: ignore[union-attr]
+    if hit is not None:
+        curs = list(hit[0])
+        hops = hit[1]
+        todo = [last]
+    else:
+        todo = [p for p in path.split("/") if p and p != "."]
+        todo.reverse()
+        curs = []  # curs[i]: the path string of the first i + 1 components resolved
+        hops = 0
+    # input parts still to take (below them on the stack: none; above: link targets' parts)
+    rest_in = len(todo)
     while todo:
+        if usable and rest_in == 1 and len(todo) == 1 and curs and hit is None:
+            dirs[head] = (tuple(curs), hops)  # type: ignore[index]
         part = todo.pop()
+        if len(todo) < rest_in:
+            rest_in = len(todo)
         if part == "..":
-            if done:
-                done.pop()
+            if curs:
+                curs.pop()
             continue
-        done.append(part)
-        cur = "/" + "/".join(done)
+        cur = (curs[-1] if curs else "") + "/" + part
+        curs.append(cur)
         try:
             st = lstat(cur)
         except ImagePathError as e:
@@ -125,15 +151,22 @@ def _resolve_str(
             target = readlink(cur)
             if target.startswith("//") and not target.startswith("///"):
                 raise _Fallback
-            done.pop()
+            curs.pop()
             if target.startswith("/"):
-                done = []
-            rest = [p for p in target.split("/") if p and p != "."]
-            todo.extend(reversed(rest))
+                curs = []
+            todo.extend(reversed([p for p in target.split("/") if p and p != "."]))
             continue
         if todo and st.kind is not FileKind.DIR:
             raise ImagePathError(errno.ENOTDIR, cur, label)
-    return "/" + "/".join(done)
+    return curs[-1] if curs else "/"
+
+
+def _as_path(resolved: str, asked: str | PurePosixPath) -> PurePosixPath:
+    """``resolved`` as a path object: the one asked about when it names the same path (most
+    paths have no link on the way), so no new object is made."""
+    if type(asked) is PurePosixPath and str(asked) == resolved:
+        return asked
+    return PurePosixPath(resolved)
 
 
 class CachingSource(ImageSource):
@@ -152,6 +185,7 @@ class CachingSource(ImageSource):
         self._memo: _Memo = {}
         self._lstat: dict[str, Stat | Callable[[], ImagePathError]] = {}
         self._links: dict[str, str | Callable[[], ImagePathError]] = {}
+        self._dirs: DirMemo = {}
 
     def _ask(self, key: object, compute: Callable[[], object]) -> object:
         memo = self._memo
@@ -223,14 +257,18 @@ class CachingSource(ImageSource):
         return self._ask(("x", str(path), name), lambda: self.inner.getxattr(path, name))  # type: ignore[return-value]
 
     def resolve(self, path: str | PurePosixPath, *, follow: bool = True) -> PurePosixPath:
-        key = ("p", str(path), follow)
+        s = str(path)
+        key = ("p", s, follow)
         memo = self._memo
         hit = memo.get(key)
         if hit is None:
             try:
                 try:
-                    hit = PurePosixPath(
-                        _resolve_str(str(path), follow, self.lstat_s, self.readlink_s, self.label)
+                    hit = _as_path(
+                        _resolve_str(
+                            s, follow, self.lstat_s, self.readlink_s, self.label, self._dirs
+                        ),
+                        path,
                     )
                 except _Fallback:
                     hit = super().resolve(path, follow=follow)
@@ -257,6 +295,7 @@ class CachingSource(ImageSource):
         self._memo.clear()
         self._lstat.clear()
         self._links.clear()
+        self._dirs.clear()
         close = getattr(self.inner, "close", None)
         if close is not None:
             close()
@@ -319,9 +358,9 @@ class DirectoryTree(ImageSource):
         return self._split_s(str(path))
 
     def _split_s(self, s: str) -> tuple[int, str]:
-        if s == "/":
-            return self._dir_fd("/"), "."
         up, _, name = s.rpartition("/")
+        if not name:  # "/", or the root as pathlib spells it after a link to "//"
+            return self._dir_fd("/"), "."
         return self._dir_fd(up or "/"), name
 
     def lstat(self, path: PurePosixPath) -> Stat:
@@ -394,6 +433,7 @@ class _PlacedFS(ImageSource):
         self._parent = str(at.parent)
         self._name = at.name
         self._memo: dict[tuple[str, bool], PurePosixPath] = {}
+        self._dirs: DirMemo = {}
 
     def _route(self, s: str) -> tuple[CachingSource, str]:
         if s == self._at:
@@ -402,13 +442,26 @@ class _PlacedFS(ImageSource):
             return self.image, s[len(self._at) :]
         return self.base, s
 
+    def _rehome(self, e: ImagePathError) -> ImagePathError:
+        """An error of the image's tree, about the path as the host names it (a fresh error
+        object: the caches make a new one for every raise)."""
+        e.filename = self._at if e.filename in ("/", None) else self._at + str(e.filename)
+        e.image = self.label
+        return e
+
     def lstat_s(self, path: str) -> Stat:
         src, sub = self._route(path)
-        return src.lstat_s(sub)
+        try:
+            return src.lstat_s(sub)
+        except ImagePathError as e:
+            raise self._rehome(e) if src is self.image else e from None
 
     def readlink_s(self, path: str) -> str:
         src, sub = self._route(path)
-        return src.readlink_s(sub)
+        try:
+            return src.readlink_s(sub)
+        except ImagePathError as e:
+            raise self._rehome(e) if src is self.image else e from None
 
     def lstat(self, path: PurePosixPath) -> Stat:
         return self.lstat_s(str(path))
@@ -418,14 +471,20 @@ class _PlacedFS(ImageSource):
 
     def listdir(self, path: PurePosixPath) -> list[str]:
         src, sub = self._route(str(path))
-        names = src.listdir(PurePosixPath(sub))
+        try:
+            names = src.listdir(PurePosixPath(sub))
+        except ImagePathError as e:
+            raise self._rehome(e) if src is self.image else e from None
         if src is self.base and str(path) == self._parent and self._name not in names:
             names = [*names, self._name]
         return names
 
     def read_bytes(self, path: PurePosixPath, offset: int = 0, size: int = -1) -> bytes:
         src, sub = self._route(str(path))
-        return src.read_bytes(PurePosixPath(sub), offset, size)
+        try:
+            return src.read_bytes(PurePosixPath(sub), offset, size)
+        except ImagePathError as e:
+            raise self._rehome(e) if src is self.image else e from None
 
     def getxattr(self, path: PurePosixPath, name: str) -> bytes | None:
         src, sub = self._route(str(path))
@@ -442,8 +501,9 @@ class _PlacedFS(ImageSource):
         found = self._memo.get((s, follow))
         if found is None:
             try:
-                found = PurePosixPath(
-                    _resolve_str(s, follow, self.lstat_s, self.readlink_s, self.label)
+                found = _as_path(
+                    _resolve_str(s, follow, self.lstat_s, self.readlink_s, self.label, self._dirs),
+                    path,
                 )
             except _Fallback:
                 found = super().resolve(path, follow=follow)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Collection, Iterable, Sequence
+from itertools import chain
 from pathlib import PurePosixPath
 
 from ..errors import ImagePathError, PortabledError
@@ -80,7 +81,7 @@ class _View:
 
     def mkdir_p(self, p: PurePosixPath, record: bool) -> None:
         missing = []
-        for anc in (p, *p.parents):
+        for anc in chain((p,), p.parents):  # lazily: most of the time p exists already
             if self.exists(anc):
                 break
             missing.append(anc)

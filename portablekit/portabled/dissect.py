@@ -16,6 +16,7 @@ import errno
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -321,6 +322,13 @@ def _host_reader(host: Host, image: Image) -> UnitReader | None:
     return read
 
 
+@cache
+def _image_unit_dirs(systemd: Systemd) -> tuple[PurePosixPath, ...]:
+    """:func:`~portablekit.portabled.host.unit_path` inside an image, as path objects (made
+    once per version: every layer of every image is scanned along it)."""
+    return tuple(PurePosixPath(p) for p in unit_path(systemd, image=True))
+
+
 def _layer_units(
     host: Host,
     image: Image,
@@ -331,7 +339,7 @@ def _layer_units(
 ) -> tuple[list[ImageUnit], list[UnitCandidate]]:
     """The units of one layer as portabled extracts them from that image."""
     systemd = host.systemd
-    dirs = tuple(PurePosixPath(p) for p in unit_path(systemd, image=True))
+    dirs = _image_unit_dirs(systemd)
     links = not systemd.skips_unit_links_to_directories
     units, candidates = scan_units(
         src,

@@ -10,6 +10,7 @@ at every pending path: planning thousands of units stays linear in their number.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from itertools import pairwise
 from pathlib import PurePosixPath
 
 from ..source import FileKind
@@ -36,8 +37,11 @@ class PendingChanges(MutableMapping[PurePosixPath, FileKind | None]):
         | Iterable[tuple[PurePosixPath, FileKind | None]] = (),
     ) -> None:
         self._kinds: dict[PurePosixPath, FileKind | None] = {}
-        #: every path with an entry below it -> the paths one level below it on the way to one
-        self._tree: dict[PurePosixPath, set[PurePosixPath]] = {}
+        #: the entries by their path string
+        self._paths: dict[str, PurePosixPath] = {}
+        #: every path with an entry below it -> the paths one level below it on the way to
+        #: one, as strings (walking up a string makes no path object per level)
+        self._tree: dict[str, set[str]] = {}
         #: how many entries say "removed" (None): while none do, only a path itself decides
         self._removals = 0
         self.update(items)
@@ -47,13 +51,17 @@ class PendingChanges(MutableMapping[PurePosixPath, FileKind | None]):
 
     def __setitem__(self, path: PurePosixPath, kind: FileKind | None) -> None:
         if path not in self._kinds:
-            child, parent = path, path.parent
-            while parent != child:  # up to "/" (its own parent), one path object per level
-                below = self._tree.setdefault(parent, set())
-                if child in below:
+            s = str(path)
+            self._paths[s] = path
+            tree = self._tree
+            for child, parent in _upwards(s, path):
+                below = tree.get(parent)
+                if below is None:
+                    tree[parent] = {child}
+                elif child in below:
                     break
-                below.add(child)
-                child, parent = parent, parent.parent
+                else:
+                    below.add(child)
         else:
             self._removals -= self._kinds[path] is None
         self._removals += kind is None
@@ -62,6 +70,7 @@ class PendingChanges(MutableMapping[PurePosixPath, FileKind | None]):
     def __delitem__(self, path: PurePosixPath) -> None:
         self._removals -= self._kinds[path] is None
         del self._kinds[path]  # the index keeps the way there: below() skips what is gone
+        del self._paths[str(path)]
 
     @property
     def removes(self) -> bool:
@@ -80,15 +89,40 @@ class PendingChanges(MutableMapping[PurePosixPath, FileKind | None]):
 
     def children(self, path: str | PurePosixPath) -> list[PurePosixPath]:
         """The entries directly in directory ``path``."""
-        return [q for q in self._tree.get(PurePosixPath(path), ()) if q in self._kinds]
+        paths = self._paths
+        below = self._tree.get(_key(path), ())
+        return [paths[q] for q in below if q in paths]
 
     def below(self, path: PurePosixPath) -> list[PurePosixPath]:
         """Every entry strictly below ``path``, at any depth."""
+        paths, tree = self._paths, self._tree
         out = []
-        todo = list(self._tree.get(path, ()))
+        todo = list(tree.get(_key(path), ()))
         while todo:
             q = todo.pop()
-            if q in self._kinds:
-                out.append(q)
-            todo.extend(self._tree.get(q, ()))
+            if q in paths:
+                out.append(paths[q])
+            todo.extend(tree.get(q, ()))
         return out
+
+
+def _key(path: str | PurePosixPath) -> str:
+    """The string a path is indexed by (pathlib's spelling)."""
+    return str(path if isinstance(path, PurePosixPath) else PurePosixPath(path))
+
+
+def _upwards(s: str, path: PurePosixPath) -> Iterator[tuple[str, str]]:
+    """``(child, parent)`` strings from ``path`` up to its root (``/``, or ``.`` for a relative
+    path), as pathlib's ``parent`` walks."""
+    if s.startswith("//") and not s.startswith("///"):  # pathlib keeps a root of two slashes
+        spelt = [str(p) for p in (path, *path.parents)]
+        yield from pairwise(spelt)
+        return
+    child = s
+    while True:
+        head, sep, _ = child.rpartition("/")
+        parent = (head or "/") if sep else "."
+        if parent == child:
+            return
+        yield child, parent
+        child = parent

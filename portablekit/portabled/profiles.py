@@ -16,7 +16,7 @@ name is not an error: the unit just gets no profile. :func:`load_profile` takes 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
@@ -139,11 +139,16 @@ def profile_name_is_valid(name: str) -> bool:
 
 def find_profile(host: Host, name: str, unit_type: str) -> PurePosixPath | None:
     """``find_portable_profile()``: the profile file for a unit type, or ``None``."""
-    for d in PROFILE_DIRS:
-        p = d / name / f"{unit_type}.conf"
+    for p in _profile_candidates(name, unit_type):
         if host.kind(p, follow=False) is not None:
             return p
     return None
+
+
+@lru_cache(maxsize=64)
+def _profile_candidates(name: str, unit_type: str) -> tuple[PurePosixPath, ...]:
+    """Where :func:`find_profile` looks, in order (made once: attach asks for every unit)."""
+    return tuple(d / name / f"{unit_type}.conf" for d in PROFILE_DIRS)
 
 
 def list_profiles(host: Host) -> list[str]:
