@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .display import NotebookDisplay
 from .errors import EnvFileError
@@ -84,7 +85,28 @@ def _valid(s: str) -> bool:
     return True
 
 
+#: files up to this size have their parse remembered (:func:`_run`)
+_MEMO_MAX = 64 * 1024
+
+
 def _run(
+    data: bytes | str, systemd: Systemd
+) -> tuple[tuple[tuple[str, str | None], ...], _BadUtf8 | None]:
+    """The state machine's ``(assignments, first invalid UTF-8)``: remembered for small files
+    (a fleet's images share a handful of os-release files; the result is immutable)."""
+    if len(data) <= _MEMO_MAX:
+        return _run_memo(data, systemd)
+    return _run_machine(data, systemd)
+
+
+@lru_cache(maxsize=512)
+def _run_memo(
+    data: bytes | str, systemd: Systemd
+) -> tuple[tuple[tuple[str, str | None], ...], _BadUtf8 | None]:
+    return _run_machine(data, systemd)
+
+
+def _run_machine(
     data: bytes | str, systemd: Systemd
 ) -> tuple[tuple[tuple[str, str | None], ...], _BadUtf8 | None]:
     text = _decoded(data)

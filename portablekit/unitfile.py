@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .errors import UnitFileError
 
@@ -127,6 +128,8 @@ class UnitFile:
         file: an invalid section header or a line longer than :data:`LONG_LINE_MAX`.
         """
         data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else bytes(text)
+        if len(data) <= _MEMO_MAX:
+            return _parse_memo(data, origin)
         return _Parser(origin).run(data)
 
     @classmethod
@@ -315,3 +318,14 @@ def parse_boolean(value: str) -> bool | None:
     if v in _FALSE:
         return False
     return None
+
+
+#: unit files up to this size have their parse remembered (:meth:`UnitFile.parse`)
+_MEMO_MAX = 64 * 1024
+
+
+@lru_cache(maxsize=1024)
+def _parse_memo(data: bytes, origin: str) -> UnitFile:
+    """A parse remembered by content and origin: a fleet's images carry the same units again
+    and again, and a parsed unit is immutable (a file systemd rejects is parsed each time)."""
+    return _Parser(origin).run(data)

@@ -112,7 +112,8 @@ def test_links_followed_on_the_way_to_a_directory_count_for_every_entry(tmp_path
     try:
         asked = ["/d1/file", "/d1/f2", "/d1/f10", "/real/f2"]
         _same(reference, fast, asked)
-        assert answer(fast.resolve, "/d1/f2") == ("error", "SymlinkLoopError", errno.ELOOP, "/d1/f2")
+        loop = ("error", "SymlinkLoopError", errno.ELOOP, "/d1/f2")
+        assert answer(fast.resolve, "/d1/f2") == loop
         assert fast.resolve("/d1/f10") == PurePosixPath("/real/file")
     finally:
         fast.close()

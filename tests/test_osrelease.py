@@ -129,3 +129,21 @@ def test_utf8_warning_counts_lines_as_systemd_does(data: bytes, warning: str) ->
 
 def test_utf8_warning_ignores_comments_and_valid_text() -> None:
     assert utf8_warning(b'# comm\xffent\nPRETTY_NAME="D\xc3\xa9bian"\n', "x") is None
+
+
+@given(st.binary(max_size=200), st.sampled_from([252, 257, 262]))
+def test_a_remembered_parse_is_the_parse(data: bytes, version: int) -> None:
+    """Small files' parses are remembered by content and version: the same assignments, and
+    the same error for invalid UTF-8 every time."""
+    from portablekit.osrelease import _run_machine
+
+    systemd = Systemd(version)
+    want = _run_machine(data, systemd)
+    for _ in range(2):
+        try:
+            got = parse_env(data, origin="x", systemd=systemd)
+        except EnvFileError:
+            assert want[1] is not None
+            continue
+        assert want[1] is None and got == want[0]
+        assert utf8_warning(data, systemd) is None

@@ -232,3 +232,31 @@ def test_value_ending_in_a_backslash_round_trips(value: str) -> None:
     unit = UnitFile.parse(f"[Service]\nX={value} \n")
     assert unit.sections[0].values("X") == (value,)
     assert UnitFile.parse(str(unit)) == unit
+
+
+@given(st.one_of(st.text(max_size=200), st.lists(_pieces, max_size=40).map("".join)))
+def test_a_remembered_parse_is_the_parse(text: str) -> None:
+    """Small files' parses are remembered by content and origin: the same sections, origin
+    and warnings as a fresh parse, and a rejected file is rejected every time."""
+    from portablekit.unitfile import _Parser
+
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        fresh = _Parser("a.service").run(data)
+    except UnitFileError as e:
+        for _ in range(2):
+            with pytest.raises(UnitFileError) as again:
+                UnitFile.parse(text, origin="a.service")
+            assert str(again.value) == str(e)
+        return
+    for _ in range(2):
+        got = UnitFile.parse(text, origin="a.service")
+        assert (got, got.origin, got.warnings) == (fresh, fresh.origin, fresh.warnings)
+    assert UnitFile.parse(text, origin="b.service").origin == "b.service"
+
+
+def test_a_large_file_is_parsed_afresh() -> None:
+    text = "[Service]\n" + "".join(f"Environment=K{i}=v\n" for i in range(5000))
+    assert len(text) > 64 * 1024
+    assert UnitFile.parse(text) is not UnitFile.parse(text)
+    assert UnitFile.parse(text) == UnitFile.parse(text)
