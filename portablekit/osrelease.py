@@ -86,7 +86,7 @@ def _valid(s: str) -> bool:
 
 
 #: files up to this size have their parse remembered (:func:`_run`)
-_MEMO_MAX = 64 * 1024
+_MEMO_MAX = 16 * 1024
 
 
 def _run(

@@ -321,7 +321,7 @@ def parse_boolean(value: str) -> bool | None:
 
 
 #: unit files up to this size have their parse remembered (:meth:`UnitFile.parse`)
-_MEMO_MAX = 64 * 1024
+_MEMO_MAX = 16 * 1024
 
 
 @lru_cache(maxsize=1024)
