@@ -103,18 +103,18 @@ def _resolve_str(
     lstat: Callable[[str], Stat],
     readlink: Callable[[str], str],
     label: str,
-    dirs: DirMemo | None = None,
+    dirs: DirMemo,
 ) -> str:
     """:meth:`ImageSource.resolve` on strings (the same steps, no path objects on the way).
 
-    With ``dirs``, the walk of ``HEAD/NAME`` starts where an earlier walk left ``HEAD``
-    resolved to a directory (the steps up to there do not depend on what follows, as long
-    as something follows): the entries of one directory cost one lookup each, not one per
+    ``dirs`` remembers walks: the walk of ``HEAD/NAME`` starts where an earlier one left
+    ``HEAD`` resolved to a directory (the steps up to there do not depend on what follows, as
+    long as something follows): the entries of one directory cost one lookup each, not one per
     component. Valid while the tree does not change.
     """
     head, _, last = path.rpartition("/")
-    usable = dirs is not None and last not in ("", ".")
-    hit = dirs.get(head) if usable and head else None  # type: ignore[union-attr]
+    usable = last not in ("", ".")
+    hit = dirs.get(head) if usable and head else None
     if hit is not None:
         curs = list(hit[0])
         hops = hit[1]
@@ -128,7 +128,7 @@ def _resolve_str(
     rest_in = len(todo)
     while todo:
         if usable and rest_in == 1 and len(todo) == 1 and curs and hit is None:
-            dirs[head] = (tuple(curs), hops)  # type: ignore[index]
+            dirs[head] = (tuple(curs), hops)
         part = todo.pop()
         if len(todo) < rest_in:
             rest_in = len(todo)
@@ -442,11 +442,12 @@ class _PlacedFS(ImageSource):
             return self.image, s[len(self._at) :]
         return self.base, s
 
-    def _rehome(self, e: ImagePathError) -> ImagePathError:
-        """An error of the image's tree, about the path as the host names it (a fresh error
-        object: the caches make a new one for every raise)."""
-        e.filename = self._at if e.filename in ("/", None) else self._at + str(e.filename)
-        e.image = self.label
+    def _rehome(self, e: ImagePathError, src: CachingSource) -> ImagePathError:
+        """An error of ``src``; one of the image's tree then names the path as the host does
+        (a fresh error object: the caches make a new one for every raise)."""
+        if src is self.image:
+            e.filename = self._at if e.filename in ("/", None) else self._at + str(e.filename)
+            e.image = self.label
         return e
 
     def lstat_s(self, path: str) -> Stat:
@@ -454,14 +455,14 @@ class _PlacedFS(ImageSource):
         try:
             return src.lstat_s(sub)
         except ImagePathError as e:
-            raise self._rehome(e) if src is self.image else e from None
+            raise self._rehome(e, src) from None
 
     def readlink_s(self, path: str) -> str:
         src, sub = self._route(path)
         try:
             return src.readlink_s(sub)
         except ImagePathError as e:
-            raise self._rehome(e) if src is self.image else e from None
+            raise self._rehome(e, src) from None
 
     def lstat(self, path: PurePosixPath) -> Stat:
         return self.lstat_s(str(path))
@@ -474,7 +475,7 @@ class _PlacedFS(ImageSource):
         try:
             names = src.listdir(PurePosixPath(sub))
         except ImagePathError as e:
-            raise self._rehome(e) if src is self.image else e from None
+            raise self._rehome(e, src) from None
         if src is self.base and str(path) == self._parent and self._name not in names:
             names = [*names, self._name]
         return names
@@ -484,7 +485,7 @@ class _PlacedFS(ImageSource):
         try:
             return src.read_bytes(PurePosixPath(sub), offset, size)
         except ImagePathError as e:
-            raise self._rehome(e) if src is self.image else e from None
+            raise self._rehome(e, src) from None
 
     def getxattr(self, path: PurePosixPath, name: str) -> bytes | None:
         src, sub = self._route(str(path))

@@ -62,9 +62,17 @@ __all__ = [
     "validate_extension",
 ]
 
+
+@cache
+def _image_unit_dirs(systemd: Systemd) -> tuple[PurePosixPath, ...]:
+    """:func:`~portablekit.portabled.host.unit_path` inside an image, as path objects (made
+    once per version: every layer of every image is scanned along it)."""
+    return tuple(PurePosixPath(p) for p in unit_path(systemd, image=True))
+
+
 #: Unit directories inside an image, in portabled's priority order (system scope, 257+; see
 #: :func:`~portablekit.portabled.host.unit_path` for 252's order).
-UNIT_DIRECTORIES = tuple(PurePosixPath(p) for p in unit_path(Systemd(), image=True))
+UNIT_DIRECTORIES = _image_unit_dirs(Systemd())
 
 #: The largest unit file portablekit reads (systemd refuses lines over 1 MiB anyway).
 MAX_UNIT_FILE = 64 * 1024 * 1024
@@ -320,13 +328,6 @@ def _host_reader(host: Host, image: Image) -> UnitReader | None:
         return host.fs.read_file(base / real_dir.relative_to("/") / name, limit=MAX_UNIT_FILE)
 
     return read
-
-
-@cache
-def _image_unit_dirs(systemd: Systemd) -> tuple[PurePosixPath, ...]:
-    """:func:`~portablekit.portabled.host.unit_path` inside an image, as path objects (made
-    once per version: every layer of every image is scanned along it)."""
-    return tuple(PurePosixPath(p) for p in unit_path(systemd, image=True))
 
 
 def _layer_units(
